@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+// rft: reinforcement fine-tuning with sandboxed graders.
+//
+// Layers (dependencies point one way only):
+//   rft (CLI) → GRPOTrainer / RewardServer → GraderRuntime → Sandbox → CSpawn, CSeccomp
+//   TransformerModel → CBLAS   (the model depends on nothing but BLAS)
+import PackageDescription
+
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "rft",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rft", targets: ["rft"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C layer: system libraries and the vfork-style spawn shim.
+        .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CSpawn", dependencies: ["CSeccomp"], path: "Sources/CSpawn"),
+
+        // Sandbox: declarative policy, one place that applies it, typed outcomes.
+        .target(name: "Sandbox", dependencies: ["CSpawn", "CSeccomp"],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // Grader runtime: manifests, contracts, warm worker pools, reward specs.
+        .target(name: "GraderRuntime", dependencies: ["Sandbox", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // Transformer policy on BLAS (no other dependency).
+        .target(name: "TransformerModel", dependencies: ["CBLAS"],
+                swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
+
+        // GRPO trainer: rollouts scored by the runtime, losses, monitoring, checkpoints.
+        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel"],
+                swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
+
+        // The command-line interface.
+        .executableTarget(name: "rft", dependencies: [
+            "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "CLITests", dependencies: ["rft"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    ]
+)

@@ -1,0 +1,4 @@
+#ifndef RFT_CSECCOMP_SHIM_H
+#define RFT_CSECCOMP_SHIM_H
+#include <seccomp.h>
+#endif

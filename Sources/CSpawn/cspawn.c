@@ -1,0 +1,2 @@
+#include "cspawn.h"
+int rft_cspawn_version(void) { return 1; }

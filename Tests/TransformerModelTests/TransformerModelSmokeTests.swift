@@ -1,0 +1,6 @@
+import XCTest
+@testable import TransformerModel
+
+final class TransformerModelSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}
