@@ -1,0 +1,64 @@
+/// Shape of a decoder-only transformer in the Llama / Qwen2 / Qwen3 family.
+///
+/// Encoded as rft's own `config.json` with the snake_case keys below
+/// (`vocab_size`, `dim`, `n_layers`, ...). Hugging Face configs are mapped
+/// onto this type by the checkpoint loader.
+public struct ModelConfig: Codable, Equatable, Sendable {
+    public var vocabSize: Int
+    public var dim: Int
+    public var nLayers: Int
+    public var nHeads: Int
+    public var nKVHeads: Int
+    public var ffnDim: Int
+    public var maxSeqLen: Int
+    public var ropeTheta: Float
+    public var normEps: Float
+    /// Per-head size; Llama uses `dim / nHeads`, Qwen3 may set it explicitly.
+    public var headDim: Int
+    /// Output head shares the token-embedding matrix.
+    public var tiedEmbeddings: Bool
+    /// Qwen3: RMSNorm over each query/key head before RoPE.
+    public var qkNorm: Bool
+    /// Qwen2: bias on the q/k/v projections.
+    public var attentionBias: Bool
+
+    public init(vocabSize: Int, dim: Int, nLayers: Int, nHeads: Int, nKVHeads: Int? = nil,
+                ffnDim: Int, maxSeqLen: Int, ropeTheta: Float = 10_000, normEps: Float = 1e-5,
+                headDim: Int? = nil, tiedEmbeddings: Bool = true, qkNorm: Bool = false,
+                attentionBias: Bool = false) {
+        self.vocabSize = vocabSize; self.dim = dim; self.nLayers = nLayers
+        self.nHeads = nHeads; self.nKVHeads = nKVHeads ?? nHeads; self.ffnDim = ffnDim
+        self.maxSeqLen = maxSeqLen; self.ropeTheta = ropeTheta; self.normEps = normEps
+        self.headDim = headDim ?? dim / nHeads; self.tiedEmbeddings = tiedEmbeddings
+        self.qkNorm = qkNorm; self.attentionBias = attentionBias
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size", dim, nLayers = "n_layers", nHeads = "n_heads"
+        case nKVHeads = "n_kv_heads", ffnDim = "ffn_dim", maxSeqLen = "max_seq_len"
+        case ropeTheta = "rope_theta", normEps = "norm_eps", headDim = "head_dim"
+        case tiedEmbeddings = "tied_embeddings", qkNorm = "qk_norm", attentionBias = "attention_bias"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let dim = try c.decode(Int.self, forKey: .dim)
+        let nHeads = try c.decode(Int.self, forKey: .nHeads)
+        self.init(vocabSize: try c.decode(Int.self, forKey: .vocabSize), dim: dim,
+                  nLayers: try c.decode(Int.self, forKey: .nLayers), nHeads: nHeads,
+                  nKVHeads: try c.decodeIfPresent(Int.self, forKey: .nKVHeads),
+                  ffnDim: try c.decode(Int.self, forKey: .ffnDim),
+                  maxSeqLen: try c.decode(Int.self, forKey: .maxSeqLen),
+                  ropeTheta: try c.decodeIfPresent(Float.self, forKey: .ropeTheta) ?? 10_000,
+                  normEps: try c.decodeIfPresent(Float.self, forKey: .normEps) ?? 1e-5,
+                  headDim: try c.decodeIfPresent(Int.self, forKey: .headDim),
+                  tiedEmbeddings: try c.decodeIfPresent(Bool.self, forKey: .tiedEmbeddings) ?? true,
+                  qkNorm: try c.decodeIfPresent(Bool.self, forKey: .qkNorm) ?? false,
+                  attentionBias: try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false)
+    }
+
+    /// The 1.12M-parameter reference config used by the benchmarks
+    /// (dim 128, 4 layers, 4 heads, ffn 512, byte vocabulary of 260).
+    public static let ref1m = ModelConfig(vocabSize: 260, dim: 128, nLayers: 4, nHeads: 4,
+                                          ffnDim: 512, maxSeqLen: 256)
+}
