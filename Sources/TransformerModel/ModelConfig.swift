@@ -58,7 +58,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
 
     /// The 1.12M-parameter reference config used by the benchmarks
-    /// (dim 128, 4 layers, 4 heads, ffn 512, byte vocabulary of 260).
+    /// (dim 128, 4 layers, 4 heads, ffn 512, byte vocabulary of 260, untied head).
     public static let ref1m = ModelConfig(vocabSize: 260, dim: 128, nLayers: 4, nHeads: 4,
-                                          ffnDim: 512, maxSeqLen: 256)
+                                          ffnDim: 512, maxSeqLen: 256, tiedEmbeddings: false)
 }
