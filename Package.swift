@@ -38,13 +38,16 @@ let package = Package(
         .target(name: "TransformerModel", dependencies: ["CBLAS"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
 
+        // Run reports: TensorBoard event files, HTML report, live progress (no dependencies).
+        .target(name: "RunReports", swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // GRPO trainer: rollouts scored by the runtime, losses, monitoring, checkpoints.
-        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel"],
+        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel", "RunReports"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
 
         // The command-line interface.
         .executableTarget(name: "rft", dependencies: [
-            "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer",
+            "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer", "RunReports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["rft"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

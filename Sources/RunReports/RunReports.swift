@@ -1,0 +1,1 @@
+// RunReports module: TensorBoard event files and HTML reports for runs.

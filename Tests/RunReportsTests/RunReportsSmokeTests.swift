@@ -1,0 +1,6 @@
+import XCTest
+@testable import RunReports
+
+final class RunReportsSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}
