@@ -149,7 +149,12 @@ final class Supervisor: @unchecked Sendable {
                         closeStdin()
                     }
                 case 4:
-                    handleNotification()
+                    if p.revents & Int16(POLLIN) != 0 {
+                        handleNotification()
+                    } else {
+                        // POLLHUP: no task uses the filter any more; nothing else can arrive.
+                        close(listener); listener = -1
+                    }
                 case 5:
                     readControl()
                 case 6:
