@@ -622,6 +622,29 @@ int rft_mount_cleanup(int mnt_fd, const char *const *paths, int n) {
     return r < 0 ? r : t.err;
 }
 
+static int probe_child(void *arg) {
+    (void)arg;
+    c_exit(0);
+}
+
+int rft_probe_clone(unsigned long flags) {
+    static const size_t size = 16384;
+    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -errno;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int p = clone(probe_child, (char *)stack + size, (int)(CLONE_VM | CLONE_VFORK | flags | SIGCHLD), NULL);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (p > 0) {
+        int st;
+        while (waitpid(p, &st, __WALL) < 0 && errno == EINTR) {}
+    }
+    munmap(stack, size);
+    return p < 0 ? -e : 0;
+}
+
 int rft_memfd(const char *name) {
     long r = syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
     return r < 0 ? -errno : (int)r;

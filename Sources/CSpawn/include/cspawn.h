@@ -180,6 +180,9 @@ int rft_make_mount_copy(int template_fd, int *fd_out);
  * other than EINVAL (not a mount point). */
 int rft_mount_cleanup(int mnt_fd, const char *const *paths, int n);
 
+/* Probes whether a child can be created with these CLONE_NEW* flags. Returns 0 or -errno. */
+int rft_probe_clone(unsigned long flags);
+
 /* Small wrappers for things Swift cannot call or import. */
 int rft_wifexited(int status);
 int rft_wexitstatus(int status);
