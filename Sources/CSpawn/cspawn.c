@@ -168,17 +168,23 @@ static int child_b(void *arg) {
         if (r < 0) { send_fail(ctl, RFT_STAGE_CGROUP, i, r); c_exit(127); }
     }
 
-    // 2. fds: move the control socket and every source above the target range, then dup into place.
+    // 2. fds: the target gets fds[0..n-1]; the control socket and the listener socket move to n and
+    //    n+1 (close-on-exec); every other descriptor is closed now, so that RLIMIT_NOFILE and the
+    //    seccomp listener see a small table whatever the parent holds.
     int n = cfg->n_fds;
+    int lsock = ba->listener_sock;
     int moved[16];
     if (n > 16) { send_fail(ctl, RFT_STAGE_FDS, n, EINVAL); c_exit(127); }
-    r = RS3(SYS_fcntl, ctl, F_DUPFD_CLOEXEC, n > 3 ? n : 3);
+    r = RS3(SYS_fcntl, ctl, F_DUPFD_CLOEXEC, n + 2);
     if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -1, r); c_exit(127); }
     ctl = (int)r;
+    r = RS3(SYS_fcntl, lsock, F_DUPFD_CLOEXEC, n + 2);
+    if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -1, r); c_exit(127); }
+    lsock = (int)r;
     for (int i = 0; i < n; i++) {
         moved[i] = -1;
         if (cfg->fds[i] < 0) continue;
-        r = RS3(SYS_fcntl, cfg->fds[i], F_DUPFD_CLOEXEC, n);
+        r = RS3(SYS_fcntl, cfg->fds[i], F_DUPFD_CLOEXEC, n + 2);
         if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, i, r); c_exit(127); }
         moved[i] = (int)r;
     }
@@ -187,7 +193,13 @@ static int child_b(void *arg) {
         r = RS3(SYS_dup3, moved[i], i, 0);
         if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, i, r); c_exit(127); }
     }
-    r = RS3(SYS_close_range, (unsigned)n, ~0U, CLOSE_RANGE_CLOEXEC);
+    r = RS3(SYS_dup3, ctl, n, O_CLOEXEC);
+    if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -3, r); c_exit(127); }
+    ctl = n;
+    r = RS3(SYS_dup3, lsock, n + 1, O_CLOEXEC);
+    if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -4, r); c_exit(127); }
+    lsock = n + 1;
+    r = RS3(SYS_close_range, (unsigned)(n + 2), ~0U, 0);
     if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -2, r); c_exit(127); }
 
     // 3. rlimits.
@@ -229,7 +241,7 @@ static int child_b(void *arg) {
             struct rft_msg lm;
             for (size_t i = 0; i < sizeof lm; i++) ((char *)&lm)[i] = 0;
             lm.kind = RFT_MSG_LISTENER;
-            r = send_fd(ba->listener_sock, &lm, listener);
+            r = send_fd(lsock, &lm, listener);
             if (r < 0) { send_fail(ctl, RFT_STAGE_LISTENER, 0, r); c_exit(127); }
             RS1(SYS_close, listener);
         }
