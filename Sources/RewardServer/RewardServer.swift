@@ -1,0 +1,1 @@
+// RewardServer module: sandboxed graders over HTTP (Bedrock, OpenRLHF, TRL) and an OpenAI-compatible model endpoint.
