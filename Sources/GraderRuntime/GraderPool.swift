@@ -162,6 +162,26 @@ public final class GraderPool: @unchecked Sendable {
         }
     }
 
+    /// Times one cold start in a fresh sandboxed worker (python: spawn to handler imported; exec: an
+    /// empty batch end to end), in milliseconds. Used by `rft grader bench`.
+    public func measureColdStart() -> Swift.Result<Double, GraderError> {
+        let sandbox: Sandbox
+        do {
+            sandbox = try Sandbox(policy: sandboxPolicy(for: manifest, directory: directory,
+                                                        warm: manifest.runtime == .python, passthrough: options.environment))
+        } catch {
+            return .failure(GraderError(.sandboxError, "\(error)"))
+        }
+        if manifest.runtime == .python {
+            let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
+            defer { probe.shutdown() }
+            return probe.prewarm()
+        }
+        let attempt = ExecInvoker(manifest: manifest, directory: directory, sandbox: sandbox).invoke([], requestID: "cold-start")
+        if case .failed(let e) = attempt.result { return .failure(e) }
+        return .success(attempt.wallMs)
+    }
+
     /// A snapshot of the pool's counters.
     public var currentStats: Stats { cond.lock(); defer { cond.unlock() }; return stats }
 
