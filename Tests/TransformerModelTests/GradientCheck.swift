@@ -70,3 +70,8 @@ where A.Element == Float {
     }
     assertGradient(name, analytic, best.numeric, tolerance: tolerance, file: file, line: line)
 }
+
+func assertClose(_ a: [Float], _ b: [Float], accuracy: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, "\(a) vs \(b)", file: file, line: line) }
+}
