@@ -34,13 +34,10 @@ func attentionForward(out: FloatPtr, ldo: Int, probs: FloatPtr,
 /// Softmax over `row[0...t]`, zeroing `row[t+1..<width]`.
 @inline(__always)
 func causalSoftmaxRow(_ row: FloatPtr, t: Int, width: Int) {
-    var mx = -Float.infinity
-    for j in 0...t { mx = max(mx, row[j]) }
-    var sum: Float = 0
-    for j in 0...t { let e = expf(row[j] - mx); row[j] = e; sum += e }
-    let inv = 1 / sum
-    for j in 0...t { row[j] *= inv }
-    for j in (t + 1)..<max(width, t + 1) { row[j] = 0 }
+    let mx = maxElement(row, t + 1)
+    let sum = expShiftInPlace(row, t + 1, shift: mx)
+    scaleInPlace(row, t + 1, 1 / sum)
+    if width > t + 1 { memset(row + t + 1, 0, (width - t - 1) * MemoryLayout<Float>.stride) }
 }
 
 /// Backward. `dout [L, ldo]` in; `dq [L, ldq]` assigned; `dk [L, ldk]`, `dv [L, ldv]` accumulated
@@ -66,10 +63,12 @@ func attentionBackward(dq: FloatPtr, ldq: Int, dk: FloatPtr, ldk: Int, dv: Float
                  beta: 1, c: dv + g * hd, ldc: ldv)
             for t in i0..<i1 {
                 let p = P + t * L, d = dS + t * L
-                var dot: Float = 0
-                for j in 0...t { dot += p[j] * d[j] }
-                for j in 0...t { d[j] = p[j] * (d[j] - dot) }
-                for j in (t + 1)..<max(i1, t + 1) { d[j] = 0 }
+                let dot = dotProduct(p, d, t + 1)
+                var j = 0
+                let dv = F8(repeating: dot)
+                while j + 8 <= t + 1 { store8(d, j, load8(p, j) * (load8(d, j) - dv)); j += 8 }
+                while j <= t { d[j] = p[j] * (d[j] - dot); j += 1 }
+                if i1 > t + 1 { memset(d + t + 1, 0, (i1 - t - 1) * MemoryLayout<Float>.stride) }
             }
             // dq[i0..<i1] = scale · dS[i0..<i1, 0..<i1] · k[0..<i1]
             gemm(m: bm, n: hd, k: i1, alpha: scale, a: dS + i0 * L, lda: L, b: k + g * hd, ldb: ldkIn,

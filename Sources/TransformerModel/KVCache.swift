@@ -1,30 +1,33 @@
 import Foundation
 
 /// Keys and values of every layer for a set of sequences ("slots"), as RoPE'd k and plain v:
-/// `k, v [nLayers, slots, capacity, kvDim]`.
+/// `k, v [nLayers, slots, nKVHeads, capacity, headDim]`, so one head's keys are contiguous.
 final class KVCache {
-    let slots: Int, capacity: Int, nLayers: Int, kvDim: Int
+    let slots: Int, capacity: Int, nLayers: Int, kvDim: Int, nKVHeads: Int, headDim: Int
     let k: FloatPtr, v: FloatPtr
 
     init(config: ModelConfig, slots: Int, capacity: Int) {
         self.slots = slots; self.capacity = capacity; nLayers = config.nLayers
-        kvDim = config.nKVHeads * config.headDim
+        kvDim = config.nKVHeads * config.headDim; nKVHeads = config.nKVHeads; headDim = config.headDim
         k = allocateFloats(nLayers * slots * capacity * kvDim)
         v = allocateFloats(nLayers * slots * capacity * kvDim)
     }
 
     deinit { free(k); free(v) }
 
-    /// Offset of `(layer, slot, position)`.
+    /// Offset of `(layer, slot)`: its `[nKVHeads, capacity, headDim]` block.
     @inline(__always)
-    func offset(_ layer: Int, _ slot: Int, _ pos: Int) -> Int { ((layer * slots + slot) * capacity + pos) * kvDim }
+    func offset(_ layer: Int, _ slot: Int) -> Int { (layer * slots + slot) * capacity * kvDim }
 
     /// Copies positions `0..<count` of slot `src` into slot `dst`, in every layer
     /// (the G completions of a prompt share its prefilled cache).
     func copy(slot src: Int, to dst: Int, count: Int) {
         for l in 0..<nLayers {
-            (k + offset(l, dst, 0)).update(from: k + offset(l, src, 0), count: count * kvDim)
-            (v + offset(l, dst, 0)).update(from: v + offset(l, src, 0), count: count * kvDim)
+            for g in 0..<nKVHeads {
+                let d = offset(l, dst) + g * capacity * headDim, s = offset(l, src) + g * capacity * headDim
+                (k + d).update(from: k + s, count: count * headDim)
+                (v + d).update(from: v + s, count: count * headDim)
+            }
         }
     }
 }
@@ -51,35 +54,6 @@ final class DecodeScratch {
     deinit { for p in all { free(p) } }
 }
 
-/// `Σᵢ a[i]·b[i]`, eight lanes at a time (plain SSE multiply/add, no FMA call).
-@inline(__always)
-func dotProduct(_ a: ConstFloatPtr, _ b: ConstFloatPtr, _ n: Int) -> Float {
-    var acc = SIMD8<Float>(), i = 0
-    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-    while i + 8 <= n {
-        acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        i += 8
-    }
-    var s = acc.sum()
-    while i < n { s += a[i] * b[i]; i += 1 }
-    return s
-}
-
-/// `y[i] += alpha · x[i]`, eight lanes at a time.
-@inline(__always)
-func addScaled(_ y: FloatPtr, _ x: ConstFloatPtr, _ alpha: Float, _ n: Int) {
-    var i = 0
-    let ry = UnsafeMutableRawPointer(y), rx = UnsafeRawPointer(x), va = SIMD8<Float>(repeating: alpha)
-    while i + 8 <= n {
-        let r = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            + va * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        ry.storeBytes(of: r, toByteOffset: i * 4, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < n { y[i] += alpha * x[i]; i += 1 }
-}
-
 extension Transformer {
     /// One cached forward step over `M` rows: row r is token `tokens[r]` at position `positions[r]`
     /// of cache slot `slots[r]`. Writes each row's k and v into the cache, then attends over
@@ -101,28 +75,26 @@ extension Transformer {
                 qkNormForward(qk: s.qk, qkv: s.qkv, rstdQ: s.rstdQ, rstdK: s.rstdK, N: M, w: w)
                 ropeForward(s.qk, ld: qkDim, N: M, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
                 ropeForward(s.qk + qDim, ld: qkDim, N: M, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
-                // cache[l, slot, pos] = (k, v)
+                // cache[l, slot, g, pos] = (k, v) of kv head g
+                let cap = cache.capacity
                 for r in 0..<M {
-                    let o = cache.offset(l, Int(slots[r]), Int(pos[r]))
-                    (cache.k + o).update(from: s.qk + r * qkDim + qDim, count: kvDim)
-                    (cache.v + o).update(from: s.qkv + r * qkvDim + qDim + kvDim, count: kvDim)
+                    let base = cache.offset(l, Int(slots[r])) + Int(pos[r]) * hd
+                    for g in 0..<c.nKVHeads {
+                        (cache.k + base + g * cap * hd).update(from: s.qk + r * qkDim + qDim + g * hd, count: hd)
+                        (cache.v + base + g * cap * hd).update(from: s.qkv + r * qkvDim + qDim + kvDim + g * hd, count: hd)
+                    }
                 }
                 // att [M, qDim]: each row attends over its slot's positions 0...pos
                 for r in 0..<M {
-                    let n = Int(pos[r]) + 1, base = cache.offset(l, Int(slots[r]), 0)
+                    let n = Int(pos[r]) + 1, base = cache.offset(l, Int(slots[r]))
                     for h in 0..<c.nHeads {
                         let g = h / group, q = s.qk + r * qkDim + h * hd
-                        let kb = cache.k + base + g * hd, vb = cache.v + base + g * hd
-                        var mx = -Float.infinity
-                        for j in 0..<n {
-                            let sc = dotProduct(q, kb + j * kvDim, hd) * scale
-                            s.scores[j] = sc; mx = max(mx, sc)
-                        }
-                        var sum: Float = 0
-                        for j in 0..<n { let e = expf(s.scores[j] - mx); s.scores[j] = e; sum += e }
+                        let kb = cache.k + base + g * cap * hd, vb = cache.v + base + g * cap * hd
+                        for j in 0..<n { s.scores[j] = dotProduct(q, kb + j * hd, hd) * scale }
+                        let sum = expShiftInPlace(s.scores, n, shift: maxElement(s.scores, n))
                         let out = s.att + r * qDim + h * hd, inv = 1 / sum
                         memset(out, 0, hd * MemoryLayout<Float>.stride)
-                        for j in 0..<n { addScaled(out, vb + j * kvDim, s.scores[j] * inv, hd) }
+                        for j in 0..<n { addScaled(out, vb + j * hd, s.scores[j] * inv, hd) }
                     }
                 }
                 // x += att · Woᵀ ;  x += down(silu(gate) ⊙ up) of rmsnorm(x)

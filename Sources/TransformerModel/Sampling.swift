@@ -148,8 +148,9 @@ extension Transformer {
         for v in 1..<V where logits[v] > logits[best] { best = v }
         if options.temperature == 0 || options.topK == 1 { return best }
         let invT = 1 / options.temperature, mx = logits[best]
+        map8(probs, logits, V) { fastExp(($0 - F8(repeating: mx)) * F8(repeating: invT)) }
         var sum: Float = 0
-        for v in 0..<V { let e = expf((logits[v] - mx) * invT); probs[v] = e; sum += e }
+        for v in 0..<V { sum += probs[v] }
         if (options.topK == 0 || options.topK >= V) && options.topP >= 1 {
             var u = rng.nextFloat() * sum
             for v in 0..<V {

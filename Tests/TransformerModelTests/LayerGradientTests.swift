@@ -150,4 +150,15 @@ final class LayerGradientTests: XCTestCase {
         tokens.withUnsafeBufferPointer { embeddingBackward(dweight: dE.p, tokens: $0.baseAddress!, dout: w.p, N: N, C: C) }
         assertGradient("dweight", dE.buf, numericGradient(E.buf, loss))
     }
+
+    func testFastExpIsAccurate() {
+        var worst = 0.0
+        for i in 0...20_000 {
+            let x = -80 + Float(i) * 0.008
+            let e = Double(fastExp(x)), ref = Foundation.exp(Double(x))
+            worst = max(worst, abs(e - ref) / ref)
+        }
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(fastExp(-Float.infinity), 0, accuracy: 1e-37)
+    }
 }
