@@ -140,10 +140,7 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     /// `tokenizer_config.json` when it exists.
     public static func load(directory: URL) throws -> BPETokenizer {
         let file = directory.appendingPathComponent("tokenizer.json")
-        let data: Data
-        do { data = try Data(contentsOf: file) } catch {
-            throw ModelIOError.unreadable(path: file.path, detail: error.localizedDescription)
-        }
+        let data = try ModelIOError.read(file)
         var eos: String?, bos: String?, pad: String?
         let configFile = directory.appendingPathComponent("tokenizer_config.json")
         if let cdata = try? Data(contentsOf: configFile) {

@@ -25,10 +25,7 @@ public struct ChatDatasetIssue: Error, Equatable, CustomStringConvertible {
 /// do not stop the load: they are returned as issues naming `file:line`.
 public enum ChatDataset {
     public static func load(_ url: URL) throws -> (records: [ChatRecord], issues: [ChatDatasetIssue]) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelIOError.unreadable(path: url.path, detail: error.localizedDescription)
-        }
+        let data = try ModelIOError.read(url)
         return parse(String(decoding: data, as: UTF8.self), file: url.path)
     }
 

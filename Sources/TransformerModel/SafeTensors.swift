@@ -27,10 +27,7 @@ public struct SafeTensorsFile: @unchecked Sendable {
     /// must match its dtype and shape and lie inside the file.
     public init(contentsOf url: URL) throws {
         let path = url.path
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw ModelIOError.unreadable(path: path, detail: error.localizedDescription)
-        }
+        let data = try ModelIOError.read(url, mapped: true)
         try self.init(data: data, path: path)
     }
 
