@@ -140,6 +140,9 @@ def save_tokenizer(tok, kind, specials, out_dir):
     if kind == "gpt2":
         # Exercise the older "a b" string form of merges too.
         data["model"]["merges"] = [m if isinstance(m, str) else " ".join(m) for m in merges]
+        # As in GPT-2's own tokenizer.json.
+        data["model"]["continuing_subword_prefix"] = ""
+        data["model"]["end_of_word_suffix"] = ""
     with open(path, "w") as f:
         json.dump(data, f, ensure_ascii=False, indent=1)
     # Keep only what rft reads.

@@ -54,7 +54,8 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             guard let id = (v as? NSNumber)?.intValue, id >= 0 else { throw bad("model.vocab['\(k)'] is not a non-negative integer") }
             vocab[k] = id
         }
-        if model["continuing_subword_prefix"] is String || model["end_of_word_suffix"] is String {
+        // GPT-2 and Qwen2 files carry these as empty strings, which change nothing.
+        if !((model["continuing_subword_prefix"] as? String) ?? "").isEmpty || !((model["end_of_word_suffix"] as? String) ?? "").isEmpty {
             throw ModelIOError.unsupported(path: path, detail: "model.continuing_subword_prefix / end_of_word_suffix")
         }
         if (model["byte_fallback"] as? Bool) == true {
