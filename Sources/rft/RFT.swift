@@ -15,6 +15,7 @@ struct RFT: ParsableCommand {
         subcommands: [
             SandboxCommand.self,
             SFTCommand.self,
+            GenerateCommand.self,
             BenchCommand.self,
         ]
     )

@@ -37,7 +37,14 @@ final class SFTCommandTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
         }
 
-        // The checkpoint loads back for a resumed run.
+        // The checkpoint loads back and samples.
+        let gen = try RFTBinary.run(["generate", "--model", out.path, "--prompt", "Greet Ann.", "--json"])
+        XCTAssertEqual(gen.status, 0, gen.stderr)
+        let line = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(gen.stdout.utf8)) as? [String: Any], gen.stdout)
+        XCTAssertTrue((line["completion"] as? String)?.hasPrefix("Hi ") == true, gen.stdout)
+        XCTAssertEqual(line["finish_reason"] as? String, "eos", gen.stdout)
+
+        // ... and continues training with its optimizer state.
         let again = try RFTBinary.run(["sft", "--data", data.path, "--out", dir.appendingPathComponent("ckpt2").path,
                                        "--init", out.path, "--resume", "--epochs", "1", "--samples", "0"])
         XCTAssertEqual(again.status, 0, again.stderr)
