@@ -15,6 +15,8 @@ struct RFT: ParsableCommand {
         subcommands: [
             SandboxCommand.self,
             GraderCommand.self,
+            SFTCommand.self,
+            GenerateCommand.self,
             BenchCommand.self,
         ]
     )
