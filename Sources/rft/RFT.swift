@@ -15,6 +15,7 @@ struct RFT: ParsableCommand {
         subcommands: [
             SandboxCommand.self,
             GraderCommand.self,
+            InitCommand.self,
             BenchCommand.self,
         ]
     )

@@ -590,7 +590,7 @@ def lambda_handler(event, context=None):
                 raise ReferenceError_(f"sample must be an object, got {type(sample).__name__}")
             out.append(score_sample(sample))
         except ReferenceError_ as e:
-            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"sample {sid}: {e}"}})
+            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"invalid_reference: sample {sid}: {e}"}})
     return out
 
 

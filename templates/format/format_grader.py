@@ -365,7 +365,7 @@ def lambda_handler(event, context=None):
             checks = _sample_checks(sample)
             score, results = run_checks(_response_text(sample), checks, CONFIG["strip_think"])
         except CheckError as e:
-            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"sample {sid}: {e}"}})
+            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"invalid_reference: sample {sid}: {e}"}})
             continue
         out.append({"id": sid, "aggregate_reward_score": score,
                     "metrics_list": [{"name": n, "value": v, "type": "Reward"} for n, v in results]})

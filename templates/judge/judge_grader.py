@@ -311,7 +311,7 @@ def _score_sample(sample, cfg):
             raise JudgeConfigError(f"sample must be an object, got {type(sample).__name__}")
         score, raw, attempts, hit, rubric = judge(sample, cfg)
     except JudgeError as e:
-        return {"id": sid, "error": {"type": e.kind, "message": f"sample {sid}: {e}"}}
+        return {"id": sid, "error": {"type": e.kind, "message": f"{e.kind}: sample {sid}: {e}"}}
     return {"id": sid, "aggregate_reward_score": score, "metrics_list": [
         {"name": f"judge/{rubric}", "value": score, "type": "Reward"},
         {"name": "judge_raw_score", "value": raw, "type": "Metric"},

@@ -1244,7 +1244,7 @@ def lambda_handler(event, context=None):
         except ReferenceParseError as e:
             if CONFIG["on_bad_reference"] == "raise":
                 raise ReferenceParseError(f"sample {sid}: {e}") from None
-            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"sample {sid}: {e}"}})
+            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"invalid_reference: sample {sid}: {e}"}})
     return out
 
 
