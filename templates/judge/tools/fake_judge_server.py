@@ -128,11 +128,17 @@ class Handler(BaseHTTPRequestHandler):
                          "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 10}})
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass   # clients that time out and hang up are expected in tests
+
+
 def start(port=0, api_key=None):
     """Starts the server on 127.0.0.1 in a background thread; returns it (server.server_port)."""
     handler = type("BoundHandler", (Handler,), {"api_key": api_key})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -143,7 +149,7 @@ def main():
     ap.add_argument("--api-key", default=None)
     args = ap.parse_args()
     handler = type("BoundHandler", (Handler,), {"api_key": args.api_key})
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    server = QuietServer(("127.0.0.1", args.port), handler)
     print(f"fake judge listening on http://127.0.0.1:{server.server_port}/v1", flush=True)
     try:
         server.serve_forever()
