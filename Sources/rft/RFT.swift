@@ -17,6 +17,7 @@ struct RFT: ParsableCommand {
             GraderCommand.self,
             SFTCommand.self,
             GenerateCommand.self,
+            InitCommand.self,
             BenchCommand.self,
         ]
     )
