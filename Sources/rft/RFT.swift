@@ -15,6 +15,8 @@ struct RFT: ParsableCommand {
         subcommands: [
             SandboxCommand.self,
             BenchCommand.self,
+            DataCommand.self,
+            RunsCommand.self,
         ]
     )
 }
