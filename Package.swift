@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel"],
+                    exclude: ["Fixtures"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
