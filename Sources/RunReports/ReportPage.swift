@@ -281,7 +281,12 @@ struct ReportPage {
         for g in graderNames { s += "<th>\(HTMLText.escape(g))</th>" }
         s += "<th>Error</th></tr></thead><tbody>"
         for step in steps.reversed() {
-            let ranked = byStep[step]!.sorted { ($0.reward.flatMap { $0.isNaN ? nil : $0 } ?? -.infinity) > ($1.reward.flatMap { $0.isNaN ? nil : $0 } ?? -.infinity) }
+            // Highest reward first; ties keep file order (stable), missing or NaN rewards rank last.
+            let ranked = byStep[step]!.enumerated().sorted { a, b in
+                let ra = a.element.reward.flatMap { $0.isNaN ? nil : $0 } ?? -.infinity
+                let rb = b.element.reward.flatMap { $0.isNaN ? nil : $0 } ?? -.infinity
+                return ra != rb ? ra > rb : a.offset < b.offset
+            }.map(\.element)
             let picks: [(String, RunSample)] = ranked.count == 1 ? [("only", ranked[0])] : [("best", ranked.first!), ("worst", ranked.last!)]
             for (label, sample) in picks {
                 s += "<tr class=\"\(label)\"><td>\(step)</td><td class=\"rank\">\(label)</td>"
