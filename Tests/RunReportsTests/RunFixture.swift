@@ -107,8 +107,8 @@ struct RunFixture {
          "hyperparameters": {"epochs": 3, "batch_size": 8, "num_generations": 8, "learning_rate": 0.0001, "beta": 0.04,
           "loss_type": "grpo", "scale_rewards": "group", "eval_interval": \(evalInterval), "seed": 7}}
         """.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        let baseRewards = (0..<64).map { i in i % 5 == 0 ? "1.0" : i % 3 == 0 ? "0.2" : "0.0" }.joined(separator: ", ")
-        let finalRewards = (0..<64).map { i in i % 2 == 0 ? "1.0" : i % 3 == 0 ? "0.2" : "0.8" }.joined(separator: ", ")
+        let baseRewards = (0..<64).map { i in i % 5 == 0 ? "1.0" : i % 7 == 0 ? "0.2" : "0.0" }.joined(separator: ", ")
+        let finalRewards = (0..<64).map { i in i % 2 == 0 ? "1.0" : i % 3 == 0 ? "0.2" : "0.0" }.joined(separator: ", ")
         try #"{"mean_reward": \#(baselineVal), "pass_rate": 0.2, "rewards/accuracy/mean": 0.2, "rewards": [\#(baseRewards)]}"#
             .write(to: dir.appendingPathComponent("baseline.json"), atomically: true, encoding: .utf8)
         try #"{"mean_reward": \#(finalVal), "pass_rate": 0.5, "rewards/accuracy/mean": 0.5, "rewards": [\#(finalRewards)]}"#
