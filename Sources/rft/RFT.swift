@@ -15,6 +15,7 @@ struct RFT: ParsableCommand {
         subcommands: [
             SandboxCommand.self,
             BenchCommand.self,
+            ReportCommand.self,
         ]
     )
 }
