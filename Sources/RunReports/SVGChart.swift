@@ -68,11 +68,13 @@ struct LineChart {
         s += "<line class=\"axis\" x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(top + plotH)\" y2=\"\(top + plotH)\"/>"
         s += "<text class=\"tick\" x=\"\(width - right)\" y=\"\(height - 4)\" text-anchor=\"end\">\(HTMLText.escape(xLabel))</text>"
         // Warning markers.
+        let labelled = markers.count <= 12  // beyond that, labels would overlap: lines and tooltips only
         for m in markers {
             let x = HTMLText.coord(px(m.x))
             s += "<g class=\"marker\"><title>\(HTMLText.escape(m.tooltip))</title>"
             s += "<line x1=\"\(x)\" x2=\"\(x)\" y1=\"\(top)\" y2=\"\(top + plotH)\"/>"
-            s += "<text x=\"\(x)\" y=\"\(top - 3)\" text-anchor=\"middle\">\(HTMLText.escape(m.label))</text></g>"
+            if labelled { s += "<text x=\"\(x)\" y=\"\(top - 3)\" text-anchor=\"middle\">\(HTMLText.escape(m.label))</text>" }
+            s += "</g>"
         }
         // Bands, then lines.
         for series in self.series where !series.band.isEmpty {

@@ -111,3 +111,30 @@ final class ReportTests: XCTestCase {
         }
     }
 }
+
+extension ReportTests {
+    func testSecretsAreRedactedAndRunawayTextIsCut() throws {
+        let dir = try RunFixture(steps: 5, samplesPerStep: 2).write()
+        try #"{"rewards": {"endpoint": "http://127.0.0.1:9/x", "api_key": "sk-SECRET", "headers": {"Authorization": "Bearer abc"}}, "max_tokens": 16}"#
+            .write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let long = String(repeating: "x", count: 5000)
+        try (#"{"step": 9, "prompt": "p", "completion": ""# + long + #"", "reward": 1}"# + "\n")
+            .write(to: dir.appendingPathComponent("samples.jsonl"), atomically: true, encoding: .utf8)
+        let html = try ReportBuilder(runDirectory: dir).html()
+        XCTAssertFalse(html.contains("sk-SECRET") || html.contains("Bearer abc"))
+        XCTAssertTrue(html.contains("<th>rewards.api_key</th><td><code>•••• (redacted)</code>"))
+        XCTAssertTrue(html.contains("<th>max_tokens</th><td><code>16</code>"))
+        XCTAssertTrue(html.contains(String(repeating: "x", count: 2000) + "… (3000 more characters)"))
+        XCTAssertFalse(html.contains(String(repeating: "x", count: 2001)))
+    }
+
+    func testManyWarningsKeepTooltipsButDropOverlappingLabels() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-warn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let lines = (1...40).map { #"{"step": \#($0), "reward": 0.0, "warnings": [{"kind": "all_rewards_zero", "message": "every reward is 0"}]}"# }
+        try lines.joined(separator: "\n").write(to: dir.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        let reward = Self.svgs(try ReportBuilder(runDirectory: dir).html())[0]
+        XCTAssertEqual(reward.components(separatedBy: "<g class=\"marker\">").count - 1, 40)
+        XCTAssertFalse(reward.contains("⚠"))
+    }
+}
