@@ -281,12 +281,17 @@ struct ReportPage {
         for g in graderNames { s += "<th>\(HTMLText.escape(g))</th>" }
         s += "<th>Error</th></tr></thead><tbody>"
         for step in steps.reversed() {
-            let ranked = byStep[step]!.sorted { ($0.reward.flatMap { $0.isNaN ? nil : $0 } ?? -.infinity) > ($1.reward.flatMap { $0.isNaN ? nil : $0 } ?? -.infinity) }
+            // Highest reward first; ties keep file order (stable), missing or NaN rewards rank last.
+            let ranked = byStep[step]!.enumerated().sorted { a, b in
+                let ra = a.element.reward.flatMap { $0.isNaN ? nil : $0 } ?? -.infinity
+                let rb = b.element.reward.flatMap { $0.isNaN ? nil : $0 } ?? -.infinity
+                return ra != rb ? ra > rb : a.offset < b.offset
+            }.map(\.element)
             let picks: [(String, RunSample)] = ranked.count == 1 ? [("only", ranked[0])] : [("best", ranked.first!), ("worst", ranked.last!)]
             for (label, sample) in picks {
                 s += "<tr class=\"\(label)\"><td>\(step)</td><td class=\"rank\">\(label)</td>"
-                s += "<td><div class=\"text\">\(HTMLText.escape(sample.prompt))</div></td>"
-                s += "<td><div class=\"text\">\(HTMLText.escape(sample.completion))</div></td>"
+                s += "<td><div class=\"text\">\(HTMLText.escape(Self.clip(sample.prompt)))</div></td>"
+                s += "<td><div class=\"text\">\(HTMLText.escape(Self.clip(sample.completion)))</div></td>"
                 s += "<td class=\"score\">\(HTMLText.number(sample.reward))</td>"
                 let scores = Dictionary(sample.rewards.map { ($0.grader, $0.value) }, uniquingKeysWith: { a, _ in a })
                 for g in graderNames { s += "<td class=\"score\">\(HTMLText.number(scores[g] ?? nil))</td>" }
@@ -296,12 +301,28 @@ struct ReportPage {
         return s + "</tbody></table></section>"
     }
 
+    /// Long texts are cut so one runaway completion cannot bloat the report.
+    static func clip(_ text: String, limit: Int = 2000) -> String {
+        guard text.count > limit else { return text }
+        return String(text.prefix(limit)) + "… (\(text.count - limit) more characters)"
+    }
+
+    /// Config keys whose values are never shown (credentials for endpoints and reward servers).
+    static func isSecret(_ path: String) -> Bool {
+        let key = (path.split(separator: ".").last.map(String.init) ?? path).lowercased()
+        return ["key", "token", "secret", "password", "authorization", "credential"].contains { key.contains($0) }
+            && !key.hasSuffix("tokens") && !key.contains("max_") && !key.contains("_len")
+    }
+
     func keyValueSection(_ title: String, id: String, value: JSONValue?, missing: String) -> String {
         var s = "<section id=\"\(id)\"><h2>\(HTMLText.escape(title))</h2>"
         guard let value else { return s + "<p class=\"muted\">\(HTMLText.escape(missing))</p></section>" }
         let rows = Self.flatten(value)
         s += "<table class=\"kv\"><tbody>"
-        for (k, v) in rows { s += "<tr><th>\(HTMLText.escape(k))</th><td><code>\(HTMLText.escape(v))</code></td></tr>" }
+        for (k, v) in rows {
+            let shown = Self.isSecret(k) ? "•••• (redacted)" : v
+            s += "<tr><th>\(HTMLText.escape(k))</th><td><code>\(HTMLText.escape(shown))</code></td></tr>"
+        }
         return s + "</tbody></table></section>"
     }
 

@@ -46,7 +46,7 @@ struct LineChart {
         let bandYs = series.flatMap { $0.band.flatMap { [$0.low, $0.high] } }.filter(\.isFinite)
         let xs = allPoints.map(\.x) + markers.map(\.x)
         let ys = allPoints.map(\.y) + references.map(\.y) + bandYs
-        let xScale = Axis(values: xs, integer: true)
+        let xScale = Axis(values: xs + (xs.min().map { $0 >= 0 && $0 <= 2 ? [0] : [] } ?? []), integer: true)
         let yScale = Axis(values: ys, integer: false)
         let plotW = width - left - right, plotH = height - top - bottom
         func px(_ x: Double) -> Double { left + xScale.fraction(x) * plotW }
@@ -68,11 +68,13 @@ struct LineChart {
         s += "<line class=\"axis\" x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(top + plotH)\" y2=\"\(top + plotH)\"/>"
         s += "<text class=\"tick\" x=\"\(width - right)\" y=\"\(height - 4)\" text-anchor=\"end\">\(HTMLText.escape(xLabel))</text>"
         // Warning markers.
+        let labelled = markers.count <= 12  // beyond that, labels would overlap: lines and tooltips only
         for m in markers {
             let x = HTMLText.coord(px(m.x))
             s += "<g class=\"marker\"><title>\(HTMLText.escape(m.tooltip))</title>"
             s += "<line x1=\"\(x)\" x2=\"\(x)\" y1=\"\(top)\" y2=\"\(top + plotH)\"/>"
-            s += "<text x=\"\(x)\" y=\"\(top - 3)\" text-anchor=\"middle\">\(HTMLText.escape(m.label))</text></g>"
+            if labelled { s += "<text x=\"\(x)\" y=\"\(top - 3)\" text-anchor=\"middle\">\(HTMLText.escape(m.label))</text>" }
+            s += "</g>"
         }
         // Bands, then lines.
         for series in self.series where !series.band.isEmpty {
@@ -104,7 +106,7 @@ struct LineChart {
         legend += references.map { ($0.label, $0.color, true) }
         var lx = width - right
         for (name, color, dashed) in legend.reversed() {
-            let w = Double(name.count) * 6.2 + 26
+            let w = Double(name.count) * 6.6 + 30
             lx -= w
             let dash = dashed ? " stroke-dasharray=\"4 3\"" : ""
             s += "<line x1=\"\(HTMLText.coord(lx))\" x2=\"\(HTMLText.coord(lx + 16))\" y1=\"12\" y2=\"12\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>"
@@ -122,7 +124,9 @@ struct HistogramChart {
     var bins = 10
     var color = "#2563eb"
     var width = 620.0
-    var height = 190.0
+    var panelsPerRow = 3
+    /// Height of the placeholder when there is no data.
+    var height = 200.0
 
     func svg() -> String {
         let finitePanels = panels.map { ($0.label, $0.values.filter(\.isFinite)) }.filter { !$0.1.isEmpty }
@@ -137,31 +141,35 @@ struct HistogramChart {
             for v in values { c[min(bins - 1, max(0, Int((v - lo) / binWidth)))] += 1 }
             return c
         }
-        let n = Double(finitePanels.count)
-        let gap = 14.0, top = 34.0, bottom = 30.0, side = 8.0
-        let panelW = (width - 2 * side - gap * (n - 1)) / n
-        let plotH = height - top - bottom
+        let perRow = min(finitePanels.count, panelsPerRow)
+        let rows = (finitePanels.count + perRow - 1) / perRow
+        let gap = 16.0, top = 30.0, rowH = 128.0, side = 8.0, labelH = 32.0
+        let panelW = (width - 2 * side - gap * Double(perRow - 1)) / Double(perRow)
+        let plotH = rowH - labelH
+        let height = top + Double(rows) * rowH
 
         var s = SVG.open(width: width, height: height, label: title)
         s += "<text class=\"ct\" x=\"\(side)\" y=\"16\">\(HTMLText.escape(title))</text>"
         for (i, (label, values)) in finitePanels.enumerated() {
-            let x0 = side + Double(i) * (panelW + gap)
+            let x0 = side + Double(i % perRow) * (panelW + gap)
+            let y0 = top + Double(i / perRow) * rowH + 6
             let maxCount = Double(max(1, counts[i].max() ?? 1))
             let barW = panelW / Double(bins)
             var d = ""
             for (b, c) in counts[i].enumerated() where c > 0 {
                 let h = Double(c) / maxCount * plotH
-                d += "M\(HTMLText.coord(x0 + Double(b) * barW + 0.5)),\(HTMLText.coord(top + plotH))"
+                d += "M\(HTMLText.coord(x0 + Double(b) * barW + 0.5)),\(HTMLText.coord(y0 + plotH))"
                 d += " v\(HTMLText.coord(-h)) h\(HTMLText.coord(barW - 1)) v\(HTMLText.coord(h)) Z "
             }
             let mean = values.reduce(0, +) / Double(values.count)
             s += "<path class=\"bars\" fill=\"\(color)\" d=\"\(d)\"><title>\(HTMLText.escape(label)): \(values.count) samples, mean \(HTMLText.number(mean))</title></path>"
             let mx = x0 + (mean - lo) / (hi - lo) * panelW
-            s += "<line class=\"mean\" x1=\"\(HTMLText.coord(mx))\" x2=\"\(HTMLText.coord(mx))\" y1=\"\(top)\" y2=\"\(top + plotH)\"/>"
-            s += "<line class=\"axis\" x1=\"\(HTMLText.coord(x0))\" x2=\"\(HTMLText.coord(x0 + panelW))\" y1=\"\(top + plotH)\" y2=\"\(top + plotH)\"/>"
-            s += "<text class=\"tick\" x=\"\(HTMLText.coord(x0))\" y=\"\(top + plotH + 13)\">\(HTMLText.number(lo))</text>"
-            s += "<text class=\"tick\" x=\"\(HTMLText.coord(x0 + panelW))\" y=\"\(top + plotH + 13)\" text-anchor=\"end\">\(HTMLText.number(hi))</text>"
-            s += "<text class=\"legend\" x=\"\(HTMLText.coord(x0 + panelW / 2))\" y=\"\(height - 4)\" text-anchor=\"middle\">\(HTMLText.escape(label)) · mean \(HTMLText.number(mean))</text>"
+            s += "<line class=\"mean\" x1=\"\(HTMLText.coord(mx))\" x2=\"\(HTMLText.coord(mx))\" y1=\"\(y0)\" y2=\"\(y0 + plotH)\"/>"
+            s += "<line class=\"axis\" x1=\"\(HTMLText.coord(x0))\" x2=\"\(HTMLText.coord(x0 + panelW))\" y1=\"\(y0 + plotH)\" y2=\"\(y0 + plotH)\"/>"
+            s += "<text class=\"tick\" x=\"\(HTMLText.coord(x0))\" y=\"\(y0 + plotH + 12)\">\(HTMLText.number(lo))</text>"
+            s += "<text class=\"tick\" x=\"\(HTMLText.coord(x0 + panelW))\" y=\"\(y0 + plotH + 12)\" text-anchor=\"end\">\(HTMLText.number(hi))</text>"
+            s += "<text class=\"legend\" x=\"\(HTMLText.coord(x0 + panelW / 2))\" y=\"\(y0 + plotH + 25)\" text-anchor=\"middle\">"
+                + "<tspan font-weight=\"600\">\(HTMLText.escape(label))</tspan> · n=\(values.count) · mean \(HTMLText.number(mean))</text>"
         }
         return s + "</svg>"
     }

@@ -17,6 +17,7 @@ struct RFT: ParsableCommand {
             BenchCommand.self,
             DataCommand.self,
             RunsCommand.self,
+            ReportCommand.self,
         ]
     )
 }
