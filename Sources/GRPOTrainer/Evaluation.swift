@@ -73,11 +73,11 @@ public typealias CompletionSampler = (PromptRecord, Int, Double, UInt64) throws 
 /// Validation and baseline evaluation: one completion per prompt for the mean reward and pass rate,
 /// plus k more per prompt for pass@k when asked. Grading overlaps sampling.
 public struct Evaluator {
-    public var scorer: RewardScorer
+    public var scorer: RolloutScorer
     public var passThreshold: Double
     public var chunk = 16
 
-    public init(scorer: RewardScorer, passThreshold: Double) {
+    public init(scorer: RolloutScorer, passThreshold: Double) {
         self.scorer = scorer; self.passThreshold = passThreshold
     }
 

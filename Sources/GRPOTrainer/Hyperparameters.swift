@@ -1,4 +1,5 @@
 import Foundation
+import TransformerModel
 
 /// How the per-sequence losses are normalised (see docs/TRAINING.md).
 public enum LossType: String, CaseIterable, Codable, Sendable {
@@ -20,10 +21,8 @@ public enum ScaleRewards: String, CaseIterable, Codable, Sendable {
     case none
 }
 
-/// Learning-rate schedule after warm-up.
-public enum LRScheduler: String, CaseIterable, Codable, Sendable {
-    case constant, linear, cosine
-}
+/// Learning-rate decay after warm-up (the model's `LRSchedule`).
+public typealias LRScheduler = LRSchedule.Decay
 
 /// DAPO's soft overlong punishment: 0 up to `maxLen − bufferLen` tokens, then a linear
 /// penalty down to `−penalty` at `maxLen` (and beyond).
@@ -87,6 +86,9 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     public var keepLast = 3
     /// Write prompts, completions and scores to samples.jsonl every N steps.
     public var logSamplesInterval = 10
+    /// Prompts decoded together in one batched sampling call; the graders score one chunk
+    /// while the next one samples.
+    public var samplingChunk = 4
     /// Validation temperature; 0 decodes greedily.
     public var evalTemperature = 0.0
     /// Also report pass@k on validation (k samples per prompt at `temperature`).
@@ -112,7 +114,7 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         case dynamicSampling = "dynamic_sampling", dynamicSamplingMaxRounds = "dynamic_sampling_max_rounds"
         case overlongShaping = "overlong_shaping", maskTruncatedCompletions = "mask_truncated_completions"
         case evalInterval = "eval_interval", saveInterval = "save_interval", keepLast = "keep_last"
-        case logSamplesInterval = "log_samples_interval", evalTemperature = "eval_temperature"
+        case logSamplesInterval = "log_samples_interval", samplingChunk = "sampling_chunk", evalTemperature = "eval_temperature"
         case evalPassK = "eval_pass_k", evalMaxPrompts = "eval_max_prompts", passThreshold = "pass_threshold"
         case graderErrorThreshold = "grader_error_threshold", seed
     }
@@ -169,6 +171,7 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         h.saveInterval = try r.int("save_interval", default: h.saveInterval, 0...big)!
         h.keepLast = try r.int("keep_last", default: h.keepLast, 1...10_000)!
         h.logSamplesInterval = try r.int("log_samples_interval", default: h.logSamplesInterval, 1...big)!
+        h.samplingChunk = try r.int("sampling_chunk", default: h.samplingChunk, 1...512)!
         h.evalTemperature = try r.double("eval_temperature", default: h.evalTemperature, 0...10)!
         h.evalPassK = try r.int("eval_pass_k", default: nil, 1...256)
         h.evalMaxPrompts = try r.int("eval_max_prompts", default: nil, 1...big)

@@ -1,4 +1,5 @@
 import Foundation
+import TransformerModel
 
 /// How completions are drawn.
 public struct SamplingSettings: Sendable, Equatable {
@@ -43,18 +44,18 @@ public protocol GRPOPolicy: AnyObject {
     func encodePrompt(_ messages: [ChatMessage]) -> [Int]
     /// Completion ids to text (EOS and other specials dropped).
     func decode(_ tokens: [Int]) -> String
-    /// Draws `count` completions of `prompt`, computing the prompt's prefix once.
-    func sample(prompt: [Int], count: Int, settings: SamplingSettings, seed: UInt64) -> [SampledCompletion]
+    /// Draws `count` completions of each prompt (`[prompt][k]`), computing each prompt's prefix once.
+    func sample(prompts: [[Int]], count: Int, settings: SamplingSettings, seed: UInt64) throws -> [[SampledCompletion]]
     /// log π of each completion token under the current parameters, without gradients.
-    func logProbs(_ batch: [PolicySequence]) -> [[Float]]
+    func logProbs(_ batch: [PolicySequence]) throws -> [[Float]]
     /// Forward and backward: computes log π_θ, asks `lossGradient` for ∂loss/∂logp, and
     /// accumulates parameter gradients.
-    func accumulateGradients(_ batch: [PolicySequence], lossGradient: ([[Float]]) -> [[Float]]) -> GradientPass
+    func accumulateGradients(_ batch: [PolicySequence], lossGradient: ([[Float]]) -> [[Float]]) throws -> GradientPass
     /// Clips the accumulated gradient to `maxGradNorm` (0 = no clip), takes one AdamW step, zeroes
     /// the gradient and returns the pre-clip global norm.
-    func applyGradients(learningRate: Double) -> Double
+    func applyGradients(learningRate: Double) throws -> Double
     /// A frozen copy of the current parameters (the KL reference).
-    func frozenCopy() -> GRPOPolicy
+    func frozenCopy() throws -> GRPOPolicy
     /// Writes parameters and optimizer state under `directory`.
     func save(to directory: URL) throws
     /// Restores parameters and optimizer state written by `save`.

@@ -1,11 +1,5 @@
 import Foundation
-
-/// One chat message of a prompt.
-public struct ChatMessage: Codable, Equatable, Sendable {
-    public var role: String
-    public var content: String
-    public init(role: String, content: String) { self.role = role; self.content = content }
-}
+import TransformerModel
 
 /// One training prompt in Bedrock RFT format:
 /// `{"messages": [{"role": "system"|"user", "content": "..."}], "reference_answer": ..., ...}`.

@@ -1,5 +1,6 @@
 import Foundation
 import RunReports
+import TransformerModel
 
 /// The embedded GRPO loop: sample G completions per prompt, grade them in the background while
 /// the next group samples, compute group-relative advantages, and update the policy.
@@ -15,7 +16,7 @@ public final class Trainer {
     public let config: TrainConfig
     public let policy: GRPOPolicy
     public let reference: GRPOPolicy?
-    public let scorer: RewardScorer
+    public let scorer: RolloutScorer
     public let train: [PromptRecord]
     public let validation: [PromptRecord]
     public let run: RunDirectory
@@ -35,7 +36,7 @@ public final class Trainer {
     private var tensorboard: TensorBoardWriter?
     private var orders: [Int: [Int]] = [:]
 
-    public init(config: TrainConfig, policy: GRPOPolicy, scorer: RewardScorer,
+    public init(config: TrainConfig, policy: GRPOPolicy, scorer: RolloutScorer,
                 train: [PromptRecord], validation: [PromptRecord]) throws {
         guard !train.isEmpty else {
             throw DataIssue(file: config.trainData, line: nil, field: nil, message: "no training prompts", severity: .error)
@@ -44,7 +45,7 @@ public final class Trainer {
         self.train = train; self.validation = validation
         self.run = RunDirectory(config.outputDir)
         // The frozen reference is the starting model (taken before any resume restores a checkpoint).
-        self.reference = config.hyperparameters.beta > 0 ? policy.frozenCopy() : nil
+        self.reference = config.hyperparameters.beta > 0 ? try policy.frozenCopy() : nil
         self.state = TrainerState(seed: config.hyperparameters.seed)
         self.monitor = TrainingMonitor(window: max(5, min(20, config.hyperparameters.evalInterval)),
                                        errorThreshold: config.hyperparameters.graderErrorThreshold)
@@ -137,20 +138,31 @@ public final class Trainer {
         var kept: [Int] = []
         while true {
             let ts = now()
-            for _ in 0..<need {
-                let record = nextRecord()
-                let prompt = promptTokens(record)
-                let comps = policy.sample(prompt: prompt, count: h.numGenerations, settings: settings, seed: state.rng.next())
-                let gi = groups.count
-                let texts = comps.map { policy.decode($0.tokens) }
-                let ids = (0..<comps.count).map { "\(record.id)#\(stepNumber).\(gi).\($0)" }
-                sampledTokens += comps.reduce(0) { $0 + $1.tokens.count }
-                // Graders score this group on the other core while the next group samples.
-                queue.submit(zip(ids, texts).map { GradingRequest(id: $0, record: record, completion: $1) })
-                groups.append(Group(record: record, prompt: prompt, completions: comps, texts: texts, ids: ids))
+            var left = need
+            while left > 0 {
+                let n = min(left, h.samplingChunk)
+                left -= n
+                let records = (0..<n).map { _ in nextRecord() }
+                let prompts = records.map(promptTokens)
+                let sampled = try policy.sample(prompts: prompts, count: h.numGenerations, settings: settings, seed: state.rng.next())
+                var requests: [GradingRequest] = []
+                for (j, record) in records.enumerated() {
+                    let comps = sampled[j]
+                    let gi = groups.count
+                    let texts = comps.map { policy.decode($0.tokens) }
+                    let ids = (0..<comps.count).map { "\(record.id)#\(stepNumber).\(gi).\($0)" }
+                    sampledTokens += comps.reduce(0) { $0 + $1.tokens.count }
+                    requests += zip(ids, texts).map { GradingRequest(id: $0, record: record, completion: $1) }
+                    groups.append(Group(record: record, prompt: prompts[j], completions: comps, texts: texts, ids: ids))
+                }
+                // Graders score this chunk on the other core while the next chunk samples.
+                queue.submit(requests)
             }
             samplingTime += now() - ts
             let c = queue.collect()
+            if let bad = c.outcomes.values.first(where: \.fatal) {
+                throw TrainerError.graderFailed(sampleID: bad.id, error: bad.error ?? GradingFailure(type: "crash", message: "unknown"))
+            }
             outcomes.merge(c.outcomes) { a, _ in a }
             latencies += c.latenciesMs
             guard h.dynamicSampling else { kept = Array(groups.indices); break }
@@ -182,14 +194,15 @@ public final class Trainer {
         let tu = now()
         var lossOut: PolicyLossOutput? = nil, entropy = 0.0, gradNorm = 0.0
         var clipLow = 0.0, clipHigh = 0.0, clipRegion = 0.0
-        let lr = learningRate(step: state.step, total: totalSteps, base: h.learningRate, warmup: h.warmupSteps, schedule: h.lrScheduler)
+        let lr = Double(LRSchedule(peak: Float(h.learningRate), warmupSteps: h.warmupSteps, totalSteps: totalSteps,
+                                   decay: h.lrScheduler).learningRate(at: state.step))
         if !seqs.isEmpty {
             // π_old is only needed when the batch is reused (μ > 1); the reference only when β > 0.
-            let old = h.numIterations > 1 ? policy.logProbs(seqs) : nil
-            let ref = reference?.logProbs(seqs)
+            let old = h.numIterations > 1 ? try policy.logProbs(seqs) : nil
+            let ref = try reference?.logProbs(seqs)
             let settingsLoss = PolicyLossSettings(h)
             for it in 0..<h.numIterations {
-                let pass = policy.accumulateGradients(seqs) { logp in
+                let pass = try policy.accumulateGradients(seqs) { logp in
                     let inputs = (0..<seqs.count).map { j in
                         SequenceLossInput(logp: logp[j], oldLogp: old?[j], refLogp: ref?[j], mask: masks[j],
                                           advantage: Float(adv[j] ?? 0))
@@ -200,7 +213,7 @@ public final class Trainer {
                     return out.dLogp
                 }
                 if it == 0 { entropy = pass.entropy }
-                gradNorm = policy.applyGradients(learningRate: lr)
+                gradNorm = try policy.applyGradients(learningRate: lr)
             }
         }
         let updateTime = now() - tu
@@ -345,7 +358,7 @@ public final class Trainer {
         let maxNew = h.maxCompletionLength, topP = h.topP, topK = h.topK
         return try evaluator.evaluate(records, sampler: { [policy, self] r, n, temperature, seed in
             let s = SamplingSettings(temperature: temperature, topP: topP, topK: topK, maxNewTokens: maxNew)
-            return policy.sample(prompt: self.promptTokens(r), count: n, settings: s, seed: seed).map { policy.decode($0.tokens) }
+            return try policy.sample(prompts: [self.promptTokens(r)], count: n, settings: s, seed: seed)[0].map { policy.decode($0.tokens) }
         }, temperature: h.evalTemperature, passK: h.evalPassK, passKTemperature: h.temperature,
            seed: UInt64(h.seed) &+ 7_777, tag: tag)
     }
@@ -441,6 +454,19 @@ public final class Trainer {
 
     private func tell(_ s: String) {
         if let say { say(s) } else if let progress { progress.log(s) } else { print(s) }
+    }
+}
+
+/// Why a run stopped with an error.
+public enum TrainerError: Error, CustomStringConvertible {
+    /// A grader with `on_error: fail` failed on a sample.
+    case graderFailed(sampleID: String, error: GradingFailure)
+
+    public var description: String {
+        switch self {
+        case .graderFailed(let id, let e):
+            return "grader failed on sample \(id) (\(e.type): \(e.message)) and its manifest says on_error: fail"
+        }
     }
 }
 

@@ -22,15 +22,3 @@ public struct TrainerState: Codable, Equatable, Sendable {
     }
 }
 
-/// The learning rate at a step: linear warm-up from 0, then constant, linear decay to 0, or
-/// cosine decay to 0 at the last step.
-public func learningRate(step: Int, total: Int, base: Double, warmup: Int, schedule: LRScheduler) -> Double {
-    if warmup > 0, step < warmup { return base * Double(step + 1) / Double(warmup) }
-    let span = max(1, total - warmup)
-    let progress = min(1, Double(step - warmup) / Double(span))
-    switch schedule {
-    case .constant: return base
-    case .linear: return base * (1 - progress)
-    case .cosine: return base * 0.5 * (1 + cos(Double.pi * progress))
-    }
-}

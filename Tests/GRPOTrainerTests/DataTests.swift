@@ -1,4 +1,5 @@
 import XCTest
+import TransformerModel
 @testable import GRPOTrainer
 
 final class DataTests: XCTestCase {

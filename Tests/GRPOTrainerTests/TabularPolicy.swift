@@ -1,4 +1,5 @@
 import Foundation
+import TransformerModel
 @testable import GRPOTrainer
 
 /// A tiny policy for trainer tests: one logit table per (prompt, position), tokens are the
@@ -43,9 +44,9 @@ final class TabularPolicy: GRPOPolicy {
     func encodePrompt(_ messages: [ChatMessage]) -> [Int] { messages.last!.content.unicodeScalars.map { Int($0.value) } }
     func decode(_ tokens: [Int]) -> String { String(tokens.filter { $0 < eos }.map { alphabet[$0] }) }
 
-    func sample(prompt: [Int], count: Int, settings: SamplingSettings, seed: UInt64) -> [SampledCompletion] {
+    func sample(prompts: [[Int]], count: Int, settings: SamplingSettings, seed: UInt64) -> [[SampledCompletion]] {
         var rng = TrainerRNG(seed: seed)
-        return (0..<count).map { _ in
+        return prompts.map { prompt in (0..<count).map { _ in
             var out: [Int] = []
             while out.count < settings.maxNewTokens {
                 let p = probs(context(prompt, out.count), temperature: settings.temperature)
@@ -58,7 +59,7 @@ final class TabularPolicy: GRPOPolicy {
                 if tok == eos { return SampledCompletion(tokens: out, truncated: false) }
             }
             return SampledCompletion(tokens: out, truncated: true)
-        }
+        } }
     }
 
     func logProbs(_ batch: [PolicySequence]) -> [[Float]] {

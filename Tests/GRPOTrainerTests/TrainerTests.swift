@@ -1,4 +1,5 @@
 import XCTest
+import TransformerModel
 @testable import GRPOTrainer
 
 /// The trainer end to end on a toy task, with an in-process reward: "Q: a+b=? A:" → the last digit.
@@ -109,7 +110,7 @@ final class TrainerTests: XCTestCase {
     func testRewardScoringOverlapsSampling() throws {
         // A scorer that takes 20 ms per call: the step waits for grading far less than 8 × 20 ms.
         let slow = ClosureScorer(name: "slow") { r in usleep(2_500); return r.completion.isEmpty ? 0 : 1 }
-        let trainer = try Trainer(config: config("overlap", ["max_steps": 1, "batch_size": 8]),
+        let trainer = try Trainer(config: config("overlap", ["max_steps": 1, "batch_size": 8, "sampling_chunk": 1]),
                                   policy: SlowSampler(delay: 0.02), scorer: slow, train: records(8), validation: [])
         trainer.say = { _ in }
         var line: JSON = .null
@@ -121,7 +122,7 @@ final class TrainerTests: XCTestCase {
     }
 }
 
-final class FlakyScorer: RewardScorer, @unchecked Sendable {
+final class FlakyScorer: RolloutScorer, @unchecked Sendable {
     let graderNames = ["exact"]
     func score(_ requests: [GradingRequest]) -> [RewardOutcome] {
         requests.map { r in
@@ -140,8 +141,8 @@ final class SlowSampler: GRPOPolicy {
     init(delay: Double) { self.delay = delay }
     func encodePrompt(_ messages: [ChatMessage]) -> [Int] { inner.encodePrompt(messages) }
     func decode(_ tokens: [Int]) -> String { inner.decode(tokens) }
-    func sample(prompt: [Int], count: Int, settings: SamplingSettings, seed: UInt64) -> [SampledCompletion] {
-        usleep(UInt32(delay * 1e6)); return inner.sample(prompt: prompt, count: count, settings: settings, seed: seed)
+    func sample(prompts: [[Int]], count: Int, settings: SamplingSettings, seed: UInt64) -> [[SampledCompletion]] {
+        usleep(UInt32(delay * 1e6 * Double(prompts.count))); return inner.sample(prompts: prompts, count: count, settings: settings, seed: seed)
     }
     func logProbs(_ batch: [PolicySequence]) -> [[Float]] { inner.logProbs(batch) }
     func accumulateGradients(_ batch: [PolicySequence], lossGradient: ([[Float]]) -> [[Float]]) -> GradientPass {

@@ -26,23 +26,27 @@ public struct RewardOutcome: Sendable, Equatable {
     public var id: String
     public var reward: Double?
     public var components: [String: Double]
+    /// The first grader error on this sample, even when `on_error` turned it into 0 or an abstention.
     public var error: GradingFailure?
-    public init(id: String, reward: Double?, components: [String: Double] = [:], error: GradingFailure? = nil) {
-        self.id = id; self.reward = reward; self.components = components; self.error = error
+    /// A grader with `on_error: fail` failed: the run stops.
+    public var fatal: Bool
+    public init(id: String, reward: Double?, components: [String: Double] = [:], error: GradingFailure? = nil,
+                fatal: Bool = false) {
+        self.id = id; self.reward = reward; self.components = components; self.error = error; self.fatal = fatal
     }
 }
 
 /// Scores completions: the sandboxed grader runtime, a remote reward server, or an in-process
 /// function. Called from a background thread while the policy samples; must return one outcome
 /// per request (in any order: outcomes are matched by id).
-public protocol RewardScorer: AnyObject, Sendable {
+public protocol RolloutScorer: AnyObject, Sendable {
     /// Component names, for `rewards/<name>/mean`.
     var graderNames: [String] { get }
     func score(_ requests: [GradingRequest]) -> [RewardOutcome]
 }
 
 /// A reward computed in-process by a Swift closure (tests, toy tasks, benchmarks).
-public final class ClosureScorer: RewardScorer, @unchecked Sendable {
+public final class ClosureScorer: RolloutScorer, @unchecked Sendable {
     public let graderNames: [String]
     let fn: (GradingRequest) -> Double?
     public init(name: String, _ fn: @escaping (GradingRequest) -> Double?) { graderNames = [name]; self.fn = fn }
@@ -57,14 +61,14 @@ public final class ClosureScorer: RewardScorer, @unchecked Sendable {
 /// Runs scoring calls on a background thread so the policy can sample the next group meanwhile,
 /// and keeps each call's latency.
 final class GradingQueue: @unchecked Sendable {
-    private let scorer: RewardScorer
+    private let scorer: RolloutScorer
     private let queue = DispatchQueue(label: "rft.grading")
     private let group = DispatchGroup()
     private let lock = NSLock()
     private var outcomes: [String: RewardOutcome] = [:]
     private var latencies: [Double] = []
 
-    init(scorer: RewardScorer) { self.scorer = scorer }
+    init(scorer: RolloutScorer) { self.scorer = scorer }
 
     /// Starts grading `requests` in the background.
     func submit(_ requests: [GradingRequest]) {
