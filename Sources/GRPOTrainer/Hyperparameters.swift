@@ -89,6 +89,9 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     /// Prompts decoded together in one batched sampling call; the graders score one chunk
     /// while the next one samples.
     public var samplingChunk = 4
+    /// Sequences per forward/backward pass; gradients accumulate over the batch (exactly the
+    /// full-batch gradient, with less activation memory).
+    public var microBatchSize = 16
     /// Validation temperature; 0 decodes greedily.
     public var evalTemperature = 0.0
     /// Also report pass@k on validation (k samples per prompt at `temperature`).
@@ -114,7 +117,7 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         case dynamicSampling = "dynamic_sampling", dynamicSamplingMaxRounds = "dynamic_sampling_max_rounds"
         case overlongShaping = "overlong_shaping", maskTruncatedCompletions = "mask_truncated_completions"
         case evalInterval = "eval_interval", saveInterval = "save_interval", keepLast = "keep_last"
-        case logSamplesInterval = "log_samples_interval", samplingChunk = "sampling_chunk", evalTemperature = "eval_temperature"
+        case logSamplesInterval = "log_samples_interval", samplingChunk = "sampling_chunk", microBatchSize = "micro_batch_size", evalTemperature = "eval_temperature"
         case evalPassK = "eval_pass_k", evalMaxPrompts = "eval_max_prompts", passThreshold = "pass_threshold"
         case graderErrorThreshold = "grader_error_threshold", seed
     }
@@ -172,6 +175,7 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         h.keepLast = try r.int("keep_last", default: h.keepLast, 1...10_000)!
         h.logSamplesInterval = try r.int("log_samples_interval", default: h.logSamplesInterval, 1...big)!
         h.samplingChunk = try r.int("sampling_chunk", default: h.samplingChunk, 1...512)!
+        h.microBatchSize = try r.int("micro_batch_size", default: h.microBatchSize, 1...100_000)!
         h.evalTemperature = try r.double("eval_temperature", default: h.evalTemperature, 0...10)!
         h.evalPassK = try r.int("eval_pass_k", default: nil, 1...256)
         h.evalMaxPrompts = try r.int("eval_max_prompts", default: nil, 1...big)

@@ -55,6 +55,30 @@ public struct PolicyLossOutput: Sendable {
     public var clipRegion: Double
     /// Loss tokens counted.
     public var tokens: Int
+
+    /// Combines the outputs of micro-batches computed with the same `BatchTotals`.
+    public static func merge(_ parts: [PolicyLossOutput]) -> PolicyLossOutput {
+        let tokens = parts.reduce(0) { $0 + $1.tokens }
+        func avg(_ f: (PolicyLossOutput) -> Double) -> Double {
+            tokens == 0 ? 0 : parts.reduce(0) { $0 + f($1) * Double($1.tokens) } / Double(tokens)
+        }
+        return PolicyLossOutput(loss: parts.reduce(0) { $0 + $1.loss }, dLogp: parts.flatMap(\.dLogp),
+                                kl: avg(\.kl), clipLow: avg(\.clipLow), clipHigh: avg(\.clipHigh),
+                                clipRegion: avg(\.clipRegion), tokens: tokens)
+    }
+}
+
+/// The batch-wide normalisers, so a micro-batch's loss and gradient are its exact share of
+/// the whole batch's.
+public struct BatchTotals: Sendable {
+    /// Sequences in the whole batch (N).
+    public var sequences: Int
+    /// Loss tokens in the whole batch (Σ|o_i|).
+    public var tokens: Double
+    public init(sequences: Int, tokens: Double) { self.sequences = sequences; self.tokens = tokens }
+    public init(masks: [[Float]]) {
+        self.init(sequences: masks.count, tokens: masks.reduce(0.0) { $0 + Double($1.reduce(0, +)) })
+    }
 }
 
 /// GRPO, Dr. GRPO and DAPO policy losses with clip-higher and a k3 KL penalty.
@@ -67,9 +91,12 @@ public struct PolicyLossOutput: Sendable {
 ///   dr_grpo: Σ_i Σ_t ℓ_t / (N · L_max)
 ///   dapo:    Σ_i Σ_t ℓ_t / Σ_i |o_i|
 public enum PolicyLoss {
-    public static func compute(_ batch: [SequenceLossInput], settings s: PolicyLossSettings) -> PolicyLossOutput {
-        let n = batch.count
-        let totalTokens = batch.reduce(0.0) { $0 + Double($1.mask.reduce(0, +)) }
+    /// - Parameter totals: the whole batch's normalisers when `batch` is one micro-batch of it.
+    public static func compute(_ batch: [SequenceLossInput], settings s: PolicyLossSettings,
+                               totals: BatchTotals? = nil) -> PolicyLossOutput {
+        let totals = totals ?? BatchTotals(masks: batch.map(\.mask))
+        let n = totals.sequences
+        let totalTokens = totals.tokens
         var loss = 0.0, klSum = 0.0, lowSum = 0.0, highSum = 0.0, regionSum = 0.0
         var dLogp: [[Float]] = []
         dLogp.reserveCapacity(n)
@@ -113,8 +140,9 @@ public enum PolicyLoss {
             }
             dLogp.append(grad)
         }
-        let denom = max(totalTokens, 1)
+        let denom = max(batch.reduce(0.0) { $0 + Double($1.mask.reduce(0, +)) }, 1)
         return PolicyLossOutput(loss: loss, dLogp: dLogp, kl: klSum / denom, clipLow: lowSum / denom,
-                                clipHigh: highSum / denom, clipRegion: regionSum / denom, tokens: Int(totalTokens))
+                                clipHigh: highSum / denom, clipRegion: regionSum / denom,
+                                tokens: Int(batch.reduce(0.0) { $0 + Double($1.mask.reduce(0, +)) }))
     }
 }

@@ -197,22 +197,33 @@ public final class Trainer {
         let lr = Double(LRSchedule(peak: Float(h.learningRate), warmupSteps: h.warmupSteps, totalSteps: totalSteps,
                                    decay: h.lrScheduler).learningRate(at: state.step))
         if !seqs.isEmpty {
+            // Micro-batches of sequences: exact full-batch gradient, a fraction of the activations.
+            let mb = h.microBatchSize
+            let chunks = stride(from: 0, to: seqs.count, by: mb).map { $0..<min($0 + mb, seqs.count) }
             // π_old is only needed when the batch is reused (μ > 1); the reference only when β > 0.
-            let old = h.numIterations > 1 ? try policy.logProbs(seqs) : nil
-            let ref = try reference?.logProbs(seqs)
+            let old = h.numIterations > 1 ? try chunks.flatMap { try policy.logProbs(Array(seqs[$0])) } : nil
+            let ref = try reference.map { r in try chunks.flatMap { try r.logProbs(Array(seqs[$0])) } }
             let settingsLoss = PolicyLossSettings(h)
+            let totals = BatchTotals(masks: masks)
             for it in 0..<h.numIterations {
-                let pass = try policy.accumulateGradients(seqs) { logp in
-                    let inputs = (0..<seqs.count).map { j in
-                        SequenceLossInput(logp: logp[j], oldLogp: old?[j], refLogp: ref?[j], mask: masks[j],
-                                          advantage: Float(adv[j] ?? 0))
+                var parts: [PolicyLossOutput] = []
+                var entropySum = 0.0, entropyTokens = 0
+                for range in chunks {
+                    let pass = try policy.accumulateGradients(Array(seqs[range])) { logp in
+                        let inputs = range.enumerated().map { k, j in
+                            SequenceLossInput(logp: logp[k], oldLogp: old?[j], refLogp: ref?[j], mask: masks[j],
+                                              advantage: Float(adv[j] ?? 0))
+                        }
+                        let out = PolicyLoss.compute(inputs, settings: settingsLoss, totals: totals)
+                        parts.append(out)
+                        return out.dLogp
                     }
-                    let out = PolicyLoss.compute(inputs, settings: settingsLoss)
-                    if it == 0 { lossOut = out }
-                    clipLow += out.clipLow; clipHigh += out.clipHigh; clipRegion += out.clipRegion
-                    return out.dLogp
+                    let n = range.reduce(0) { $0 + seqs[$1].completion.count }
+                    entropySum += pass.entropy * Double(n); entropyTokens += n
                 }
-                if it == 0 { entropy = pass.entropy }
+                let out = PolicyLossOutput.merge(parts)
+                if it == 0 { lossOut = out; entropy = entropyTokens > 0 ? entropySum / Double(entropyTokens) : 0 }
+                clipLow += out.clipLow; clipHigh += out.clipHigh; clipRegion += out.clipRegion
                 gradNorm = try policy.applyGradients(learningRate: lr)
             }
         }

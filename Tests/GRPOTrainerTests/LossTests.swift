@@ -156,3 +156,22 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+final class MicroBatchTests: XCTestCase {
+    func testMicroBatchesGiveTheFullBatchGradient() {
+        let batch = [SequenceLossInput(logp: [-1, -2], refLogp: [-1.1, -1.9], advantage: 1),
+                     SequenceLossInput(logp: [-1, -1, -1], refLogp: [-0.9, -1.2, -1], advantage: -1),
+                     SequenceLossInput(logp: [-0.5], refLogp: [-0.6], mask: [0], advantage: 0.5)]
+        for lossType in LossType.allCases {
+            let s = PolicyLossSettings(lossType: lossType, beta: 0.1, maxCompletionLength: 4)
+            let full = PolicyLoss.compute(batch, settings: s)
+            let totals = BatchTotals(masks: batch.map(\.mask))
+            let merged = PolicyLossOutput.merge([PolicyLoss.compute(Array(batch[0..<1]), settings: s, totals: totals),
+                                                 PolicyLoss.compute(Array(batch[1...]), settings: s, totals: totals)])
+            XCTAssertEqual(merged.loss, full.loss, accuracy: 1e-12, "\(lossType)")
+            XCTAssertEqual(merged.dLogp, full.dLogp, "\(lossType)")
+            XCTAssertEqual(merged.kl, full.kl, accuracy: 1e-12)
+            XCTAssertEqual(merged.tokens, 5)
+        }
+    }
+}
