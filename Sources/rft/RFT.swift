@@ -19,6 +19,9 @@ struct RFT: ParsableCommand {
             GenerateCommand.self,
             InitCommand.self,
             BenchCommand.self,
+            DataCommand.self,
+            RunsCommand.self,
+            ReportCommand.self,
         ]
     )
 }
@@ -32,6 +35,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchSpawnCommand.self,
             BenchModelCommand.self,
+            BenchGRPOCommand.self,
         ]
     )
 }

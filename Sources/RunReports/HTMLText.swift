@@ -1,0 +1,41 @@
+import Foundation
+
+/// HTML escaping and number formatting shared by the report and its charts.
+enum HTMLText {
+    /// Escapes `& < > " '` so any text (completions, prompts, config values) is inert in HTML and SVG.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            case _ where c.value < 0x20 && c != "\n" && c != "\t" && c != "\r": out += "\u{FFFD}"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// A short human-readable number: 3 significant digits, `—` for nil, `NaN`/`∞` spelled out.
+    static func number(_ d: Double?) -> String {
+        guard let d else { return "—" }
+        if d.isNaN { return "NaN" }
+        if d.isInfinite { return d > 0 ? "∞" : "−∞" }
+        if d == 0 { return "0" }
+        let a = abs(d)
+        if a >= 1e6 || a < 1e-3 { return String(format: "%.2e", d) }
+        if a >= 1000 { return String(format: "%.0f", d) }
+        if d == d.rounded() { return String(format: "%.0f", d) }
+        var s = String(format: a >= 100 ? "%.1f" : a >= 10 ? "%.2f" : "%.3f", d)
+        while s.contains("."), s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s
+    }
+
+    /// A coordinate for SVG (2 decimals, no exponent).
+    static func coord(_ d: Double) -> String { String(format: "%.2f", d.isFinite ? d : 0) }
+}
