@@ -36,6 +36,12 @@ enum HTMLText {
         return s
     }
 
-    /// A coordinate for SVG (2 decimals, no exponent).
-    static func coord(_ d: Double) -> String { String(format: "%.2f", d.isFinite ? d : 0) }
+    /// A coordinate for SVG: one decimal (sub-pixel in a 620-unit view box), no exponent.
+    /// Hand-formatted because charts hold tens of thousands of points and `String(format:)` is slow.
+    static func coord(_ d: Double) -> String {
+        guard d.isFinite, abs(d) < 1e12 else { return "0" }
+        let tenths = Int((d * 10).rounded())
+        let whole = abs(tenths) / 10, frac = abs(tenths) % 10
+        return (tenths < 0 ? "-" : "") + String(whole) + (frac == 0 ? "" : "." + String(frac))
+    }
 }
