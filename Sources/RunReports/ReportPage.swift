@@ -397,7 +397,7 @@ struct ReportPage {
     svg.chart{width:100%;height:auto;display:block;font-family:inherit}
     .ct{font-size:13px;font-weight:600;fill:var(--fg)}.tick{font-size:11px;fill:#4b5563}.legend{font-size:11px;fill:#374151}
     .gl{stroke:#eef0f3}.axis{stroke:#9ca3af}
-    .line{fill:none;stroke-width:2;stroke-linejoin:round}.band{opacity:.14;stroke:none}
+    .line{fill:none;stroke-width:2;stroke-linejoin:round}.raw{fill:none;stroke-width:1;opacity:.25}.band{opacity:.14;stroke:none}
     .ref line{stroke-width:1.5;stroke-dasharray:6 4}
     .marker line{stroke:#dc2626;stroke-width:1.2;stroke-dasharray:3 3}.marker text{fill:#dc2626;font-size:11px;font-weight:700}
     .nodata{font-size:15px;fill:#9ca3af}.mean{stroke:#111827;stroke-width:1.2;stroke-dasharray:3 2}

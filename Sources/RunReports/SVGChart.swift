@@ -88,12 +88,20 @@ struct LineChart {
             s += "<g class=\"ref\"><title>\(HTMLText.escape(r.label)) = \(HTMLText.number(r.y))</title>"
             s += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(y)\" y2=\"\(y)\" stroke=\"\(r.color)\"/></g>"
         }
-        for series in self.series where !series.points.isEmpty {
-            let d = series.points.enumerated().map { i, p in
+        func pathData(_ points: [(x: Double, y: Double)]) -> String {
+            points.enumerated().map { i, p in
                 (i == 0 ? "M" : "L") + "\(HTMLText.coord(px(p.x))),\(HTMLText.coord(py(p.y)))"
             }.joined(separator: " ")
+        }
+        for series in self.series where !series.points.isEmpty {
             let dash = series.dashed ? " stroke-dasharray=\"5 4\"" : ""
-            s += "<path class=\"line\" stroke=\"\(series.color)\"\(dash) d=\"\(d)\"><title>\(HTMLText.escape(series.name))</title></path>"
+            var points = series.points
+            if points.count > Self.smoothingThreshold && !series.dots {
+                // Long noisy runs: the raw curve faint, a smoothed trend on top (as TensorBoard does).
+                s += "<path class=\"raw\" stroke=\"\(series.color)\" d=\"\(pathData(points))\"/>"
+                points = Self.smoothed(points)
+            }
+            s += "<path class=\"line\" stroke=\"\(series.color)\"\(dash) d=\"\(pathData(points))\"><title>\(HTMLText.escape(series.name))</title></path>"
             if series.dots || series.points.count < 3 {
                 for p in series.points {
                     s += "<circle cx=\"\(HTMLText.coord(px(p.x)))\" cy=\"\(HTMLText.coord(py(p.y)))\" r=\"3\" fill=\"\(series.color)\">"
@@ -113,6 +121,22 @@ struct LineChart {
             s += "<text class=\"legend\" x=\"\(HTMLText.coord(lx + 20))\" y=\"16\">\(HTMLText.escape(name))</text>"
         }
         return s + "</svg>"
+    }
+}
+
+extension LineChart {
+    /// Series longer than this are drawn raw (faint) plus smoothed.
+    static let smoothingThreshold = 100
+
+    /// A debiased exponential moving average whose window is about 1/50 of the series.
+    static func smoothed(_ points: [(x: Double, y: Double)]) -> [(x: Double, y: Double)] {
+        let weight = 1 - 1 / max(1, Double(points.count) / 50)
+        var ema = 0.0, norm = 0.0
+        return points.map { p in
+            ema = ema * weight + p.y * (1 - weight)
+            norm = norm * weight + (1 - weight)
+            return (p.x, ema / norm)
+        }
     }
 }
 
@@ -141,7 +165,7 @@ struct HistogramChart {
             for v in values { c[min(bins - 1, max(0, Int((v - lo) / binWidth)))] += 1 }
             return c
         }
-        let perRow = min(finitePanels.count, panelsPerRow)
+        let perRow = finitePanels.count == 4 ? 2 : min(finitePanels.count, panelsPerRow)
         let rows = (finitePanels.count + perRow - 1) / perRow
         let gap = 16.0, top = 30.0, rowH = 128.0, side = 8.0, labelH = 32.0
         let panelW = (width - 2 * side - gap * Double(perRow - 1)) / Double(perRow)

@@ -138,3 +138,19 @@ extension ReportTests {
         XCTAssertFalse(reward.contains("⚠"))
     }
 }
+
+extension ReportTests {
+    func testLongNoisySeriesGetASmoothedTrendOverTheRawCurve() throws {
+        var rng = SplitMix(seed: 1)
+        let raw = (0..<1000).map { i in (x: Double(i), y: Double(i) / 1000 + rng.normal() * 0.2) }
+        let smooth = LineChart.smoothed(raw)
+        XCTAssertEqual(smooth.count, raw.count)
+        XCTAssertEqual(smooth[0].y, raw[0].y, accuracy: 1e-12)  // debiased: starts at the first value
+        func roughness(_ p: [(x: Double, y: Double)]) -> Double { zip(p, p.dropFirst()).map { abs($1.y - $0.y) }.reduce(0, +) }
+        XCTAssertLessThan(roughness(smooth), roughness(raw) / 5)
+        XCTAssertEqual(smooth.last!.y, 1, accuracy: 0.1)  // still follows the trend
+        let svg = LineChart(title: "t", series: [ChartSeries(name: "r", points: raw, color: "#000")]).svg()
+        XCTAssertEqual(svg.components(separatedBy: "<path class=\"raw\"").count - 1, 1)
+        XCTAssertEqual(svg.components(separatedBy: "<path class=\"line\"").count - 1, 1)
+    }
+}
