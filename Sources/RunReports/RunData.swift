@@ -160,6 +160,8 @@ public struct RunSample: Sendable {
     public var rewards: [(grader: String, value: Double?)]
     /// The grader error, summarised as text; nil when the sample scored cleanly.
     public var error: String?
+    /// The completion hit the maximum length.
+    public var truncated: Bool
 
     init?(json: JSONValue) {
         guard json.members != nil else { return nil }
@@ -173,6 +175,7 @@ public struct RunSample: Sendable {
         completion = Self.text(json["completion"])
         reward = json["reward"]?.double
         rewards = (json["rewards"]?.members ?? []).map { ($0.key, $0.value.double) }
+        truncated = json["truncated"] == .bool(true)
         switch json["error"] {
         case nil, .null?: error = nil
         case .string(let s)?: error = s

@@ -140,11 +140,18 @@ extension LineChart {
     }
 }
 
+/// One histogram panel: its label, the values, and optionally the exact mean (when the values are
+/// bin midpoints rebuilt from a stored histogram).
+struct HistogramPanel {
+    var label: String
+    var values: [Double]
+    var mean: Double? = nil
+}
+
 /// Small-multiple histograms sharing one set of bins (the reward distribution at a few steps).
 struct HistogramChart {
     var title: String
-    /// (label, values) per panel.
-    var panels: [(label: String, values: [Double])]
+    var panels: [HistogramPanel]
     var bins = 10
     var color = "#2563eb"
     var width = 620.0
@@ -153,14 +160,14 @@ struct HistogramChart {
     var height = 200.0
 
     func svg() -> String {
-        let finitePanels = panels.map { ($0.label, $0.values.filter(\.isFinite)) }.filter { !$0.1.isEmpty }
+        let finitePanels = panels.map { ($0.label, $0.values.filter(\.isFinite), $0.mean) }.filter { !$0.1.isEmpty }
         guard !finitePanels.isEmpty else { return SVG.noData(title: title, width: width, height: height) }
         let all = finitePanels.flatMap(\.1)
         var lo = all.min()!, hi = all.max()!
         if lo >= 0 && hi <= 1 { lo = 0; hi = 1 }  // rewards in [0, 1]: fixed bins, comparable panels
         if hi - lo < 1e-12 { lo -= 0.5; hi += 0.5 }
         let binWidth = (hi - lo) / Double(bins)
-        let counts: [[Int]] = finitePanels.map { _, values in
+        let counts: [[Int]] = finitePanels.map { _, values, _ in
             var c = [Int](repeating: 0, count: bins)
             for v in values { c[min(bins - 1, max(0, Int((v - lo) / binWidth)))] += 1 }
             return c
@@ -174,7 +181,7 @@ struct HistogramChart {
 
         var s = SVG.open(width: width, height: height, label: title)
         s += "<text class=\"ct\" x=\"\(side)\" y=\"16\">\(HTMLText.escape(title))</text>"
-        for (i, (label, values)) in finitePanels.enumerated() {
+        for (i, (label, values, exactMean)) in finitePanels.enumerated() {
             let x0 = side + Double(i % perRow) * (panelW + gap)
             let y0 = top + Double(i / perRow) * rowH + 6
             let maxCount = Double(max(1, counts[i].max() ?? 1))
@@ -185,7 +192,7 @@ struct HistogramChart {
                 d += "M\(HTMLText.coord(x0 + Double(b) * barW + 0.5)),\(HTMLText.coord(y0 + plotH))"
                 d += " v\(HTMLText.coord(-h)) h\(HTMLText.coord(barW - 1)) v\(HTMLText.coord(h)) Z "
             }
-            let mean = values.reduce(0, +) / Double(values.count)
+            let mean = exactMean.flatMap { $0.isFinite ? $0 : nil } ?? values.reduce(0, +) / Double(values.count)
             s += "<path class=\"bars\" fill=\"\(color)\" d=\"\(d)\"><title>\(HTMLText.escape(label)): \(values.count) samples, mean \(HTMLText.number(mean))</title></path>"
             let mx = x0 + (mean - lo) / (hi - lo) * panelW
             s += "<line class=\"mean\" x1=\"\(HTMLText.coord(mx))\" x2=\"\(HTMLText.coord(mx))\" y1=\"\(y0)\" y2=\"\(y0 + plotH)\"/>"
