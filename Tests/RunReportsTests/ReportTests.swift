@@ -165,6 +165,8 @@ extension ReportTests {
         let dir = try RunFixture(steps: 10).write()
         try #"{"status": "Failed", "steps": 7, "total_steps": 10, "error": "grader math: on_error=fail <exit 1>"}"#
             .write(to: dir.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
+        try #"{"step": 7, "prompt": "p", "completion": "1111111111", "reward": 0, "truncated": true}"#
+            .write(to: dir.appendingPathComponent("samples.jsonl"), atomically: true, encoding: .utf8)
         let html = try ReportBuilder(runDirectory: dir).html()
         XCTAssertTrue(html.contains("<p class=\"banner\">The run stopped with an error: grader math: on_error=fail &lt;exit 1&gt;</p>"))
         XCTAssertTrue(html.contains("<dd>Failed</dd>"))
