@@ -36,7 +36,22 @@ struct LineChart {
     var width = 620.0
     var height = 250.0
 
-    private let left = 52.0, right = 14.0, top = 34.0, bottom = 34.0
+    private let left = 52.0, right = 14.0, bottom = 34.0
+
+    private var legendEntries: [(name: String, color: String, dashed: Bool)] {
+        series.filter { !$0.points.isEmpty }.map { ($0.name, $0.color, $0.dashed) }
+            + references.map { ($0.label, $0.color, true) }
+    }
+
+    private static func legendWidth(_ name: String) -> Double { Double(name.count) * 6.6 + 30 }
+
+    /// The legend sits right of the title when both fit, else on its own row below it.
+    private var legendOnOwnRow: Bool {
+        let legend = legendEntries.map { Self.legendWidth($0.name) }.reduce(0, +)
+        return left + Double(title.count) * 7.6 + 12 + legend > width - right
+    }
+
+    private var top: Double { legendOnOwnRow ? 48 : 34 }
 
     var hasData: Bool { series.contains { !$0.points.isEmpty } }
 
@@ -109,16 +124,14 @@ struct LineChart {
                 }
             }
         }
-        // Legend (series, then reference lines), right-aligned in the title row.
-        var legend: [(String, String, Bool)] = self.series.filter { !$0.points.isEmpty }.map { ($0.name, $0.color, $0.dashed) }
-        legend += references.map { ($0.label, $0.color, true) }
+        // Legend (series, then reference lines): right-aligned in the title row, or its own row.
+        let legendY = legendOnOwnRow ? 30.0 : 12.0
         var lx = width - right
-        for (name, color, dashed) in legend.reversed() {
-            let w = Double(name.count) * 6.6 + 30
-            lx -= w
+        for (name, color, dashed) in legendEntries.reversed() {
+            lx -= Self.legendWidth(name)
             let dash = dashed ? " stroke-dasharray=\"4 3\"" : ""
-            s += "<line x1=\"\(HTMLText.coord(lx))\" x2=\"\(HTMLText.coord(lx + 16))\" y1=\"12\" y2=\"12\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>"
-            s += "<text class=\"legend\" x=\"\(HTMLText.coord(lx + 20))\" y=\"16\">\(HTMLText.escape(name))</text>"
+            s += "<line x1=\"\(HTMLText.coord(lx))\" x2=\"\(HTMLText.coord(lx + 16))\" y1=\"\(legendY)\" y2=\"\(legendY)\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>"
+            s += "<text class=\"legend\" x=\"\(HTMLText.coord(lx + 20))\" y=\"\(legendY + 4)\">\(HTMLText.escape(name))</text>"
         }
         return s + "</svg>"
     }
