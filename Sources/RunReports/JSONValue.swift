@@ -92,7 +92,12 @@ public enum JSONValue: Equatable, Sendable {
     /// Parses one complete JSON document.
     /// - Throws: `JSONParseError` with the byte offset.
     public static func parse(_ text: String) throws -> JSONValue {
-        var p = JSONParser(Array(text.utf8))
+        try parse(bytes: Array(text.utf8))
+    }
+
+    /// Parses one complete JSON document from UTF-8 bytes.
+    public static func parse(bytes: [UInt8]) throws -> JSONValue {
+        var p = JSONParser(bytes)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
@@ -126,10 +131,12 @@ struct JSONParser {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
     }
 
-    mutating func literal(_ word: String) -> Bool {
-        let w = Array(word.utf8)
-        guard b.count - i >= w.count, Array(b[i..<i + w.count]) == w else { return false }
-        i += w.count
+    mutating func literal(_ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard b.count - i >= n else { return false }
+        let w = word.utf8Start
+        for k in 0..<n where b[i + k] != w[k] { return false }
+        i += n
         return true
     }
 
@@ -197,6 +204,13 @@ struct JSONParser {
 
     mutating func string() throws -> String {
         i += 1  // opening quote
+        // Fast path: no escapes before the closing quote.
+        var j = i
+        while j < b.count, b[j] != UInt8(ascii: "\""), b[j] != UInt8(ascii: "\\") { j += 1 }
+        if j < b.count, b[j] == UInt8(ascii: "\"") {
+            defer { i = j + 1 }
+            return String(decoding: b[i..<j], as: UTF8.self)
+        }
         var out: [UInt8] = []
         while i < b.count {
             let c = b[i]

@@ -90,12 +90,25 @@ public final class ProgressDisplay {
         }
     }
 
-    /// The in-place line: `  37/200 ███▋          18% │ reward 0.412 │ val 0.380 │ kl 0.0031 │ ETA 1m23s`.
+    /// The in-place line: `  37/200 ███▋          18% │ reward 0.412 │ val 0.380 │ kl 0.0031 │ ETA 1m23s`,
+    /// fitted to the terminal's width (a wrapped line could not be redrawn in place): the bar
+    /// shrinks first, then the end is cut.
     func interactiveLine(now: Double) -> String {
         let fraction = Double(step) / Double(total)
-        return "\(pad(step)) " + Self.bar(fraction: fraction, width: barWidth)
-            + String(format: " %3d%%", Int((fraction * 100).rounded(.down)))
-            + fields(now: now).map { " │ " + $0 }.joined()
+        let head = "\(pad(step)) "
+        let tail = String(format: " %3d%%", Int((fraction * 100).rounded(.down))) + fields(now: now).map { " │ " + $0 }.joined()
+        let room = columns() - 1 - head.count - tail.count
+        let width = min(barWidth, max(5, room))
+        let line = head + Self.bar(fraction: fraction, width: width) + tail
+        return line.count < columns() ? line : String(line.prefix(max(columns() - 1, 1)))
+    }
+
+    /// The terminal's width in columns (TIOCGWINSZ on stdout, else `$COLUMNS`, else 80).
+    var columns: () -> Int = {
+        var ws = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
+        if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c > 0 { return c }
+        return 80
     }
 
     /// The plain line: `step 37/200 (18%) reward 0.412 val 0.380 kl 0.0031 elapsed 12s ETA 1m23s`.

@@ -14,13 +14,22 @@ public struct ReportBuilder {
     /// At most this many steps get a reward histogram.
     public var histogramSteps = 4
 
+    private var loaded: RunData?
+
+    /// A builder that loads the run directory when the report is built.
     public init(runDirectory: URL) { self.runDirectory = runDirectory }
+
+    /// A builder for a run already loaded (for callers that also look at `run.problems`).
+    public init(run: RunData) {
+        runDirectory = run.directory
+        loaded = run
+    }
 
     /// The report as HTML text.
     /// - Throws: `RunDataError` when the run directory does not exist; content problems are shown
     ///   in the report instead.
     public func html() throws -> String {
-        ReportPage(run: try RunData(runDirectory: runDirectory), maxSampleSteps: maxSampleSteps,
+        ReportPage(run: try loaded ?? RunData(runDirectory: runDirectory), maxSampleSteps: maxSampleSteps,
                    histogramSteps: histogramSteps).render()
     }
 

@@ -82,7 +82,8 @@ struct ReportPage {
 
     func header(name: String) -> String {
         let status = run.summary?["status"]?.string ?? (run.metrics.isEmpty ? "no steps yet" : "InProgress")
-        let steps = run.summary?["steps"]?.double.map { Int($0) } ?? run.metrics.last?.step
+        var steps = (run.summary?["steps"]?.double.map { Int($0) } ?? run.metrics.last?.step).map(String.init) ?? "—"
+        if let total = run.summary?["total_steps"]?.double, total > 0 { steps += " / \(Int(total))" }
         let base = baselineValReward, final = finalValReward
         var headline = "No validation reward yet."
         if let base, let final, base.isFinite, final.isFinite {
@@ -101,7 +102,7 @@ struct ReportPage {
         let lastTrain = run.series("reward").last?.y
         let stats: [(String, String)] = [
             ("Status", status),
-            ("Steps", steps.map(String.init) ?? "—"),
+            ("Steps", steps),
             ("Baseline val reward", HTMLText.number(base)),
             ("Final val reward", HTMLText.number(final)),
             ("Last train reward", HTMLText.number(lastTrain)),
@@ -110,7 +111,11 @@ struct ReportPage {
         ]
         var s = "<header><h1>\(HTMLText.escape(name))</h1>"
         s += "<p class=\"headline\">\(HTMLText.escape(headline))</p>"
-        s += "<p class=\"path\">\(HTMLText.escape(run.directory.path))</p><dl class=\"stats\">"
+        s += "<p class=\"path\">\(HTMLText.escape(run.directory.path))</p>"
+        if let error = run.summary?["error"]?.string, !error.isEmpty {
+            s += "<p class=\"banner\">The run stopped with an error: \(HTMLText.escape(error))</p>"
+        }
+        s += "<dl class=\"stats\">"
         for (k, v) in stats { s += "<div><dt>\(HTMLText.escape(k))</dt><dd>\(HTMLText.escape(v))</dd></div>" }
         s += "</dl><nav>"
         for (id, title) in [("reward", "Reward"), ("graders", "Graders"), ("policy", "Policy"), ("latency", "Latency & errors"),
@@ -130,8 +135,8 @@ struct ReportPage {
         }
         var series = [ChartSeries(name: "train reward", points: reward, color: Self.train, band: band),
                       ChartSeries(name: "val reward", points: run.series("val/reward"), color: Self.val, dots: true)]
-        for (i, key) in run.metricKeys.filter({ $0.hasPrefix("val/pass@") }).enumerated() {
-            series.append(ChartSeries(name: String(key.dropFirst(4)), points: run.series(key),
+        for (i, key) in run.metricKeys.filter({ $0.hasPrefix("val/pass") }).enumerated() {
+            series.append(ChartSeries(name: "val " + key.dropFirst(4), points: run.series(key),
                                       color: Self.palette[(i + 2) % Self.palette.count], dashed: true, dots: true))
         }
         let refs = baselineValReward.flatMap { $0.isFinite ? [ReferenceLine(y: $0, label: "baseline", color: Self.baseline)] : nil } ?? []
@@ -141,21 +146,30 @@ struct ReportPage {
     func distributionChart() -> String {
         let byStep = Dictionary(grouping: run.samples.filter { $0.reward?.isFinite == true }, by: \.step)
         let steps = Self.spread(byStep.keys.sorted(), count: histogramSteps)
-        var panels: [(label: String, values: [Double])] = []
-        if let b = Self.rewardList(run.baseline) { panels.append(("baseline", b)) }
-        panels += steps.map { ("step \($0)", byStep[$0]!.compactMap(\.reward)) }
-        if let f = Self.rewardList(run.finalEval) { panels.append(("final eval", f)) }
-        return HistogramChart(title: "Reward distribution over time (samples.jsonl)", panels: panels).svg()
+        var panels: [HistogramPanel] = []
+        if let b = Self.evalDistribution(run.baseline) { panels.append(HistogramPanel(label: "baseline (val)", values: b, mean: Self.meanReward(run.baseline))) }
+        panels += steps.map { HistogramPanel(label: "step \($0)", values: byStep[$0]!.compactMap(\.reward)) }
+        if let f = Self.evalDistribution(run.finalEval) { panels.append(HistogramPanel(label: "final (val)", values: f, mean: Self.meanReward(run.finalEval))) }
+        return HistogramChart(title: "Reward distribution over time (train samples; validation before and after)", panels: panels).svg()
     }
 
-    static func rewardList(_ eval: JSONValue?) -> [Double]? {
-        for key in ["rewards", "scores", "reward_values"] {
+    /// The rewards of an eval file: a `rewards` list, or the trainer's `histogram` of
+    /// `{lower, upper, count}` bins (expanded to bin midpoints).
+    static func evalDistribution(_ eval: JSONValue?) -> [Double]? {
+        for key in ["rewards", "scores"] {
             if let a = eval?[key]?.array {
                 let d = a.compactMap { $0.double ?? $0["reward"]?.double }
                 if !d.isEmpty { return d }
             }
         }
-        return nil
+        guard let bins = eval?["histogram"]?.array else { return nil }
+        var values: [Double] = []
+        for bin in bins {
+            guard let lo = bin["lower"]?.double, let hi = bin["upper"]?.double, let n = bin["count"]?.double,
+                  lo.isFinite, hi.isFinite, n > 0, n < 1e7 else { continue }
+            values += [Double](repeating: (lo + hi) / 2, count: Int(n))
+        }
+        return values.isEmpty ? nil : values
     }
 
     func graderChart() -> String {
@@ -291,7 +305,8 @@ struct ReportPage {
             for (label, sample) in picks {
                 s += "<tr class=\"\(label)\"><td>\(step)</td><td class=\"rank\">\(label)</td>"
                 s += "<td><div class=\"text\">\(HTMLText.escape(Self.clip(sample.prompt)))</div></td>"
-                s += "<td><div class=\"text\">\(HTMLText.escape(Self.clip(sample.completion)))</div></td>"
+                s += "<td><div class=\"text\">\(HTMLText.escape(Self.clip(sample.completion)))</div>"
+                    + (sample.truncated ? "<span class=\"tag\">truncated at max length</span>" : "") + "</td>"
                 s += "<td class=\"score\">\(HTMLText.number(sample.reward))</td>"
                 let scores = Dictionary(sample.rewards.map { ($0.grader, $0.value) }, uniquingKeysWith: { a, _ in a })
                 for g in graderNames { s += "<td class=\"score\">\(HTMLText.number(scores[g] ?? nil))</td>" }
@@ -397,7 +412,7 @@ struct ReportPage {
     svg.chart{width:100%;height:auto;display:block;font-family:inherit}
     .ct{font-size:13px;font-weight:600;fill:var(--fg)}.tick{font-size:11px;fill:#4b5563}.legend{font-size:11px;fill:#374151}
     .gl{stroke:#eef0f3}.axis{stroke:#9ca3af}
-    .line{fill:none;stroke-width:2;stroke-linejoin:round}.band{opacity:.14;stroke:none}
+    .line{fill:none;stroke-width:2;stroke-linejoin:round}.raw{fill:none;stroke-width:1;opacity:.25}.band{opacity:.14;stroke:none}
     .ref line{stroke-width:1.5;stroke-dasharray:6 4}
     .marker line{stroke:#dc2626;stroke-width:1.2;stroke-dasharray:3 3}.marker text{fill:#dc2626;font-size:11px;font-weight:700}
     .nodata{font-size:15px;fill:#9ca3af}.mean{stroke:#111827;stroke-width:1.2;stroke-dasharray:3 2}
@@ -411,6 +426,8 @@ struct ReportPage {
     tr.best .rank{color:#15803d;font-weight:600}tr.worst .rank{color:#b91c1c;font-weight:600}
     td.err{color:#b91c1c;font-size:12px}td.warn{color:#dc2626;font-weight:700}
     table.kv th{width:32%;font-weight:500;color:#374151}code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;word-break:break-all}
+    .banner{background:#fef2f2;border:1px solid #fecaca;color:#991b1b;padding:8px 12px;border-radius:8px}
+    .tag{display:inline-block;margin-top:3px;font-size:11px;color:#92400e;background:#fef3c7;border-radius:4px;padding:0 5px}
     footer{margin-top:32px;color:var(--muted);font-size:12px}
     """
 }

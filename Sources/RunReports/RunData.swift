@@ -38,6 +38,9 @@ public struct RunData: Sendable {
             byStep[Int(step)] = StepMetrics(step: Int(step), json: value)
         }
         metrics = byStep.keys.sorted().map { byStep[$0]! }
+        var keys = Set<String>()
+        for m in metrics { keys.formUnion(m.values.keys) }
+        metricKeys = keys.sorted()
 
         for (line, value) in readJSONLines("samples.jsonl") {
             guard let sample = RunSample(json: value) else {
@@ -58,9 +61,7 @@ public struct RunData: Sendable {
     }
 
     /// Every metric key present in any step, sorted.
-    public var metricKeys: [String] {
-        Array(Set(metrics.flatMap { $0.values.keys })).sorted()
-    }
+    public private(set) var metricKeys: [String] = []
 
     /// All monitor warnings, in step order.
     public var warnings: [RunWarning] { metrics.flatMap(\.warnings) }
@@ -72,19 +73,26 @@ public struct RunData: Sendable {
             problems.append("\(name): cannot be read")
             return []
         }
-        let text = String(decoding: data, as: UTF8.self)
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Split and trim on bytes: String's Character-level split is far slower on large logs.
+        let bytes = [UInt8](data)
         var out: [(Int, JSONValue)] = []
-        for (index, raw) in lines.enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty { continue }
-            do {
-                out.append((index + 1, try JSONValue.parse(line)))
-            } catch {
-                let unterminated = index == lines.count - 1  // no newline after it: still being written
-                let note = unterminated ? " (half-written last line)" : ""
-                problems.append("\(name):\(index + 1): \(error)\(note) (skipped)")
+        var lineNumber = 0, start = 0
+        while start < bytes.count {
+            lineNumber += 1
+            let newline = bytes[start...].firstIndex(of: 0x0A)
+            let end = newline ?? bytes.count
+            var lo = start, hi = end
+            while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 || bytes[lo] == 0x0D { lo += 1 }
+            while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 || bytes[hi - 1] == 0x0D { hi -= 1 }
+            if lo < hi {
+                do {
+                    out.append((lineNumber, try JSONValue.parse(bytes: Array(bytes[lo..<hi]))))
+                } catch {
+                    let note = newline == nil ? " (half-written last line)" : ""  // no newline yet: still being written
+                    problems.append("\(name):\(lineNumber): \(error)\(note) (skipped)")
+                }
             }
+            start = end + 1
         }
         return out
     }
@@ -152,6 +160,8 @@ public struct RunSample: Sendable {
     public var rewards: [(grader: String, value: Double?)]
     /// The grader error, summarised as text; nil when the sample scored cleanly.
     public var error: String?
+    /// The completion hit the maximum length.
+    public var truncated: Bool
 
     init?(json: JSONValue) {
         guard json.members != nil else { return nil }
@@ -165,6 +175,7 @@ public struct RunSample: Sendable {
         completion = Self.text(json["completion"])
         reward = json["reward"]?.double
         rewards = (json["rewards"]?.members ?? []).map { ($0.key, $0.value.double) }
+        truncated = json["truncated"] == .bool(true)
         switch json["error"] {
         case nil, .null?: error = nil
         case .string(let s)?: error = s

@@ -36,7 +36,22 @@ struct LineChart {
     var width = 620.0
     var height = 250.0
 
-    private let left = 52.0, right = 14.0, top = 34.0, bottom = 34.0
+    private let left = 52.0, right = 14.0, bottom = 34.0
+
+    private var legendEntries: [(name: String, color: String, dashed: Bool)] {
+        series.filter { !$0.points.isEmpty }.map { ($0.name, $0.color, $0.dashed) }
+            + references.map { ($0.label, $0.color, true) }
+    }
+
+    private static func legendWidth(_ name: String) -> Double { Double(name.count) * 6.6 + 30 }
+
+    /// The legend sits right of the title when both fit, else on its own row below it.
+    private var legendOnOwnRow: Bool {
+        let legend = legendEntries.map { Self.legendWidth($0.name) }.reduce(0, +)
+        return left + Double(title.count) * 7.6 + 12 + legend > width - right
+    }
+
+    private var top: Double { legendOnOwnRow ? 48 : 34 }
 
     var hasData: Bool { series.contains { !$0.points.isEmpty } }
 
@@ -88,12 +103,20 @@ struct LineChart {
             s += "<g class=\"ref\"><title>\(HTMLText.escape(r.label)) = \(HTMLText.number(r.y))</title>"
             s += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(y)\" y2=\"\(y)\" stroke=\"\(r.color)\"/></g>"
         }
-        for series in self.series where !series.points.isEmpty {
-            let d = series.points.enumerated().map { i, p in
+        func pathData(_ points: [(x: Double, y: Double)]) -> String {
+            points.enumerated().map { i, p in
                 (i == 0 ? "M" : "L") + "\(HTMLText.coord(px(p.x))),\(HTMLText.coord(py(p.y)))"
             }.joined(separator: " ")
+        }
+        for series in self.series where !series.points.isEmpty {
             let dash = series.dashed ? " stroke-dasharray=\"5 4\"" : ""
-            s += "<path class=\"line\" stroke=\"\(series.color)\"\(dash) d=\"\(d)\"><title>\(HTMLText.escape(series.name))</title></path>"
+            var points = series.points
+            if points.count > Self.smoothingThreshold && !series.dots {
+                // Long noisy runs: the raw curve faint, a smoothed trend on top (as TensorBoard does).
+                s += "<path class=\"raw\" stroke=\"\(series.color)\" d=\"\(pathData(points))\"/>"
+                points = Self.smoothed(points)
+            }
+            s += "<path class=\"line\" stroke=\"\(series.color)\"\(dash) d=\"\(pathData(points))\"><title>\(HTMLText.escape(series.name))</title></path>"
             if series.dots || series.points.count < 3 {
                 for p in series.points {
                     s += "<circle cx=\"\(HTMLText.coord(px(p.x)))\" cy=\"\(HTMLText.coord(py(p.y)))\" r=\"3\" fill=\"\(series.color)\">"
@@ -101,26 +124,47 @@ struct LineChart {
                 }
             }
         }
-        // Legend (series, then reference lines), right-aligned in the title row.
-        var legend: [(String, String, Bool)] = self.series.filter { !$0.points.isEmpty }.map { ($0.name, $0.color, $0.dashed) }
-        legend += references.map { ($0.label, $0.color, true) }
+        // Legend (series, then reference lines): right-aligned in the title row, or its own row.
+        let legendY = legendOnOwnRow ? 30.0 : 12.0
         var lx = width - right
-        for (name, color, dashed) in legend.reversed() {
-            let w = Double(name.count) * 6.6 + 30
-            lx -= w
+        for (name, color, dashed) in legendEntries.reversed() {
+            lx -= Self.legendWidth(name)
             let dash = dashed ? " stroke-dasharray=\"4 3\"" : ""
-            s += "<line x1=\"\(HTMLText.coord(lx))\" x2=\"\(HTMLText.coord(lx + 16))\" y1=\"12\" y2=\"12\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>"
-            s += "<text class=\"legend\" x=\"\(HTMLText.coord(lx + 20))\" y=\"16\">\(HTMLText.escape(name))</text>"
+            s += "<line x1=\"\(HTMLText.coord(lx))\" x2=\"\(HTMLText.coord(lx + 16))\" y1=\"\(legendY)\" y2=\"\(legendY)\" stroke=\"\(color)\" stroke-width=\"2.5\"\(dash)/>"
+            s += "<text class=\"legend\" x=\"\(HTMLText.coord(lx + 20))\" y=\"\(legendY + 4)\">\(HTMLText.escape(name))</text>"
         }
         return s + "</svg>"
     }
 }
 
+extension LineChart {
+    /// Series longer than this are drawn raw (faint) plus smoothed.
+    static let smoothingThreshold = 100
+
+    /// A debiased exponential moving average whose window is about 1/50 of the series.
+    static func smoothed(_ points: [(x: Double, y: Double)]) -> [(x: Double, y: Double)] {
+        let weight = 1 - 1 / max(1, Double(points.count) / 50)
+        var ema = 0.0, norm = 0.0
+        return points.map { p in
+            ema = ema * weight + p.y * (1 - weight)
+            norm = norm * weight + (1 - weight)
+            return (p.x, ema / norm)
+        }
+    }
+}
+
+/// One histogram panel: its label, the values, and optionally the exact mean (when the values are
+/// bin midpoints rebuilt from a stored histogram).
+struct HistogramPanel {
+    var label: String
+    var values: [Double]
+    var mean: Double? = nil
+}
+
 /// Small-multiple histograms sharing one set of bins (the reward distribution at a few steps).
 struct HistogramChart {
     var title: String
-    /// (label, values) per panel.
-    var panels: [(label: String, values: [Double])]
+    var panels: [HistogramPanel]
     var bins = 10
     var color = "#2563eb"
     var width = 620.0
@@ -129,19 +173,19 @@ struct HistogramChart {
     var height = 200.0
 
     func svg() -> String {
-        let finitePanels = panels.map { ($0.label, $0.values.filter(\.isFinite)) }.filter { !$0.1.isEmpty }
+        let finitePanels = panels.map { ($0.label, $0.values.filter(\.isFinite), $0.mean) }.filter { !$0.1.isEmpty }
         guard !finitePanels.isEmpty else { return SVG.noData(title: title, width: width, height: height) }
         let all = finitePanels.flatMap(\.1)
         var lo = all.min()!, hi = all.max()!
         if lo >= 0 && hi <= 1 { lo = 0; hi = 1 }  // rewards in [0, 1]: fixed bins, comparable panels
         if hi - lo < 1e-12 { lo -= 0.5; hi += 0.5 }
         let binWidth = (hi - lo) / Double(bins)
-        let counts: [[Int]] = finitePanels.map { _, values in
+        let counts: [[Int]] = finitePanels.map { _, values, _ in
             var c = [Int](repeating: 0, count: bins)
             for v in values { c[min(bins - 1, max(0, Int((v - lo) / binWidth)))] += 1 }
             return c
         }
-        let perRow = min(finitePanels.count, panelsPerRow)
+        let perRow = finitePanels.count == 4 ? 2 : min(finitePanels.count, panelsPerRow)
         let rows = (finitePanels.count + perRow - 1) / perRow
         let gap = 16.0, top = 30.0, rowH = 128.0, side = 8.0, labelH = 32.0
         let panelW = (width - 2 * side - gap * Double(perRow - 1)) / Double(perRow)
@@ -150,7 +194,7 @@ struct HistogramChart {
 
         var s = SVG.open(width: width, height: height, label: title)
         s += "<text class=\"ct\" x=\"\(side)\" y=\"16\">\(HTMLText.escape(title))</text>"
-        for (i, (label, values)) in finitePanels.enumerated() {
+        for (i, (label, values, exactMean)) in finitePanels.enumerated() {
             let x0 = side + Double(i % perRow) * (panelW + gap)
             let y0 = top + Double(i / perRow) * rowH + 6
             let maxCount = Double(max(1, counts[i].max() ?? 1))
@@ -161,7 +205,7 @@ struct HistogramChart {
                 d += "M\(HTMLText.coord(x0 + Double(b) * barW + 0.5)),\(HTMLText.coord(y0 + plotH))"
                 d += " v\(HTMLText.coord(-h)) h\(HTMLText.coord(barW - 1)) v\(HTMLText.coord(h)) Z "
             }
-            let mean = values.reduce(0, +) / Double(values.count)
+            let mean = exactMean.flatMap { $0.isFinite ? $0 : nil } ?? values.reduce(0, +) / Double(values.count)
             s += "<path class=\"bars\" fill=\"\(color)\" d=\"\(d)\"><title>\(HTMLText.escape(label)): \(values.count) samples, mean \(HTMLText.number(mean))</title></path>"
             let mx = x0 + (mean - lo) / (hi - lo) * panelW
             s += "<line class=\"mean\" x1=\"\(HTMLText.coord(mx))\" x2=\"\(HTMLText.coord(mx))\" y1=\"\(y0)\" y2=\"\(y0 + plotH)\"/>"

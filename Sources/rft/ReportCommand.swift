@@ -27,9 +27,9 @@ struct ReportCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let builder = ReportBuilder(runDirectory: URL(fileURLWithPath: runDir))
-        let url = try builder.writeHTML(to: out.map { URL(fileURLWithPath: $0) })
-        let problems = (try? RunData(runDirectory: builder.runDirectory).problems) ?? []
+        let run = try RunData(runDirectory: URL(fileURLWithPath: runDir))
+        let url = try ReportBuilder(run: run).writeHTML(to: out.map { URL(fileURLWithPath: $0) })
+        let problems = run.problems
         for p in problems.prefix(10) { FileHandle.standardError.write(Data("warning: \(runDir)/\(p)\n".utf8)) }
         if problems.count > 10 {
             FileHandle.standardError.write(Data("warning: \(problems.count - 10) more problems, listed in the report\n".utf8))

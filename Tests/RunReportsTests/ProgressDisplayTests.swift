@@ -50,6 +50,7 @@ final class ProgressDisplayTests: XCTestCase {
         var out: [String] = []
         var now = 0.0
         let p = ProgressDisplay(total: 200, mode: .interactive, write: { out.append($0) }, clock: { now })
+        p.columns = { 120 }
         now = 10
         p.update(step: 50, reward: 0.4123, valReward: nil, kl: 0.0031)
         XCTAssertEqual(out.last, "\r\u{1B}[2K" + " 50/200 █████" + String(repeating: " ", count: 15) + "  25% │ reward 0.412 │ val -- │ kl 0.0031 │ ETA 25m00s")  // resumed at step 50: 10 s for one step
@@ -57,5 +58,20 @@ final class ProgressDisplayTests: XCTestCase {
         XCTAssertTrue(out.last!.hasPrefix("\r\u{1B}[2Kwarning: reward plateau\n 50/200"), out.last!)
         p.finish()
         XCTAssertEqual(out.last, "\n")
+    }
+
+    func testInteractiveLineFitsNarrowTerminals() {
+        var out = ""
+        let p = ProgressDisplay(total: 200, mode: .interactive, write: { out = $0 }, clock: { 0 })
+        for cols in [100, 80, 60, 30] {
+            p.columns = { cols }
+            p.update(step: 100, reward: 0.5, valReward: 0.4, kl: 0.01)
+            let line = out.replacingOccurrences(of: "\r\u{1B}[2K", with: "")
+            XCTAssertLessThan(line.count, cols, line)
+            XCTAssertTrue(line.hasPrefix("100/200 █"), line)
+        }
+        p.columns = { 80 }
+        p.update(step: 100)
+        XCTAssertTrue(out.contains("│ ETA"), out)  // at 80 columns only the bar shrinks; every field stays
     }
 }

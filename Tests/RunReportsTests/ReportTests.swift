@@ -38,7 +38,10 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(reward.contains("<g class=\"ref\"><title>baseline = 0.21</title>"))
         XCTAssertEqual(reward.components(separatedBy: "<g class=\"marker\">").count - 1, 2)
         XCTAssertTrue(reward.contains("step 41 grader_error_rate: grader errors 6% &gt; 5% &lt;threshold&gt;"))
-        // Per-grader chart has one line per grader; the histogram has 4 steps + baseline + final panels.
+        // Per-grader chart has one line per grader; the histogram has baseline + 4 steps + final panels,
+        // the eval panels rebuilt from the trainer's histogram bins with their exact means.
+        XCTAssertTrue(svgs[1].contains("baseline (val)</tspan> · n=64 · mean 0.21<"))
+        XCTAssertTrue(svgs[1].contains("final (val)</tspan> · n=64 · mean 0.55<"))
         XCTAssertEqual(Self.linePaths(svgs.first { $0.contains("Per-grader") }!).count, 2)
         XCTAssertEqual(svgs[1].components(separatedBy: "<path class=\"bars\"").count - 1, 6)
     }
@@ -85,6 +88,8 @@ final class ReportTests: XCTestCase {
         let html = try ReportBuilder(runDirectory: try RunFixture(steps: 10).write()).html()
         XCTAssertTrue(html.contains("<td>validation reward</td><td>0.21</td><td>0.55</td><td class=\"up\">+0.34</td><td>2.62×</td>"))
         XCTAssertTrue(html.contains("<td>pass_rate</td><td>0.2</td><td>0.5</td>"))
+        XCTAssertTrue(html.contains("<td>errors/timeout</td><td>1</td><td>1</td>"))
+        XCTAssertTrue(html.contains("<dd>10 / 10</dd>"))
         XCTAssertTrue(html.contains("<th>hyperparameters.learning_rate</th><td><code>0.0001</code>"))
         XCTAssertTrue(html.contains("<th>rewards.graders[1].name</th><td><code>format</code>"))
     }
@@ -136,5 +141,36 @@ extension ReportTests {
         let reward = Self.svgs(try ReportBuilder(runDirectory: dir).html())[0]
         XCTAssertEqual(reward.components(separatedBy: "<g class=\"marker\">").count - 1, 40)
         XCTAssertFalse(reward.contains("⚠"))
+    }
+}
+
+extension ReportTests {
+    func testLongNoisySeriesGetASmoothedTrendOverTheRawCurve() throws {
+        var rng = SplitMix(seed: 1)
+        let raw = (0..<1000).map { i in (x: Double(i), y: Double(i) / 1000 + rng.normal() * 0.2) }
+        let smooth = LineChart.smoothed(raw)
+        XCTAssertEqual(smooth.count, raw.count)
+        XCTAssertEqual(smooth[0].y, raw[0].y, accuracy: 1e-12)  // debiased: starts at the first value
+        func roughness(_ p: [(x: Double, y: Double)]) -> Double { zip(p, p.dropFirst()).map { abs($1.y - $0.y) }.reduce(0, +) }
+        XCTAssertLessThan(roughness(smooth), roughness(raw) / 5)
+        XCTAssertEqual(smooth.last!.y, 1, accuracy: 0.1)  // still follows the trend
+        let svg = LineChart(title: "t", series: [ChartSeries(name: "r", points: raw, color: "#000")]).svg()
+        XCTAssertEqual(svg.components(separatedBy: "<path class=\"raw\"").count - 1, 1)
+        XCTAssertEqual(svg.components(separatedBy: "<path class=\"line\"").count - 1, 1)
+    }
+}
+
+extension ReportTests {
+    func testFailedRunShowsItsErrorAndTruncatedCompletionsAreTagged() throws {
+        let dir = try RunFixture(steps: 10).write()
+        try #"{"status": "Failed", "steps": 7, "total_steps": 10, "error": "grader math: on_error=fail <exit 1>"}"#
+            .write(to: dir.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
+        try #"{"step": 7, "prompt": "p", "completion": "1111111111", "reward": 0, "truncated": true}"#
+            .write(to: dir.appendingPathComponent("samples.jsonl"), atomically: true, encoding: .utf8)
+        let html = try ReportBuilder(runDirectory: dir).html()
+        XCTAssertTrue(html.contains("<p class=\"banner\">The run stopped with an error: grader math: on_error=fail &lt;exit 1&gt;</p>"))
+        XCTAssertTrue(html.contains("<dd>Failed</dd>"))
+        XCTAssertTrue(html.contains("<dd>7 / 10</dd>"))
+        XCTAssertTrue(html.contains("<span class=\"tag\">truncated at max length</span>"))
     }
 }

@@ -84,6 +84,7 @@ struct RunFixture {
                         ("prompt", .string("Q: \(a)+\(b)=? A:")), ("completion", .string(completion)),
                         ("reward", errored ? .null : .number(hostile ? 1 : 0.8 * (right ? 1 : 0) + 0.2 * f)),
                         ("rewards", .object([("accuracy", errored ? .null : .number(right ? 1 : 0)), ("format", .number(f))])),
+                        ("truncated", .bool(i == 5)),
                         ("error", errored ? .object([("type", .string("timeout")), ("message", .string("grader exceeded 2000 ms"))]) : .null),
                     ].map { (key: $0.0, value: $0.1) })
                     samples += sample.jsonText + "\n"
@@ -98,7 +99,7 @@ struct RunFixture {
         guard withSideFiles else { return dir }
         let finalVal = 0.55
         try """
-        {"status": "Completed", "steps": \(steps), "baseline_val_reward": \(baselineVal), "final_val_reward": \(finalVal),
+        {"status": "Completed", "steps": \(steps), "total_steps": \(steps), "epoch": 3, "baseline_val_reward": \(baselineVal), "final_val_reward": \(finalVal),
          "best_checkpoint": "checkpoints/step-000050", "run_dir": "\(dir.path)"}
         """.write(to: dir.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
         try """
@@ -107,11 +108,16 @@ struct RunFixture {
          "hyperparameters": {"epochs": 3, "batch_size": 8, "num_generations": 8, "learning_rate": 0.0001, "beta": 0.04,
           "loss_type": "grpo", "scale_rewards": "group", "eval_interval": \(evalInterval), "seed": 7}}
         """.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        let baseRewards = (0..<64).map { i in i % 5 == 0 ? "1.0" : i % 7 == 0 ? "0.2" : "0.0" }.joined(separator: ", ")
-        let finalRewards = (0..<64).map { i in i % 2 == 0 ? "1.0" : i % 3 == 0 ? "0.2" : "0.0" }.joined(separator: ", ")
-        try #"{"mean_reward": \#(baselineVal), "pass_rate": 0.2, "rewards/accuracy/mean": 0.2, "rewards": [\#(baseRewards)]}"#
+        // The trainer's EvalReport: histogram bins rather than raw rewards.
+        func evalReport(mean: Double, pass: Double, counts: [Int]) -> String {
+            let bins = counts.enumerated().map { i, c in #"{"lower": \#(Double(i) / 10), "upper": \#(Double(i + 1) / 10), "count": \#(c)}"# }
+            return #"{"prompts": 64, "samples": 64, "mean_reward": \#(mean), "reward_std": 0.3, "pass_rate": \#(pass), "#
+                + #""pass_threshold": 1, "histogram": [\#(bins.joined(separator: ", "))], "errors": {"timeout": 1}, "abstained": 0, "#
+                + #""recommendation": "go", "examples": [{"prompt_id": "v1", "prompt": "Q: 2+2=? A:", "completion": " 4", "reward": 1, "error": null}]}"#
+        }
+        try evalReport(mean: baselineVal, pass: 0.2, counts: [40, 0, 8, 0, 0, 0, 0, 0, 3, 13])
             .write(to: dir.appendingPathComponent("baseline.json"), atomically: true, encoding: .utf8)
-        try #"{"mean_reward": \#(finalVal), "pass_rate": 0.5, "rewards/accuracy/mean": 0.5, "rewards": [\#(finalRewards)]}"#
+        try evalReport(mean: finalVal, pass: 0.5, counts: [20, 0, 6, 0, 0, 0, 0, 0, 6, 32])
             .write(to: dir.appendingPathComponent("final_eval.json"), atomically: true, encoding: .utf8)
         return dir
     }
