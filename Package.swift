@@ -71,9 +71,7 @@ let package = Package(
         .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "RewardServerTests", dependencies: [
-            "RewardServer", .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["rft"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
