@@ -1,3 +1,4 @@
+import GraderRuntime
 import Hummingbird
 
 /// An error answered as an HTTP status with a JSON body `{"error": {"type", "message"}}`.
@@ -32,7 +33,7 @@ public struct APIError: Error, CustomStringConvertible {
 extension Response {
     /// A JSON response.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        let bytes = value.encoded()
+        let bytes = value.jsonBytes()
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -61,8 +62,8 @@ extension Request {
         if buffer.readableBytes == 0 { throw APIError.badRequest("empty request body, expected JSON") }
         do {
             return try buffer.withUnsafeReadableBytes { try JSONValue.parse($0) }
-        } catch let error as JSONSyntaxError {
-            throw APIError.badRequest("malformed JSON body: \(error)")
+        } catch let error as JSONParseError {
+            throw APIError.badRequest("malformed JSON body at \(error)")
         }
     }
 }

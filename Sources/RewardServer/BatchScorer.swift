@@ -1,3 +1,5 @@
+import GraderRuntime
+
 /// A grader as the server lists it under `GET /v1/graders`.
 public struct ServedGrader: Sendable {
     /// The name used in `/v1/graders/{name}/invoke`.
@@ -26,16 +28,16 @@ public struct ScorerStats: Sendable {
 
 /// What the reward server needs from a grader runtime: score a batch with a named grader.
 ///
-/// The real implementation wraps `GraderRuntime`; tests use a closure. `score` returns the Bedrock
-/// output list, one entry per input sample and in input order, each either
-/// `{"id", "aggregate_reward_score", "metrics_list"?}` or `{"id", "error": {"type", "message"}}`,
-/// exactly as `rft grader invoke` prints it. It must not throw for a bad sample; it throws only when the
-/// grader itself is unknown (`ScorerError.unknownGrader`).
+/// `RuntimeScorer` serves grader directories and reward specs through `GraderRuntime`; tests also use
+/// a closure to control timing. `score` returns the Bedrock output list, one entry per input sample
+/// and in input order, each `{"id", "aggregate_reward_score", "metrics_list"?}` or
+/// `{"id", "error": {"type", "message"}}`, exactly as `rft grader invoke` prints it. It never fails
+/// for a bad sample; it throws only for an unknown grader (`ScorerError.unknownGrader`).
 public protocol BatchScorer: Sendable {
     /// The graders this scorer serves, in listing order.
     var graders: [ServedGrader] { get }
     /// Scores `samples` with `grader`.
-    func score(grader: String, samples: [JSONValue]) async throws -> [JSONValue]
+    func score(grader: String, samples: [Sample]) async throws -> [JSONValue]
     /// Current queue depth and worker restarts.
     func stats() -> ScorerStats
 }

@@ -1,3 +1,5 @@
+import GraderRuntime
+
 /// How `POST /get_reward` (OpenRLHF's remote reward-model protocol) maps onto a grader batch.
 public struct OpenRLHFConfiguration: Sendable {
     /// How a label becomes the sample's `reference_answer`.
@@ -38,44 +40,37 @@ struct OpenRLHFAdapter {
 
     /// A parsed request: one sample per query, or a typed error for queries that cannot be split.
     struct Batch {
-        var samples: [JSONValue]
+        var samples: [Sample]
         /// Per query index, the position of its sample in `samples`, or the reason it has none.
         var slots: [Result<Int, APIError>]
     }
 
     func batch(from body: JSONValue) throws -> Batch {
-        guard body.isObject else { throw APIError.badRequest("expected a JSON object {query, prompts, labels}, got \(body.typeName)") }
+        guard body.objectValue != nil else { throw APIError.badRequest("expected a JSON object {query, prompts, labels}, got \(body.typeName)") }
         guard let queryValue = body["query"] else { throw APIError.badRequest("missing field \"query\"") }
-        guard let queries = queryValue.array else { throw APIError.badRequest("field \"query\": expected an array of strings, got \(queryValue.typeName)") }
+        guard let queries = queryValue.arrayValue else { throw APIError.badRequest("field \"query\": expected an array of strings, got \(queryValue.typeName)") }
         let prompts = try optionalArray(body, "prompts", count: queries.count)
         let labels = try optionalArray(body, "labels", count: queries.count)
 
-        var samples: [JSONValue] = []
+        var samples: [Sample] = []
         var slots: [Result<Int, APIError>] = []
         samples.reserveCapacity(queries.count)
         for (i, q) in queries.enumerated() {
-            guard let query = q.string else { throw APIError.badRequest("query[\(i)]: expected a string, got \(q.typeName)") }
+            guard let query = q.stringValue else { throw APIError.badRequest("query[\(i)]: expected a string, got \(q.typeName)") }
             var prompt: String? = nil
             if let p = prompts?[i], p != .null {
-                guard let s = p.string else { throw APIError.badRequest("prompts[\(i)]: expected a string, got \(p.typeName)") }
+                guard let s = p.stringValue else { throw APIError.badRequest("prompts[\(i)]: expected a string, got \(p.typeName)") }
                 prompt = s
             }
             switch split(query: query, prompt: prompt) {
             case .failure(let failure):
                 slots.append(.failure(APIError(status: .badRequest, type: "invalid_input", message: "query[\(i)]: \(failure.reason)")))
             case .success(let (promptText, response)):
-                var sample: JSONValue = [
-                    "id": .string(String(i)),
-                    "messages": [
-                        ["role": "user", "content": .string(promptText)],
-                        ["role": "assistant", "content": .string(response)],
-                    ],
-                ]
-                if let label = labels?[i], label != .null {
-                    sample = sample.setting("reference_answer", to: referenceAnswer(label))
-                }
+                var reference: JSONValue? = nil
+                if let label = labels?[i], label != .null { reference = referenceAnswer(label) }
                 slots.append(.success(samples.count))
-                samples.append(sample)
+                samples.append(Sample(id: String(i), messages: [("user", promptText), ("assistant", response)],
+                                      referenceAnswer: reference))
             }
         }
         return Batch(samples: samples, slots: slots)
@@ -83,7 +78,7 @@ struct OpenRLHFAdapter {
 
     private func optionalArray(_ body: JSONValue, _ field: String, count: Int) throws -> [JSONValue]? {
         guard let value = body[field], value != .null else { return nil }
-        guard let array = value.array else { throw APIError.badRequest("field \"\(field)\": expected an array, got \(value.typeName)") }
+        guard let array = value.arrayValue else { throw APIError.badRequest("field \"\(field)\": expected an array, got \(value.typeName)") }
         guard array.count == count else {
             throw APIError.badRequest("field \"\(field)\" has \(array.count) entries but \"query\" has \(count)")
         }
@@ -122,39 +117,39 @@ struct OpenRLHFAdapter {
         switch configuration.labelMapping {
         case .string: return label
         case .json:
-            guard let s = label.string, let parsed = try? JSONValue.parse(s) else { return label }
+            guard let s = label.stringValue, let parsed = try? JSONValue.parse(s) else { return label }
             return parsed
-        case .field(let name): return .object([(name, label)])
+        case .field(let name): return .object(JSONObject([(name, label)]))
         }
     }
 
     /// `{rewards, scores, extra_logs}` for the request, from the grader's output list.
     func response(batch: Batch, outputs: [JSONValue]) -> JSONValue {
         var byID: [String: JSONValue] = [:]
-        for o in outputs { if let id = o["id"]?.string { byID[id] = o } }
+        for o in outputs { if let id = o["id"]?.stringValue { byID[id] = o } }
         var rewards: [JSONValue] = []
         var errors: [JSONValue] = []
         var metricNames: [String] = []
         var metricValues: [String: [Int: Double]] = [:]
         for (i, slot) in batch.slots.enumerated() {
-            guard case .success = slot, let out = byID[String(i)], let score = out["aggregate_reward_score"]?.number, score.isFinite else {
-                rewards.append(.double(configuration.errorReward))
-                errors.append(.double(1))
+            guard case .success = slot, let out = byID[String(i)], let score = out["aggregate_reward_score"]?.doubleValue, score.isFinite else {
+                rewards.append(.number(configuration.errorReward))
+                errors.append(.number(1))
                 continue
             }
-            rewards.append(.double(score))
-            errors.append(.double(0))
-            for m in out["metrics_list"]?.array ?? [] {
-                guard let name = m["name"]?.string, let v = m["value"]?.number, v.isFinite else { continue }
+            rewards.append(.number(score))
+            errors.append(.number(0))
+            for m in out["metrics_list"]?.arrayValue ?? [] {
+                guard let name = m["name"]?.stringValue, let v = m["value"]?.doubleValue, v.isFinite else { continue }
                 if metricValues[name] == nil { metricNames.append(name) }
                 metricValues[name, default: [:]][i] = v
             }
         }
         var logs: [(String, JSONValue)] = metricNames.map { name in
-            (name, .array((0..<batch.slots.count).map { .double(metricValues[name]?[$0] ?? 0) }))
+            (name, .array((0..<batch.slots.count).map { .number(metricValues[name]?[$0] ?? 0) }))
         }
         logs.append(("grader_error", .array(errors)))
-        return ["rewards": .array(rewards), "scores": .array(rewards), "extra_logs": .object(logs)]
+        return ["rewards": .array(rewards), "scores": .array(rewards), "extra_logs": .object(JSONObject(logs))]
     }
 }
 

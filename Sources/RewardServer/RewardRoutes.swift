@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 import Hummingbird
 import Logging
 
@@ -69,22 +70,24 @@ struct RewardRoutes: Sendable {
         return .json(.array(outputs))
     }
 
-    /// The body must be a list of sample objects, each with a unique string or integer `id`.
-    static func validateSamples(_ body: JSONValue) throws -> [JSONValue] {
-        guard let samples = body.array else {
+    /// The body must be a list of sample objects with unique ids (a string or a number; a sample
+    /// without one gets its index, as `rft grader invoke` does).
+    static func validateSamples(_ body: JSONValue) throws -> [Sample] {
+        guard let list = body.arrayValue else {
             throw APIError.badRequest("expected a JSON array of samples at the top level, got \(body.typeName)")
         }
         var seen = Set<String>()
-        for (i, sample) in samples.enumerated() {
-            guard sample.isObject else { throw APIError.badRequest("[\(i)]: expected a sample object, got \(sample.typeName)") }
-            let key: String
-            switch sample["id"] {
-            case .string(let s)?: key = "s" + s
-            case .int(let n)?: key = "i" + String(n)
-            case nil: throw APIError.badRequest("[\(i)]: missing \"id\"")
-            case let other?: throw APIError.badRequest("[\(i)].id: expected a string or integer, got \(other.typeName)")
+        var samples: [Sample] = []
+        samples.reserveCapacity(list.count)
+        for (i, item) in list.enumerated() {
+            guard let record = item.objectValue else { throw APIError.badRequest("[\(i)]: expected a sample object, got \(item.typeName)") }
+            switch record["id"] {
+            case nil, .string?, .number?: break
+            case let other?: throw APIError.badRequest("[\(i)].id: expected a string or a number, got \(other.typeName)")
             }
-            if !seen.insert(key).inserted { throw APIError.badRequest("[\(i)].id: duplicate id \(sample["id"]!.jsonString)") }
+            let sample = Sample(record: record, defaultID: String(i))
+            if !seen.insert(sample.id).inserted { throw APIError.badRequest("[\(i)].id: duplicate id \"\(sample.id)\"") }
+            samples.append(sample)
         }
         return samples
     }
@@ -96,7 +99,7 @@ struct RewardRoutes: Sendable {
     }
 
     /// Admission, deadline and scoring, shared by both protocols.
-    private func score(grader: String, samples: [JSONValue]) async throws -> [JSONValue] {
+    private func score(grader: String, samples: [Sample]) async throws -> [JSONValue] {
         if samples.isEmpty { return [] }
         let outputs: [JSONValue]
         do {
@@ -114,7 +117,7 @@ struct RewardRoutes: Sendable {
             throw APIError.notFound("unknown grader \"\(name)\"")
         }
         var results: [String: Int] = [:]
-        for o in outputs { results[o["error"]?["type"]?.string ?? "scored", default: 0] += 1 }
+        for o in outputs { results[o["error"]?["type"]?.stringValue ?? "scored", default: 0] += 1 }
         metrics.samplesFinished(grader: grader, results: results)
         // The runtime's own queue was full for every sample: tell the client to come back.
         if results["throttled"] == outputs.count {

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import XCTest
+import GraderRuntime
 @testable import RewardServer
 
 /// A gate the test opens to let blocked scorer calls finish, and a signal when each call starts.
@@ -30,7 +31,7 @@ final class BackpressureShutdownAuthTests: XCTestCase {
     private func blockingScorer(_ latch: Latch) -> ClosureScorer {
         ClosureScorer { _, samples in
             await latch.wait()
-            return samples.map { ["id": $0["id"]!, "aggregate_reward_score": 1.0] }
+            return samples.map { ["id": .string($0.id), "aggregate_reward_score": 1.0] }
         }
     }
 
@@ -58,7 +59,7 @@ final class BackpressureShutdownAuthTests: XCTestCase {
             let r1 = try await first.value, r2 = try await second.value
             XCTAssertEqual(r1.status, 200)
             XCTAssertEqual(r2.status, 200)
-            XCTAssertEqual(r2.json?.array?.first?["id"], "2")
+            XCTAssertEqual(r2.json?.arrayValue?.first?["id"], "2")
             let metrics = try await HTTP.get(port: port, "/metrics").text
             XCTAssertTrue(metrics.contains(#"rft_requests_total{endpoint="invoke",grader="exact",status="429"} 1"#), metrics)
         }
@@ -85,7 +86,7 @@ final class BackpressureShutdownAuthTests: XCTestCase {
         latch.release()
         let r = try await inFlight.value
         XCTAssertEqual(r.status, 200)
-        XCTAssertEqual(r.json?.array?.first?["aggregate_reward_score"], 1.0)
+        XCTAssertEqual(r.json?.arrayValue?.first?["aggregate_reward_score"], 1.0)
         try await stopped.value
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import GraderRuntime
 @testable import RewardServer
 
 /// Every error status the server answers, each with a JSON body saying what went wrong.
@@ -10,15 +11,18 @@ final class ErrorStatusTests: XCTestCase {
             let r = try await HTTP.request("POST", port: port, "/v1/graders/exact/invoke", body: Data("[{\"id\": \"a\",\n \"messages\": [}]".utf8))
             XCTAssertEqual(r.status, 400)
             XCTAssertEqual(r.json?["error"]?["type"], "bad_request")
-            XCTAssertTrue(r.errorMessage.contains("line 2, column 15"), r.errorMessage)
+            XCTAssertTrue(r.errorMessage.contains("line 2"), r.errorMessage)
 
             let notList = try await HTTP.post(port: port, "/v1/graders/exact/invoke", json: ["id": "a"])
             XCTAssertEqual(notList.status, 400)
             XCTAssertTrue(notList.errorMessage.contains("expected a JSON array of samples"), notList.errorMessage)
 
-            let noID = try await HTTP.post(port: port, "/v1/graders/exact/invoke", json: [["id": "a"], ["messages": []]])
-            XCTAssertEqual(noID.status, 400)
-            XCTAssertTrue(noID.errorMessage.contains("[1]: missing \"id\""), noID.errorMessage)
+            let notSample = try await HTTP.post(port: port, "/v1/graders/exact/invoke", json: [["id": "a"], "text"])
+            XCTAssertEqual(notSample.status, 400)
+            XCTAssertTrue(notSample.errorMessage.contains("[1]: expected a sample object, got string"), notSample.errorMessage)
+
+            let badID = try await HTTP.post(port: port, "/v1/graders/exact/invoke", json: [["id": ["x"]]])
+            XCTAssertTrue(badID.errorMessage.contains("[0].id: expected a string or a number, got array"), badID.errorMessage)
 
             let dup = try await HTTP.post(port: port, "/v1/graders/exact/invoke", json: [["id": "a"], ["id": "a"]])
             XCTAssertTrue(dup.errorMessage.contains("[1].id: duplicate id \"a\""), dup.errorMessage)
@@ -67,8 +71,8 @@ final class ErrorStatusTests: XCTestCase {
 
     func testDeadlineIs504AndServerKeepsServing() async throws {
         let scorer = ClosureScorer { _, samples in
-            if samples.first?["id"] == "slow" { try? await Task.sleep(for: .seconds(30)) }
-            return samples.map { ["id": $0["id"]!, "aggregate_reward_score": 1.0] }
+            if samples.first?.id == "slow" { try? await Task.sleep(for: .seconds(30)) }
+            return samples.map { ["id": .string($0.id), "aggregate_reward_score": 1.0] }
         }
         let server = RewardServer(scorer: scorer, configuration: loopbackConfiguration { $0.requestDeadline = .milliseconds(300) })
         try await withServer(server) { port in
@@ -84,7 +88,7 @@ final class ErrorStatusTests: XCTestCase {
 
     func testRuntimeThrottlingIs429() async throws {
         let scorer = ClosureScorer { _, samples in
-            samples.map { ["id": $0["id"]!, "error": ["type": "throttled", "message": "queue bound hit"]] }
+            samples.map { ["id": .string($0.id), "error": ["type": "throttled", "message": "queue bound hit"]] }
         }
         let server = RewardServer(scorer: scorer, configuration: loopbackConfiguration { $0.retryAfterSeconds = 2 })
         try await withServer(server) { port in

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import GraderRuntime
 @testable import RewardServer
 
 /// Both reward protocols and the read-only endpoints, over real HTTP on 127.0.0.1.
@@ -15,11 +16,11 @@ final class RewardEndpointTests: XCTestCase {
             let r = try await HTTP.post(port: port, "/v1/graders/exact/invoke", json: batch)
             XCTAssertEqual(r.status, 200, r.text)
             XCTAssertEqual(r.headers["content-type"], "application/json")
-            let out = try XCTUnwrap(r.json?.array)
+            let out = try XCTUnwrap(r.json?.arrayValue)
             XCTAssertEqual(out.map { $0["id"] }, ["a", "b", "c"])
-            XCTAssertEqual(out[0]["aggregate_reward_score"]?.number, 1)
-            XCTAssertEqual(out[0]["metrics_list"]?.array?.first?["name"], "accuracy")
-            XCTAssertEqual(out[1]["aggregate_reward_score"]?.number, 0)
+            XCTAssertEqual(out[0]["aggregate_reward_score"]?.doubleValue, 1)
+            XCTAssertEqual(out[0]["metrics_list"]?.arrayValue?.first?["name"], "accuracy")
+            XCTAssertEqual(out[1]["aggregate_reward_score"]?.doubleValue, 0)
             XCTAssertEqual(out[2]["error"]?["type"], "crash")
             XCTAssertNil(out[2]["aggregate_reward_score"])
         }
@@ -49,7 +50,7 @@ final class RewardEndpointTests: XCTestCase {
         let seen = SampleLog()
         let scorer = ClosureScorer { _, samples in
             await seen.append(samples)
-            return samples.map { ["id": $0["id"]!, "aggregate_reward_score": 0.5] }
+            return samples.map { ["id": .string($0.id), "aggregate_reward_score": 0.5] }
         }
         var openRLHF = OpenRLHFConfiguration()
         openRLHF.responseSplit = .marker("<|im_start|>assistant\n")
@@ -63,9 +64,9 @@ final class RewardEndpointTests: XCTestCase {
             XCTAssertEqual(r.json?["rewards"], [0.5])
             let seenSamples = await seen.samples
             let sample = try XCTUnwrap(seenSamples.first)
-            XCTAssertEqual(sample["messages"]?.array?.last?["content"], "Hello!")
-            XCTAssertEqual(sample["messages"]?.array?.first?["content"], "<|im_start|>user\nHi<|im_end|>\n")
-            XCTAssertEqual(sample["reference_answer"], ["answer": "greeting"])
+            XCTAssertEqual(sample.completionText, "Hello!")
+            XCTAssertEqual(sample.record["messages"]?.arrayValue?.first?["content"], "<|im_start|>user\nHi<|im_end|>\n")
+            XCTAssertEqual(sample.referenceAnswer, ["answer": "greeting"])
         }
     }
 
@@ -76,8 +77,8 @@ final class RewardEndpointTests: XCTestCase {
         try await withServer(server) { port in
             let graders = try await HTTP.get(port: port, "/v1/graders")
             XCTAssertEqual(graders.status, 200)
-            XCTAssertEqual(graders.json?["graders"]?.array?.first?["name"], "exact")
-            XCTAssertEqual(graders.json?["graders"]?.array?.first?["manifest"]?["runtime"], "python")
+            XCTAssertEqual(graders.json?["graders"]?.arrayValue?.first?["name"], "exact")
+            XCTAssertEqual(graders.json?["graders"]?.arrayValue?.first?["manifest"]?["runtime"], "python")
             let health = try await HTTP.get(port: port, "/healthz")
             XCTAssertEqual(health.json?["status"], "ok")
 
@@ -108,6 +109,6 @@ final class RewardEndpointTests: XCTestCase {
 
 /// Collects the samples a scorer saw.
 actor SampleLog {
-    var samples: [JSONValue] = []
-    func append(_ s: [JSONValue]) { samples += s }
+    var samples: [Sample] = []
+    func append(_ s: [Sample]) { samples += s }
 }

@@ -3,34 +3,35 @@ import Foundation
 import FoundationNetworking
 #endif
 import XCTest
+import GraderRuntime
 @testable import RewardServer
 
 /// A scorer driven by a closure, standing in for the grader runtime.
 struct ClosureScorer: BatchScorer {
     var graders: [ServedGrader]
-    var body: @Sendable (String, [JSONValue]) async throws -> [JSONValue]
+    var body: @Sendable (String, [Sample]) async throws -> [JSONValue]
     var statsValue = ScorerStats()
 
-    init(graders: [String] = ["exact"], _ body: @escaping @Sendable (String, [JSONValue]) async throws -> [JSONValue]) {
+    init(graders: [String] = ["exact"], _ body: @escaping @Sendable (String, [Sample]) async throws -> [JSONValue]) {
         self.graders = graders.map { ServedGrader(name: $0, manifest: ["name": .string($0), "runtime": "python"]) }
         self.body = body
     }
 
-    func score(grader: String, samples: [JSONValue]) async throws -> [JSONValue] { try await body(grader, samples) }
+    func score(grader: String, samples: [Sample]) async throws -> [JSONValue] { try await body(grader, samples) }
     func stats() -> ScorerStats { statsValue }
 
     /// Scores 1 when the assistant's last message equals `reference_answer`, else 0; a sample whose
     /// reference is "CRASH" gets a `crash` error.
     static let exactMatch = ClosureScorer { _, samples in
         samples.map { s in
-            let id = s["id"]!
-            let answer = s["messages"]?.array?.last?["content"]?.string ?? ""
-            let ref = s["reference_answer"] ?? s["metadata"]?["reference_answer"]
-            if ref?.string == "CRASH" { return ["id": id, "error": ["type": "crash", "message": "worker exited with signal 11"]] }
-            let ok = ref?.string == answer || (ref?.number != nil && Double(answer) == ref?.number)
-            return ["id": id, "aggregate_reward_score": .double(ok ? 1 : 0),
-                    "metrics_list": [["name": "accuracy", "value": .double(ok ? 1 : 0), "type": "Reward"],
-                                     ["name": "length", "value": .int(answer.count), "type": "Metric"]]]
+            let id = JSONValue.string(s.id)
+            let answer = s.completionText ?? ""
+            let ref = s.referenceAnswer
+            if ref?.stringValue == "CRASH" { return ["id": id, "error": ["type": "crash", "message": "worker exited with signal 11"]] }
+            let ok = ref?.stringValue == answer || (ref?.doubleValue != nil && Double(answer) == ref?.doubleValue)
+            return ["id": id, "aggregate_reward_score": .number(ok ? 1 : 0),
+                    "metrics_list": [["name": "accuracy", "value": .number(ok ? 1 : 0), "type": "Reward"],
+                                     ["name": "length", "value": .number(Double(answer.count)), "type": "Metric"]]]
         }
     }
 }
@@ -42,7 +43,7 @@ struct HTTPResult {
     var body: Data
     var json: JSONValue? { try? JSONValue.parse(Array(body)) }
     var text: String { String(decoding: body, as: UTF8.self) }
-    var errorMessage: String { json?["error"]?["message"]?.string ?? "" }
+    var errorMessage: String { json?["error"]?["message"]?.stringValue ?? "" }
 }
 
 enum HTTP {
@@ -67,7 +68,7 @@ enum HTTP {
     }
 
     static func post(port: Int, _ path: String, json: JSONValue, headers: [String: String] = [:]) async throws -> HTTPResult {
-        try await request("POST", port: port, path, body: Data(json.encoded()), headers: headers)
+        try await request("POST", port: port, path, body: Data(json.jsonBytes()), headers: headers)
     }
 
     static func get(port: Int, _ path: String, headers: [String: String] = [:]) async throws -> HTTPResult {
