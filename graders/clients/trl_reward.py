@@ -33,8 +33,8 @@ def rft_reward(url, grader, api_key=None, retries=5, timeout=180):
                     sample[key] = column[i]
             samples.append(sample)
         results = _post(endpoint, samples, api_key, retries, timeout)
-        by_id = {r["id"]: r for r in results}
-        return [by_id.get(str(i), {}).get("aggregate_reward_score") for i in range(len(samples))]
+        scores = {r["id"]: r.get("aggregate_reward_score") for r in results}
+        return [None if scores.get(str(i)) is None else float(scores[str(i)]) for i in range(len(samples))]
 
     reward.__name__ = f"rft_{grader}"
     return reward
