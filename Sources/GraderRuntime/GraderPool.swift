@@ -89,7 +89,7 @@ public final class GraderPool: @unchecked Sendable {
         var invokers: [BatchInvoker] = []
         for _ in 0..<manifest.concurrency {
             let sandbox = try Sandbox(policy: policy)
-            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox)
+            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.onBatch != nil)
                                  : ExecInvoker(manifest: manifest, directory: dir, sandbox: sandbox))
         }
         self.invokers = invokers
@@ -160,6 +160,26 @@ public final class GraderPool: @unchecked Sendable {
         case .failed(let e): return e
         case .checked: return nil
         }
+    }
+
+    /// Times one cold start in a fresh sandboxed worker (python: spawn to handler imported; exec: an
+    /// empty batch end to end), in milliseconds. Used by `rft grader bench`.
+    public func measureColdStart() -> Swift.Result<Double, GraderError> {
+        let sandbox: Sandbox
+        do {
+            sandbox = try Sandbox(policy: sandboxPolicy(for: manifest, directory: directory,
+                                                        warm: manifest.runtime == .python, passthrough: options.environment))
+        } catch {
+            return .failure(GraderError(.sandboxError, "\(error)"))
+        }
+        if manifest.runtime == .python {
+            let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
+            defer { probe.shutdown() }
+            return probe.prewarm()
+        }
+        let attempt = ExecInvoker(manifest: manifest, directory: directory, sandbox: sandbox).invoke([], requestID: "cold-start")
+        if case .failed(let e) = attempt.result { return .failure(e) }
+        return .success(attempt.wallMs)
     }
 
     /// A snapshot of the pool's counters.

@@ -34,9 +34,10 @@ public enum PythonBootstrap {
 
     /// The bootstrap's Python source.
     public static let source = #"""
-import sys, os, json, time, struct, traceback, importlib, inspect, fcntl
+import sys, os, json, time, struct, importlib, fcntl
 
 def _error(e):
+    import traceback
     tb = traceback.format_exception(type(e), e, e.__traceback__)
     return {"errorType": type(e).__name__, "errorMessage": str(e),
             "stackTrace": [line.rstrip("\n") for line in tb[1:]]}
@@ -132,6 +133,7 @@ def make_dispatch(contract, fn):
             return {"id": s.get("id"), "aggregate_reward_score": _number(fn(sample, item), "grade()")}
         return lambda batch, ctx: _per_sample(batch, one, "grade()")
     if contract == "verl":
+        import inspect
         try:
             params = inspect.signature(fn).parameters
             pass_extra = "extra_info" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
