@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
         // C layer: system libraries and the vfork-style spawn shim.
@@ -54,6 +56,9 @@ let package = Package(
             "GraderRuntime", "TransformerModel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // The command-line interface.
@@ -69,9 +74,7 @@ let package = Package(
                     exclude: ["Fixtures"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "RewardServerTests", dependencies: [
-            "RewardServer", .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["rft"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

@@ -18,6 +18,7 @@ struct RFT: ParsableCommand {
             SFTCommand.self,
             GenerateCommand.self,
             InitCommand.self,
+            ServeRewardsCommand.self,
             BenchCommand.self,
             DataCommand.self,
             RunsCommand.self,
