@@ -129,7 +129,6 @@ private func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
 }
 
-private func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 private func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
 
 /// Resets the kernel's peak-RSS mark (VmHWM) for this process.
