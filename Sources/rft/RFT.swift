@@ -14,7 +14,15 @@ struct RFT: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             SandboxCommand.self,
+            GraderCommand.self,
+            SFTCommand.self,
+            GenerateCommand.self,
+            InitCommand.self,
+            ServeRewardsCommand.self,
             BenchCommand.self,
+            DataCommand.self,
+            RunsCommand.self,
+            ReportCommand.self,
         ]
     )
 }
@@ -27,6 +35,8 @@ struct BenchCommand: ParsableCommand {
         discussion: "Example:\n  rft bench spawn --runs 500 --json",
         subcommands: [
             BenchSpawnCommand.self,
+            BenchModelCommand.self,
+            BenchGRPOCommand.self,
         ]
     )
 }
