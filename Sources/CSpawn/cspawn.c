@@ -153,7 +153,6 @@ static long send_fd(int sock, const struct rft_msg *msg, int fd) {
 // ---------------------------------------------------------------------------------------------
 struct b_args {
     const struct rft_spawn_config *cfg;
-    int listener_sock; /* B -> A: the seccomp listener, forwarded to P with STARTED */
 };
 
 static int child_b(void *arg) {
@@ -168,19 +167,21 @@ static int child_b(void *arg) {
         if (r < 0) { send_fail(ctl, RFT_STAGE_CGROUP, i, r); c_exit(127); }
     }
 
-    // 2. fds: the target gets fds[0..n-1]; the control socket and the listener socket move to n and
-    //    n+1 (close-on-exec); every other descriptor is closed now, so that RLIMIT_NOFILE and the
-    //    seccomp listener see a small table whatever the parent holds.
+    // 2. fds: the target gets fds[0..n-1]; the control socket and the exec pipe move to n and n+1
+    //    (close-on-exec: the pipe's EOF tells P that exec happened); every other descriptor is
+    //    closed now, so that RLIMIT_NOFILE and the seccomp listener see a small table.
     int n = cfg->n_fds;
-    int lsock = ba->listener_sock;
+    int lsock = cfg->exec_fd;
     int moved[16];
     if (n > 16) { send_fail(ctl, RFT_STAGE_FDS, n, EINVAL); c_exit(127); }
     r = RS3(SYS_fcntl, ctl, F_DUPFD_CLOEXEC, n + 2);
     if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -1, r); c_exit(127); }
     ctl = (int)r;
-    r = RS3(SYS_fcntl, lsock, F_DUPFD_CLOEXEC, n + 2);
-    if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -1, r); c_exit(127); }
-    lsock = (int)r;
+    if (lsock >= 0) {
+        r = RS3(SYS_fcntl, lsock, F_DUPFD_CLOEXEC, n + 2);
+        if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -1, r); c_exit(127); }
+        lsock = (int)r;
+    }
     for (int i = 0; i < n; i++) {
         moved[i] = -1;
         if (cfg->fds[i] < 0) continue;
@@ -196,9 +197,11 @@ static int child_b(void *arg) {
     r = RS3(SYS_dup3, ctl, n, O_CLOEXEC);
     if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -3, r); c_exit(127); }
     ctl = n;
-    r = RS3(SYS_dup3, lsock, n + 1, O_CLOEXEC);
-    if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -4, r); c_exit(127); }
-    lsock = n + 1;
+    if (lsock >= 0) {
+        r = RS3(SYS_dup3, lsock, n + 1, O_CLOEXEC);
+        if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -4, r); c_exit(127); }
+        lsock = n + 1;
+    }
     r = RS3(SYS_close_range, (unsigned)(n + 2), ~0U, 0);
     if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -2, r); c_exit(127); }
 
@@ -241,7 +244,7 @@ static int child_b(void *arg) {
             struct rft_msg lm;
             for (size_t i = 0; i < sizeof lm; i++) ((char *)&lm)[i] = 0;
             lm.kind = RFT_MSG_LISTENER;
-            r = send_fd(lsock, &lm, listener);
+            r = send_fd(ctl, &lm, listener);
             if (r < 0) { send_fail(ctl, RFT_STAGE_LISTENER, 0, r); c_exit(127); }
             RS1(SYS_close, listener);
         }
@@ -353,47 +356,18 @@ static int child_a(void *arg) {
     long sfd = RS4(SYS_signalfd4, -1, &chld, 8, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) { send_fail(ctl, RFT_STAGE_SIGNALFD, 0, sfd); c_exit(1); }
 
-    int ab[2];
-    r = RS4(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ab);
-    if (r < 0) { send_fail(ctl, RFT_STAGE_LISTENER, 1, r); c_exit(1); }
-    struct b_args ba = {.cfg = cfg, .listener_sock = ab[1]};
+    // B runs concurrently (CLONE_VM without CLONE_VFORK: A is not woken again at B's exec). A only
+    // touches its own stack from here on; P keeps the configuration alive until B's exec pipe closes.
+    struct b_args ba = {.cfg = cfg};
     char *top = (char *)cfg->stack_b + cfg->stack_b_size;
     top = (char *)((uintptr_t)top & ~(uintptr_t)15);
-    int b = clone(child_b, top, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)&ba);
+    int b = clone(child_b, top, CLONE_VM | SIGCHLD, (void *)&ba);
     if (b < 0) { send_fail(ctl, RFT_STAGE_CLONE_CHILD, 0, EAGAIN); c_exit(1); }
-
-    // Pick up the listener B queued before exec, to forward it with STARTED (one wakeup of P).
-    RS1(SYS_close, ab[1]);
-    int listener = -1;
-    {
-        struct rft_msg lm;
-        struct iovec iov = {.iov_base = &lm, .iov_len = sizeof lm};
-        union {
-            char buf[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } u;
-        for (size_t i = 0; i < sizeof u; i++) u.buf[i] = 0;
-        struct msghdr mh;
-        for (size_t i = 0; i < sizeof mh; i++) ((char *)&mh)[i] = 0;
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = u.buf;
-        mh.msg_controllen = sizeof u.buf;
-        if (RS3(SYS_recvmsg, ab[0], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) > 0) {
-            struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-            if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) listener = *(int *)CMSG_DATA(c);
-        }
-        RS1(SYS_close, ab[0]);
-    }
     struct rft_msg m;
     for (size_t i = 0; i < sizeof m; i++) ((char *)&m)[i] = 0;
-    m.kind = RFT_MSG_STARTED;
-    m.pid = b;
-    send_fd(ctl, &m, listener);
-    if (listener >= 0) RS1(SYS_close, listener);
 
-    // B has exec'd or died: A drops every fd except the control socket and the signalfd, so the
-    // pipes of this and other spawns see EOF when their writers exit.
+    // A drops every fd except the control socket and the signalfd (B has its own table), so the
+    // pipes of this and other spawns, and B's exec pipe, see EOF when their writers are gone.
     int lo = ctl < (int)sfd ? ctl : (int)sfd, hi = ctl < (int)sfd ? (int)sfd : ctl;
     if (lo > 0) RS3(SYS_close_range, 0, lo - 1, 0);
     if (hi > lo + 1) RS3(SYS_close_range, lo + 1, hi - 1, 0);

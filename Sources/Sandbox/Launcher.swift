@@ -36,6 +36,8 @@ struct Launched {
     var responseR: Int32
     /// A pre-exec failure reported by the shim (the target never ran).
     var failure: LaunchFailure?
+    /// The init's exit report, when it was already queued at launch (very short programs).
+    var exitReport: rft_msg?
 }
 
 /// The per-policy, spawn-independent part of the shim's configuration, built once.
@@ -186,6 +188,10 @@ final class SpawnTemplate: @unchecked Sendable {
             }
             childEnds.append(sv[1])
             closeOnError.append(sv[0])
+            // The exec pipe: its write end is close-on-exec in the target; EOF means exec (or death).
+            let execPipe = try pipePair()
+            childEnds.append(execPipe.w)
+            defer { close(execPipe.r) }
 
             let execPaths = a.array(of: UnsafePointer<CChar>?.self, count: candidates.count)
             for (i, c) in candidates.enumerated() { execPaths[i] = UnsafePointer(a.string(c)) }
@@ -228,6 +234,7 @@ final class SpawnTemplate: @unchecked Sendable {
             cfg.filter_len = UInt16(filter.program.count)
             cfg.filter_flags = filter.usesListener ? RFT_SECCOMP_FLAG_NEW_LISTENER : 0
             cfg.control_fd = sv[1]
+            cfg.exec_fd = execPipe.w
             cfg.stack_a = slot.stackA
             cfg.stack_a_size = Slot.stackSize
             cfg.stack_b = slot.stackB
@@ -252,24 +259,25 @@ final class SpawnTemplate: @unchecked Sendable {
             childEnds = []
             var launched = Launched(pid: pid, pidfd: pidfd, control: sv[0], listener: -1, stdinW: i.w, stdoutR: o.r,
                                     stderrR: e.r, requestW: requestW, responseR: responseR, failure: nil)
+            var byte: UInt8 = 0
+            while read(execPipe.r, &byte, 1) < 0 && errno == EINTR {}
+            // Exec happened (or the setup failed): the shim's reports are queued on the control socket.
+            var gotFailure = false
             while true {
+                var p = pollfd(fd: sv[0], events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, 0) <= 0 { break }
                 var msg = rft_msg()
                 var passed: Int32 = -1
                 let n = rft_recv_msg(sv[0], &msg, &passed)
-                if n <= 0 {
-                    if launched.failure == nil {
-                        launched.failure = .sandbox(SandboxError(layer: "spawn", message: "the sandbox init exited during setup"))
-                    }
-                    break
-                }
-                if msg.kind == RFT_MSG_STARTED.rawValue, passed >= 0 { launched.listener = passed; break }
+                if n <= 0 { break }
+                if msg.kind == RFT_MSG_LISTENER.rawValue, passed >= 0 { launched.listener = passed; continue }
                 if passed >= 0 { close(passed) }
-                if msg.kind == RFT_MSG_FAIL.rawValue {
+                if msg.kind == RFT_MSG_EXIT.rawValue { launched.exitReport = msg; break }
+                if msg.kind == RFT_MSG_FAIL.rawValue, !gotFailure {
+                    gotFailure = true
                     launched.failure = Self.failure(stage: msg.stage, detail: msg.detail, err: msg.err,
                                                     program: program, candidates: candidates, ops: activeOps)
-                    continue
                 }
-                if msg.kind == RFT_MSG_STARTED.rawValue { break }
             }
             _ = a // the arena lives until the target has exec'd
             return launched

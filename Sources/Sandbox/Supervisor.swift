@@ -64,6 +64,7 @@ final class Supervisor: @unchecked Sendable {
         stdinW = stdin == nil ? -1 : launched.stdinW
         listener = launched.listener
         control = launched.control
+        exitMessage = launched.exitReport
         if stdin != nil {
             _ = fcntl(launched.stdinW, F_SETFL, O_NONBLOCK)
             if stdinData.isEmpty { closeStdin() }

@@ -83,8 +83,8 @@ enum rft_stage {
 
 enum rft_msg_kind {
     RFT_MSG_FAIL = 1,     /* stage, detail, err */
-    RFT_MSG_LISTENER = 2, /* B -> A: the seccomp listener fd (SCM_RIGHTS) */
-    RFT_MSG_STARTED = 3,  /* A -> P: B exec'd (or failed: a FAIL came first); carries the listener */
+    RFT_MSG_LISTENER = 2, /* B -> P: the seccomp listener fd (SCM_RIGHTS), sent just before exec */
+    RFT_MSG_STARTED = 3,  /* unused (exec is signalled by the exec pipe's EOF) */
     RFT_MSG_EXIT = 4,     /* status = B's raw wait status; rusage of B and its reaped children */
 };
 
@@ -142,6 +142,7 @@ struct rft_spawn_config {
 
     /* Plumbing */
     int control_fd;             /* child end of the SOCK_SEQPACKET control socket */
+    int exec_fd;                /* write end of a close-on-exec pipe: EOF = B exec'd or died (-1: none) */
     void *stack_a;
     size_t stack_a_size;
     void *stack_b;
