@@ -4,18 +4,20 @@
  * rft's spawn shim: a vfork-style launcher that applies a prepared sandbox configuration
  * between clone and exec using raw, async-signal-safe system calls only.
  *
- * Process shape (when a new PID namespace is requested):
+ * Process shape (a new PID namespace is always requested):
  *
- *   parent P --clone(CLONE_VM | CLONE_NEW*)--> A  (pid 1 of the sandbox: sets up namespaces and
- *                                                   mounts, then reaps and reports; never execs)
- *   A --clone(CLONE_VM | CLONE_VFORK)--> B         (joins cgroups, sets rlimits, drops ids, loads
+ *   parent P --clone(CLONE_VM | CLONE_NEW*)--> A  (pid 1 of the sandbox: joins the prepared network
+ *                                                   and mount namespaces, mounts the per-run
+ *                                                   filesystems, then reaps and reports; never execs)
+ *   A --clone(CLONE_VM)--> B                       (joins cgroups, sets rlimits, drops ids, loads
  *                                                   seccomp, execs the target)
  *
  * A and B share P's address space until B execs, so P's size does not matter (no page-table copy).
- * A keeps running on its own stack with P's memory mapped but touches only its stack and the
- * configuration block, which P keeps alive until A has reported STARTED or failed.
- * A reports to P over a SOCK_SEQPACKET control socket: B's seccomp listener (SCM_RIGHTS),
- * pre-exec failures (stage + errno), STARTED, and B's exit status with its rusage.
+ * A and B each run on their own stack and touch nothing else but the configuration block, which P
+ * keeps alive until B's exec pipe (close-on-exec) reports EOF. B runs beside A, so A is not woken
+ * at exec. Over a SOCK_SEQPACKET control socket, B sends the seccomp listener (SCM_RIGHTS) just
+ * before exec, A or B report a pre-exec failure (stage + errno), and A reports B's exit status
+ * with its rusage before exiting (which, as pid 1, kills whatever B left behind).
  */
 #include <stdint.h>
 #include <sys/types.h>
