@@ -25,10 +25,13 @@ public final class GraderPool: @unchecked Sendable {
         public var environment: [String: String]
         /// Called after every batch attempt (logs, latency); called on a worker thread.
         public var onBatch: (@Sendable (BatchLog) -> Void)?
+        /// Attribute each batch's prints to it exactly (costs ~2 ms per python batch; for `--logs`).
+        /// Without it, a python batch's log may hold prints the sandbox had not drained yet from the one before.
+        public var captureLogs: Bool
 
         public init(prewarm: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment,
-                    onBatch: (@Sendable (BatchLog) -> Void)? = nil) {
-            self.prewarm = prewarm; self.environment = environment; self.onBatch = onBatch
+                    captureLogs: Bool = false, onBatch: (@Sendable (BatchLog) -> Void)? = nil) {
+            self.prewarm = prewarm; self.environment = environment; self.captureLogs = captureLogs; self.onBatch = onBatch
         }
     }
 
@@ -70,6 +73,7 @@ public final class GraderPool: @unchecked Sendable {
     private var requestCounter = 0
     private let threadsDone = DispatchGroup()
     private let invokers: [BatchInvoker]
+    private var probeSandbox: Sandbox?
 
     /// Loads `DIR/grader.json` and starts `concurrency` sandboxed workers.
     /// - Throws: ``ManifestErrors`` for an invalid manifest, `SandboxError` when the sandbox policy is rejected.
@@ -89,7 +93,7 @@ public final class GraderPool: @unchecked Sendable {
         var invokers: [BatchInvoker] = []
         for _ in 0..<manifest.concurrency {
             let sandbox = try Sandbox(policy: policy)
-            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.onBatch != nil)
+            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.captureLogs)
                                  : ExecInvoker(manifest: manifest, directory: dir, sandbox: sandbox))
         }
         self.invokers = invokers
@@ -162,16 +166,19 @@ public final class GraderPool: @unchecked Sendable {
         }
     }
 
-    /// Times one cold start in a fresh sandboxed worker (python: spawn to handler imported; exec: an
-    /// empty batch end to end), in milliseconds. Used by `rft grader bench`.
+    /// Times one cold start of a fresh sandboxed worker (python: spawn to handler imported; exec: an
+    /// empty batch end to end), in milliseconds. Used by `rft grader bench`. Probes share one sandbox, so
+    /// only the first pays the one-time slot setup (uid, cgroups, network namespace), as a pool's
+    /// replacement workers do.
     public func measureColdStart() -> Swift.Result<Double, GraderError> {
-        let sandbox: Sandbox
-        do {
-            sandbox = try Sandbox(policy: sandboxPolicy(for: manifest, directory: directory,
-                                                        warm: manifest.runtime == .python, passthrough: options.environment))
-        } catch {
-            return .failure(GraderError(.sandboxError, "\(error)"))
+        cond.lock()
+        if probeSandbox == nil {
+            probeSandbox = try? Sandbox(policy: sandboxPolicy(for: manifest, directory: directory,
+                                                              warm: manifest.runtime == .python, passthrough: options.environment))
         }
+        let sandbox = probeSandbox
+        cond.unlock()
+        guard let sandbox else { return .failure(GraderError(.sandboxError, "the sandbox policy was rejected")) }
         if manifest.runtime == .python {
             let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
             defer { probe.shutdown() }
@@ -181,6 +188,8 @@ public final class GraderPool: @unchecked Sendable {
         if case .failed(let e) = attempt.result { return .failure(e) }
         return .success(attempt.wallMs)
     }
+
+    private var isClosing: Bool { cond.lock(); defer { cond.unlock() }; return closing || initFailure != nil }
 
     /// A snapshot of the pool's counters.
     public var currentStats: Stats { cond.lock(); defer { cond.unlock() }; return stats }
@@ -226,6 +235,8 @@ public final class GraderPool: @unchecked Sendable {
                 continue
             }
             run(job, invoker: invoker, requestID: requestID)
+            // Replace a worker that was killed or recycled now, not when the next batch is already waiting.
+            if options.prewarm && !invoker.isWarm && !isClosing { recordStart(invoker.prewarm()) }
         }
     }
 

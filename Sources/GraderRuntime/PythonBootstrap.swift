@@ -34,7 +34,7 @@ public enum PythonBootstrap {
 
     /// The bootstrap's Python source.
     public static let source = #"""
-import sys, os, json, time, struct, importlib, fcntl
+import sys, os, json, time
 
 def _error(e):
     import traceback
@@ -192,7 +192,8 @@ def load_handler(directory, handler):
     sys.path.insert(0, directory)
     os.chdir(directory)
     module_name, _, func_name = handler.rpartition(".")
-    module = importlib.import_module(module_name)
+    __import__(module_name)
+    module = sys.modules[module_name]
     fn = getattr(module, func_name, None)
     if fn is None:
         raise AttributeError("module '%s' has no attribute '%s'" % (module_name, func_name))
@@ -221,8 +222,11 @@ def main():
     if sys.argv[4] == "--inprocess":
         return inprocess(directory, handler, contract, sys.argv[5], int(sys.argv[6]))
     name, memory_mb = sys.argv[4], int(sys.argv[5])
-    req_fd = fcntl.fcntl(3, fcntl.F_DUPFD_CLOEXEC, 100)
-    resp_fd = fcntl.fcntl(4, fcntl.F_DUPFD_CLOEXEC, 100)
+    # Move the channel above the fds user code is likely to touch, close-on-exec (os.dup2 makes the copy
+    # inheritable, so clear that) and close the originals.
+    req_fd, resp_fd = 101, 102
+    os.dup2(3, req_fd, inheritable=False)
+    os.dup2(4, resp_fd, inheritable=False)
     os.close(3)
     os.close(4)
     requests = open(req_fd, "rb", buffering=1 << 16)
@@ -234,7 +238,7 @@ def main():
         except (TypeError, ValueError) as e:
             data = json.dumps({"request_id": obj.get("request_id"),
                                "marshal_error": "the handler's result is not JSON serializable: %s" % e}).encode()
-        responses.write(struct.pack(">I", len(data)))
+        responses.write(len(data).to_bytes(4, "big"))
         responses.write(data)
         responses.flush()
 
@@ -253,7 +257,7 @@ def main():
         header = requests.read(4)
         if len(header) < 4:
             return
-        (n,) = struct.unpack(">I", header)
+        n = int.from_bytes(header, "big")
         request = json.loads(requests.read(n))
         rid = request.get("request_id")
         ctx = LambdaContext(rid, name, memory_mb, time.monotonic() + request.get("timeout_ms", 3000) / 1000.0)
