@@ -34,7 +34,43 @@ public enum PythonBootstrap {
 
     /// The bootstrap's Python source.
     public static let source = #"""
-import sys, os, json, time
+import sys, os, time
+
+# The frame codec. `import json` costs about as much CPU as Python's whole start-up (it compiles regular
+# expressions), so the worker drives CPython's C scanner and encoder directly; json is the fallback.
+try:
+    import _json
+    _INF = float("inf")
+
+    class _DecodeContext:
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        parse_constant = {"NaN": float("nan"), "Infinity": _INF, "-Infinity": -_INF}.__getitem__
+        memo = {}
+
+    _scan = _json.make_scanner(_DecodeContext())
+
+    def _default(o):
+        raise TypeError("Object of type %s is not JSON serializable" % type(o).__name__)
+
+    def loads(data):
+        text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+        start = len(text) - len(text.lstrip())
+        obj, end = _scan(text, start)
+        if text[end:].strip():
+            raise ValueError("extra data after the JSON value")
+        return obj
+
+    def dumps(obj):
+        encode = _json.make_encoder({}, _default, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+        return "".join(encode(obj, 0))
+except (ImportError, AttributeError):
+    import json
+    loads = json.loads
+    dumps = lambda obj: json.dumps(obj, allow_nan=True)
 
 def _error(e):
     import traceback
@@ -119,7 +155,7 @@ def make_dispatch(contract, fn):
         def one(s):
             text = _output_text(s)
             try:
-                parsed = json.loads(text)
+                parsed = loads(text)
             except Exception:
                 parsed = None
             sample = {"output_text": text, "output_json": parsed,
@@ -202,6 +238,7 @@ def load_handler(directory, handler):
     return fn
 
 def inprocess(directory, handler, contract, samples_file, batch_size):
+    import json
     with open(samples_file, "rb") as f:
         samples = json.load(f)
     batches = [json.dumps(samples[i:i + batch_size]) for i in range(0, len(samples), batch_size)]
@@ -234,9 +271,9 @@ def main():
 
     def send(obj):
         try:
-            data = json.dumps(obj, allow_nan=True).encode()
-        except (TypeError, ValueError) as e:
-            data = json.dumps({"request_id": obj.get("request_id"),
+            data = dumps(obj).encode()
+        except (TypeError, ValueError, RecursionError) as e:
+            data = dumps({"request_id": obj.get("request_id"),
                                "marshal_error": "the handler's result is not JSON serializable: %s" % e}).encode()
         responses.write(len(data).to_bytes(4, "big"))
         responses.write(data)
@@ -258,7 +295,7 @@ def main():
         if len(header) < 4:
             return
         n = int.from_bytes(header, "big")
-        request = json.loads(requests.read(n))
+        request = loads(requests.read(n))
         rid = request.get("request_id")
         ctx = LambdaContext(rid, name, memory_mb, time.monotonic() + request.get("timeout_ms", 3000) / 1000.0)
         try:

@@ -24,7 +24,7 @@ struct GraderBenchCommand: ParsableCommand {
 
     @Argument(help: "The grader directory.") var directory: String
     @Option(help: "Samples to score in the timed run.") var samples = 10_000
-    @Option(help: "Cold starts to measure (the median is reported).") var coldStarts = 9
+    @Option(help: "Cold starts to measure (the median is reported).") var coldStarts = 15
     @Option(help: "Timed rounds of each side (the best is reported).") var rounds = 3
     @Flag(help: "Print {samples_per_s, inprocess_samples_per_s, ratio, p50_ms, p99_ms, cold_start_ms}.") var json = false
 
