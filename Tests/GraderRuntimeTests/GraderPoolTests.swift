@@ -196,7 +196,7 @@ final class GraderPoolTests: XCTestCase {
                          #""concurrency": 3"#)
         XCTAssertEqual(p.score(Fixture.samples(100)).compactMap(\.score).count, 100)
         p.shutdown()
-        XCTAssertEqual(Set(childProcesses()).subtracting(before), [])
+        XCTAssertEqual(leftoverChildren(since: before), [])
         XCTAssertEqual(p.score(Fixture.samples(1))[0].error?.type, .throttled)
     }
 
