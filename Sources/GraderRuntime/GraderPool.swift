@@ -72,8 +72,9 @@ public final class GraderPool: @unchecked Sendable {
     private var stats = Stats()
     private var requestCounter = 0
     private let threadsDone = DispatchGroup()
-    private let invokers: [BatchInvoker]
-    private var probeSandbox: Sandbox?
+    private var invokers: [BatchInvoker]
+    /// Released at shutdown, so a stopped pool holds no sandbox slots (uids, cgroups, descriptors).
+    private var sandbox: Sandbox?
 
     /// Loads `DIR/grader.json` and starts `concurrency` sandboxed workers.
     /// - Throws: ``ManifestErrors`` for an invalid manifest, `SandboxError` when the sandbox policy is rejected.
@@ -90,14 +91,17 @@ public final class GraderPool: @unchecked Sendable {
         self.options = options
         let warm = manifest.runtime == .python
         let policy = sandboxPolicy(for: manifest, directory: dir, warm: warm, passthrough: options.environment)
+        // One sandbox per pool: it is thread-safe and hands each concurrent worker its own slot
+        // (uid, cgroups, network namespace).
+        let sandbox = try Sandbox(policy: policy)
+        self.sandbox = sandbox
         var invokers: [BatchInvoker] = []
         for _ in 0..<manifest.concurrency {
-            let sandbox = try Sandbox(policy: policy)
             invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.captureLogs)
                                  : ExecInvoker(manifest: manifest, directory: dir, sandbox: sandbox))
         }
         self.invokers = invokers
-        for (slot, invoker) in invokers.enumerated() {
+        for (slot, invoker) in self.invokers.enumerated() {
             threadsDone.enter()
             let t = Thread { [unowned self] in self.slotLoop(slot: slot, invoker: invoker) }
             t.name = "rft-grader-\(manifest.name)-\(slot)"
@@ -145,15 +149,12 @@ public final class GraderPool: @unchecked Sendable {
     /// Starts one worker and runs the init phase (python: import the handler; exec: run an empty batch).
     /// Returns nil when the grader is ready, or the init error.
     public func validate() -> GraderError? {
-        let inv = invokers.first!
+        cond.lock()
+        let inv = invokers.first, sandbox = self.sandbox
+        cond.unlock()
+        guard let inv, let sandbox else { return GraderError(.throttled, "the grader pool is shut down") }
         if manifest.runtime == .python {
             // Use a fresh worker so a warm one does not hide an import problem.
-            let sandbox: Sandbox
-            do {
-                sandbox = try Sandbox(policy: sandboxPolicy(for: manifest, directory: directory, warm: true, passthrough: options.environment))
-            } catch {
-                return GraderError(.sandboxError, "\(error)")
-            }
             let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
             defer { probe.shutdown() }
             if case .failure(let e) = probe.prewarm() { return e }
@@ -167,18 +168,14 @@ public final class GraderPool: @unchecked Sendable {
     }
 
     /// Times one cold start of a fresh sandboxed worker (python: spawn to handler imported; exec: an
-    /// empty batch end to end), in milliseconds. Used by `rft grader bench`. Probes share one sandbox, so
+    /// empty batch end to end), in milliseconds. Used by `rft grader bench`. Probes use the pool's sandbox, so
     /// only the first pays the one-time slot setup (uid, cgroups, network namespace), as a pool's
     /// replacement workers do.
     public func measureColdStart() -> Swift.Result<Double, GraderError> {
         cond.lock()
-        if probeSandbox == nil {
-            probeSandbox = try? Sandbox(policy: sandboxPolicy(for: manifest, directory: directory,
-                                                              warm: manifest.runtime == .python, passthrough: options.environment))
-        }
-        let sandbox = probeSandbox
+        let sandbox = self.sandbox
         cond.unlock()
-        guard let sandbox else { return .failure(GraderError(.sandboxError, "the sandbox policy was rejected")) }
+        guard let sandbox else { return .failure(GraderError(.throttled, "the grader pool is shut down")) }
         if manifest.runtime == .python {
             let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
             defer { probe.shutdown() }
@@ -208,6 +205,10 @@ public final class GraderPool: @unchecked Sendable {
         cond.unlock()
         for job in pending { job.finish(job.samples.map { .failed($0.id, .throttled, "the grader pool is shut down") }) }
         threadsDone.wait()
+        cond.lock()
+        invokers = []
+        sandbox = nil
+        cond.unlock()
     }
 
     // MARK: - Workers
