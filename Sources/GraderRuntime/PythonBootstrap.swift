@@ -1,6 +1,6 @@
 /// rft's Python runtime interface client, modelled on AWS Lambda's.
 ///
-/// It runs as `/usr/bin/python3 -I -B -c <source> <grader-dir> <module.function> <contract> <name> <memory-mb>`
+/// It runs as `/usr/bin/python3 -I -S -B -c <source> <grader-dir> <module.function> <contract> <name> <memory-mb>`
 /// inside the sandbox (passing the source on the command line means no file has to be mounted):
 /// 1. **Init**: import the handler once. Success sends `{"ready": true, "init_ms": …}`; failure sends
 ///    `{"init_error": {errorType, errorMessage, stackTrace}}` and exits, before any sample is scored.
@@ -22,7 +22,7 @@ public enum PythonBootstrap {
 
     /// argv that starts a worker for `manifest` in `directory`.
     public static func argv(directory: String, manifest: GraderManifest) -> [String] {
-        [interpreter, "-I", "-B", "-c", source, directory, manifest.handler ?? "", manifest.contract.rawValue,
+        [interpreter, "-I", "-S", "-B", "-c", source, directory, manifest.handler ?? "", manifest.contract.rawValue,
          manifest.name, String(manifest.memoryMB)]
     }
 
@@ -224,7 +224,14 @@ def make_dispatch(contract, fn):
         return run
     raise ValueError("unknown contract %r" % contract)
 
+# -S skips `site` (a sizeable share of start-up); the system's package directories are added directly
+# (their .pth files are not processed).
+_SITE_DIRS = ["/usr/local/lib/python%d.%d/dist-packages" % sys.version_info[:2], "/usr/lib/python3/dist-packages",
+              "/usr/lib/python%d.%d/dist-packages" % sys.version_info[:2]]
+
 def load_handler(directory, handler):
+    if sys.flags.no_site:
+        sys.path.extend(d for d in _SITE_DIRS if d not in sys.path and os.path.isdir(d))
     sys.path.insert(0, directory)
     os.chdir(directory)
     module_name, _, func_name = handler.rpartition(".")

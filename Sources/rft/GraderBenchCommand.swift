@@ -25,7 +25,7 @@ struct GraderBenchCommand: ParsableCommand {
     @Argument(help: "The grader directory.") var directory: String
     @Option(help: "Samples to score in the timed run.") var samples = 10_000
     @Option(help: "Cold starts to measure (the median is reported).") var coldStarts = 15
-    @Option(help: "Timed rounds of each side (the best is reported).") var rounds = 3
+    @Option(help: "Timed rounds of each side, alternating (the median is reported).") var rounds = 7
     @Flag(help: "Print {samples_per_s, inprocess_samples_per_s, ratio, p50_ms, p99_ms, cold_start_ms}.") var json = false
 
     func run() throws {
@@ -71,9 +71,9 @@ struct GraderBenchCommand: ParsableCommand {
             }
             if manifest.runtime == .python { inprocessRates.append(try inProcess(manifest: manifest, url: url, samples: data)) }
         }
-        // Best of the rounds on both sides: on a shared machine the best run is the least disturbed one.
-        let throughput = rates.max()!
-        let inprocess = inprocessRates.max()
+        // The median round on both sides: rounds alternate, so both see the same machine load.
+        let throughput = median(rates)
+        let inprocess = inprocessRates.isEmpty ? nil : median(inprocessRates)
 
         let lat = allLatencies.sorted()
         let p50 = percentile(lat, 0.50), p99 = percentile(lat, 0.99)
