@@ -59,22 +59,11 @@ public final class GraderPool: @unchecked Sendable {
         public var errors: [GraderErrorType: Int] = [:]
     }
 
-    public let manifest: GraderManifest
-    public let directory: URL
-    private let options: Options
-    private let cond = NSCondition()
-    private var queue: [Job] = []
-    private var queueHead = 0
-    private var closing = false
-    private var closed = false
-    private var consecutiveInitFailures = 0
-    private var initFailure: GraderError?
-    private var stats = Stats()
-    private var requestCounter = 0
-    private let threadsDone = DispatchGroup()
-    private var invokers: [BatchInvoker]
-    /// Released at shutdown, so a stopped pool holds no sandbox slots (uids, cgroups, descriptors).
-    private var sandbox: Sandbox?
+    /// The validated manifest.
+    public var manifest: GraderManifest { core.manifest }
+    /// The grader directory (absolute, symlinks resolved).
+    public var directory: URL { core.directory }
+    private let core: PoolCore
 
     /// Loads `DIR/grader.json` and starts `concurrency` sandboxed workers.
     /// - Throws: ``ManifestErrors`` for an invalid manifest, `SandboxError` when the sandbox policy is rejected.
@@ -84,6 +73,59 @@ public final class GraderPool: @unchecked Sendable {
 
     /// Starts a pool for an already-validated manifest.
     public init(manifest: GraderManifest, directory: URL, options: Options = Options()) throws {
+        core = try PoolCore(manifest: manifest, directory: directory, options: options)
+    }
+
+    /// Dropping the pool shuts it down.
+    deinit { core.shutdown() }
+
+    /// Scores samples; blocks until every sample has exactly one result (returned in input order).
+    public func score(_ samples: [Sample]) -> [SampleResult] { core.score(samples) }
+
+    /// Scores samples without blocking the caller's thread.
+    public func score(_ samples: [Sample]) async -> [SampleResult] {
+        let core = self.core
+        return await withCheckedContinuation { (c: CheckedContinuation<[SampleResult], Never>) in
+            DispatchQueue.global().async { c.resume(returning: core.score(samples)) }
+        }
+    }
+
+    /// Starts one worker and runs the init phase (python: import the handler; exec: run an empty batch).
+    /// Returns nil when the grader is ready, or the init error.
+    public func validate() -> GraderError? { core.validate() }
+
+    /// Times one cold start of a fresh sandboxed worker, in milliseconds (see `rft grader bench`).
+    public func measureColdStart() -> Swift.Result<Double, GraderError> { core.measureColdStart() }
+
+    /// A snapshot of the pool's counters.
+    public var currentStats: Stats { core.currentStats }
+
+    /// Stops accepting work, lets in-flight batches finish, gives queued ones `throttled`, then kills and
+    /// reaps every worker and releases the sandbox. Idempotent.
+    public func shutdown() { core.shutdown() }
+}
+
+/// The pool's state and worker threads (the threads hold this, never the public ``GraderPool``).
+final class PoolCore: @unchecked Sendable {
+    let manifest: GraderManifest
+    let directory: URL
+    private let options: GraderPool.Options
+    private let cond = NSCondition()
+    private var queue: [Job] = []
+    private var queueHead = 0
+    private var closing = false
+    private var closed = false
+    private var consecutiveInitFailures = 0
+    private var initFailure: GraderError?
+    private var stats = GraderPool.Stats()
+    private var requestCounter = 0
+    private let threadsDone = DispatchGroup()
+    private var invokers: [BatchInvoker]
+    /// Released at shutdown, so a stopped pool holds no sandbox slots (uids, cgroups, descriptors).
+    private var sandbox: Sandbox?
+
+    /// Starts a pool for an already-validated manifest.
+    init(manifest: GraderManifest, directory: URL, options: GraderPool.Options) throws {
         signal(SIGPIPE, SIG_IGN)  // a worker that dies mid-write must not take the runtime down
         let dir = directory.standardizedFileURL.resolvingSymlinksInPath()
         self.manifest = manifest
@@ -103,20 +145,19 @@ public final class GraderPool: @unchecked Sendable {
         self.invokers = invokers
         for (slot, invoker) in self.invokers.enumerated() {
             threadsDone.enter()
-            let t = Thread { [unowned self] in self.slotLoop(slot: slot, invoker: invoker) }
+            // The thread holds the core, not the public pool, so dropping the pool can shut it down.
+            let t = Thread { [self] in self.slotLoop(slot: slot, invoker: invoker) }
             t.name = "rft-grader-\(manifest.name)-\(slot)"
             t.start()
         }
     }
 
-    deinit { shutdown() }
-
     /// Scores samples; blocks until every sample has exactly one result (returned in input order).
-    public func score(_ samples: [Sample]) -> [SampleResult] {
+    func score(_ samples: [Sample]) -> [SampleResult] {
         if samples.isEmpty { return [] }
         let collector = Collector(ids: samples.map(\.id))
         var jobs: [Job] = []
-        for batch in GraderPool.batches(samples, size: manifest.batchSize) {
+        for batch in PoolCore.batches(samples, size: manifest.batchSize) {
             jobs.append(Job(samples: batch.map { samples[$0] }, indexes: batch, retriesLeft: manifest.retries,
                             attempt: 1, collector: collector))
         }
@@ -139,16 +180,9 @@ public final class GraderPool: @unchecked Sendable {
         return collector.wait()
     }
 
-    /// Scores samples without blocking the caller's thread.
-    public func score(_ samples: [Sample]) async -> [SampleResult] {
-        await withCheckedContinuation { (c: CheckedContinuation<[SampleResult], Never>) in
-            DispatchQueue.global().async { c.resume(returning: self.score(samples)) }
-        }
-    }
-
     /// Starts one worker and runs the init phase (python: import the handler; exec: run an empty batch).
     /// Returns nil when the grader is ready, or the init error.
-    public func validate() -> GraderError? {
+    func validate() -> GraderError? {
         cond.lock()
         let inv = invokers.first, sandbox = self.sandbox
         cond.unlock()
@@ -171,7 +205,7 @@ public final class GraderPool: @unchecked Sendable {
     /// empty batch end to end), in milliseconds. Used by `rft grader bench`. Probes use the pool's sandbox, so
     /// only the first pays the one-time slot setup (uid, cgroups, network namespace), as a pool's
     /// replacement workers do.
-    public func measureColdStart() -> Swift.Result<Double, GraderError> {
+    func measureColdStart() -> Swift.Result<Double, GraderError> {
         cond.lock()
         let sandbox = self.sandbox
         cond.unlock()
@@ -189,11 +223,11 @@ public final class GraderPool: @unchecked Sendable {
     private var isClosing: Bool { cond.lock(); defer { cond.unlock() }; return closing || initFailure != nil }
 
     /// A snapshot of the pool's counters.
-    public var currentStats: Stats { cond.lock(); defer { cond.unlock() }; return stats }
+    var currentStats: GraderPool.Stats { cond.lock(); defer { cond.unlock() }; return stats }
 
     /// Stops accepting work, lets in-flight batches finish, gives queued ones `throttled`, then kills and
     /// reaps every worker. Idempotent.
-    public func shutdown() {
+    func shutdown() {
         cond.lock()
         if closed { cond.unlock(); return }
         closed = true
@@ -246,7 +280,7 @@ public final class GraderPool: @unchecked Sendable {
         var batchError: GraderError?
         if case .failed(let e) = attempt.result { batchError = e }
         if let onBatch = options.onBatch {
-            onBatch(BatchLog(requestID: requestID, ids: job.samples.map(\.id), attempt: job.attempt, wallMs: attempt.wallMs,
+            onBatch(GraderPool.BatchLog(requestID: requestID, ids: job.samples.map(\.id), attempt: job.attempt, wallMs: attempt.wallMs,
                              stdout: String(decoding: attempt.stdout, as: UTF8.self),
                              stderr: String(decoding: attempt.stderr, as: UTF8.self), error: batchError))
         }
