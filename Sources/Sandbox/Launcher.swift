@@ -262,7 +262,7 @@ final class SpawnTemplate: @unchecked Sendable {
                     }
                     break
                 }
-                if msg.kind == RFT_MSG_LISTENER.rawValue, passed >= 0 { launched.listener = passed; continue }
+                if msg.kind == RFT_MSG_STARTED.rawValue, passed >= 0 { launched.listener = passed; break }
                 if passed >= 0 { close(passed) }
                 if msg.kind == RFT_MSG_FAIL.rawValue {
                     launched.failure = Self.failure(stage: msg.stage, detail: msg.detail, err: msg.err,

@@ -101,7 +101,8 @@ final class Supervisor: @unchecked Sendable {
             if stdinW >= 0 { add(stdinW, POLLOUT, 3) }
             if !exited {
                 add(listener, POLLIN, 4)
-                add(control, POLLIN, 5)
+                // The control socket is read once the init has exited (its EXIT report stays queued):
+                // one wakeup less per run.
                 add(launched.pidfd, POLLIN, 6)
             }
             if fds.isEmpty { break }

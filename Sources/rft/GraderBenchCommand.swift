@@ -151,12 +151,6 @@ final class LatencyLog: @unchecked Sendable {
     func sorted() -> [Double] { lock.lock(); defer { lock.unlock() }; return values.sorted() }
 }
 
-func percentile(_ sorted: [Double], _ q: Double) -> Double {
-    guard !sorted.isEmpty else { return 0 }
-    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
-}
-
-func median(_ xs: [Double]) -> Double { percentile(xs.sorted(), 0.5) }
 
 /// Milliseconds to posix_spawn `argv` and reap it (no sandbox), or nil if it could not start.
 func timeSpawn(_ argv: [String]) -> Double? {

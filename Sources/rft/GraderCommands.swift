@@ -33,9 +33,6 @@ func loadManifest(_ dir: String) throws -> (GraderManifest, URL) {
     }
 }
 
-func printError(_ s: String) {
-    FileHandle.standardError.write(Data(("error: " + s + "\n").utf8))
-}
 
 func readSamples(_ path: String) throws -> [Sample] {
     let data: Data?

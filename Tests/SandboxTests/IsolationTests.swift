@@ -178,11 +178,15 @@ final class IsolationTests: XCTestCase {
 
     // Row 20: no stray descriptors are inherited; results can travel on a dedicated channel.
     func testNoInheritedDescriptors() throws {
-        let leaked = open("/etc/hostname", O_RDONLY) // deliberately not close-on-exec
-        defer { close(leaked) }
-        try withSandbox { sandbox in
+        // Many parent descriptors, some not close-on-exec: none reaches the child, and a small
+        // RLIMIT_NOFILE still leaves room for the launcher's own descriptors.
+        let leaked = (0..<300).map { _ in open("/etc/hostname", O_RDONLY) }
+        defer { for fd in leaked { close(fd) } }
+        try withSandbox({ $0.maxOpenFiles = 8 }) { sandbox in
             let o = sandbox.run(["/bin/sh", "-c", "ls /proc/self/fd"])
-            XCTAssertEqual(o.stdout, "0\n1\n2\n3\n", "only stdio and ls's own directory fd: \(o.stdout)")
+            XCTAssertEqual(o.stdout, "0\n1\n2\n3\n", "only stdio and ls's own directory fd: \(o)")
+            let many = sandbox.run(py("import os\nfds = []\ntry:\n    while True: fds.append(os.open('/dev/null', 0))\nexcept OSError as e: print(len(fds), e.errno)"))
+            XCTAssertEqual(many.stdout, "5 24\n", "RLIMIT_NOFILE 8 leaves 5 descriptors beside stdio (EMFILE): \(many)")
         }
     }
 }

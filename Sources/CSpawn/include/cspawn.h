@@ -83,8 +83,8 @@ enum rft_stage {
 
 enum rft_msg_kind {
     RFT_MSG_FAIL = 1,     /* stage, detail, err */
-    RFT_MSG_LISTENER = 2, /* carries the seccomp listener fd (SCM_RIGHTS) */
-    RFT_MSG_STARTED = 3,  /* B exec'd (or failed: a FAIL came first) */
+    RFT_MSG_LISTENER = 2, /* B -> A: the seccomp listener fd (SCM_RIGHTS) */
+    RFT_MSG_STARTED = 3,  /* A -> P: B exec'd (or failed: a FAIL came first); carries the listener */
     RFT_MSG_EXIT = 4,     /* status = B's raw wait status; rusage of B and its reaped children */
 };
 
