@@ -12,10 +12,15 @@ typealias F8 = SIMD8<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, toByteOffset: i * 4, as: F8.self)
 }
 
+/// Lane-wise max / min as compare + select (the standard library's `pointwiseMax` is not
+/// always inlined).
+@inline(__always) func lanewiseMax(_ a: F8, _ b: F8) -> F8 { a.replacing(with: b, where: a .< b) }
+@inline(__always) func lanewiseMin(_ a: F8, _ b: F8) -> F8 { a.replacing(with: b, where: b .< a) }
+
 /// eˣ per lane (Cephes-style: 2ⁿ · e^r with |r| ≤ ln2/2 and a degree-6 polynomial), relative
 /// error about 2e-7. Inputs are clamped to [−87, 88], so e^(−∞) gives ~1e-38 rather than 0.
 @inline(__always) func fastExp(_ x: F8) -> F8 {
-    let x = x.clamped(lowerBound: F8(repeating: -87), upperBound: F8(repeating: 88))
+    let x = lanewiseMin(lanewiseMax(x, F8(repeating: -87)), F8(repeating: 88))
     let magic = F8(repeating: 12_582_912)   // 1.5·2²³: adding it rounds to an integer
     let t = x * F8(repeating: 1.442_695_04) + magic
     let n = t - magic
@@ -51,7 +56,7 @@ typealias F8 = SIMD8<Float>
 /// `max(x[0..<n])`.
 @inline(__always) func maxElement(_ x: ConstFloatPtr, _ n: Int) -> Float {
     var m = F8(repeating: -.infinity), i = 0
-    while i + 8 <= n { m = pointwiseMax(m, load8(x, i)); i += 8 }
+    while i + 8 <= n { m = lanewiseMax(m, load8(x, i)); i += 8 }
     var r = m.max()
     while i < n { r = max(r, x[i]); i += 1 }
     return r
