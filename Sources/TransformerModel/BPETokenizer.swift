@@ -234,6 +234,7 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
                 symbols = merged
             }
         }
+        guard word.utf8.count <= 256 else { return symbols }   // long pieces are rare; don't cache them
         lock.lock()
         if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
         cache[word] = symbols

@@ -16,6 +16,7 @@ struct RFT: ParsableCommand {
             SandboxCommand.self,
             SFTCommand.self,
             GenerateCommand.self,
+            ExportCommand.self,
             BenchCommand.self,
         ]
     )
