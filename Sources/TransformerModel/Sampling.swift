@@ -43,8 +43,8 @@ public struct Completion: Equatable, Sendable {
 
 extension Transformer {
     /// Samples `completionsPerPrompt` continuations of each prompt, decoding all of them together
-    /// as one batch over a KV cache. Each prompt is prefilled once and its cache copied to its
-    /// completions. Deterministic for a given `rng` state.
+    /// as one batch over a KV cache. Each prompt is prefilled once; its G completions read that
+    /// one prompt cache and keep only their own new tokens. Deterministic for a given `rng` state.
     ///
     ///     var rng = RandomGenerator(seed: 1)
     ///     let out = try model.sample(prompts: [[1, 2, 3]], completionsPerPrompt: 8,
@@ -77,23 +77,24 @@ extension Transformer {
 
         let P = prompts.count, slots = P * G
         let longest = prompts.map(\.count).max()!
-        let capacity = min(c.maxSeqLen, longest + options.maxNewTokens)
-        let cache = KVCache(config: c, slots: slots, capacity: capacity)
+        let newTokens = min(options.maxNewTokens, c.maxSeqLen - prompts.map(\.count).min()!)
+        // Prompt caches (one per prompt, shared by its G completions) and completion caches.
+        let promptCache = KVCache(config: c, slots: P, capacity: longest)
+        let cache = KVCache(config: c, slots: slots, capacity: newTokens)
         let promptRows = prompts.reduce(0) { $0 + $1.count }
-        let scratch = DecodeScratch(config: c, rows: max(promptRows, slots), logitRows: max(P, slots), capacity: capacity)
+        let scratch = DecodeScratch(config: c, rows: max(promptRows, slots), logitRows: max(P, slots),
+                                    capacity: longest + newTokens)
 
-        // Prefill every prompt in one step (slot p·G), logits at each prompt's last token.
+        // Prefill every prompt in one step (prompt p in prompt slot p), logits at each prompt's last token.
         var tokens: [Int32] = [], slotOf: [Int32] = [], positions: [Int32] = [], lastRows: [Int] = []
         for (p, prompt) in prompts.enumerated() {
             for (t, tok) in prompt.enumerated() {
-                tokens.append(Int32(tok)); slotOf.append(Int32(p * G)); positions.append(Int32(t))
+                tokens.append(Int32(tok)); slotOf.append(Int32(p)); positions.append(Int32(t))
             }
             lastRows.append(tokens.count - 1)
         }
-        cachedStep(tokens: tokens, slots: slotOf, positions: positions, logitRows: lastRows, cache: cache, s: scratch)
-        for p in 0..<P {
-            for g in 1..<max(G, 1) { cache.copy(slot: p * G, to: p * G + g, count: prompts[p].count) }
-        }
+        cachedStep(tokens: tokens, slots: slotOf, positions: positions, logitRows: lastRows,
+                   cache: promptCache, s: scratch)
 
         // Sequence state per slot.
         var generated = [[Int]](repeating: [], count: slots)
@@ -129,8 +130,10 @@ extension Transformer {
             tokens = rows.map { Int32(generated[$0].last!) }
             slotOf = rows.map { Int32($0) }
             positions = rows.map { Int32(prompts[$0 / G].count + generated[$0].count - 1) }
+            let prefix = CachePrefix(cache: promptCache, slots: rows.map { Int32($0 / G) },
+                                     lengths: rows.map { Int32(prompts[$0 / G].count) })
             cachedStep(tokens: tokens, slots: slotOf, positions: positions, logitRows: Array(rows.indices),
-                       cache: cache, s: scratch)
+                       cache: cache, prefix: prefix, s: scratch)
             for (i, slot) in rows.enumerated() {
                 let tok = sampleToken(scratch.logits + i * V, probs: scratch.probs, options: options, rng: &rng)
                 append(tok, slot: slot)
@@ -148,8 +151,9 @@ extension Transformer {
         for v in 1..<V where logits[v] > logits[best] { best = v }
         if options.temperature == 0 || options.topK == 1 { return best }
         let invT = 1 / options.temperature, mx = logits[best]
+        map8(probs, logits, V) { fastExp(($0 - F8(repeating: mx)) * F8(repeating: invT)) }
         var sum: Float = 0
-        for v in 0..<V { let e = expf((logits[v] - mx) * invT); probs[v] = e; sum += e }
+        for v in 0..<V { sum += probs[v] }
         if (options.topK == 0 || options.topK >= V) && options.topP >= 1 {
             var u = rng.nextFloat() * sum
             for v in 0..<V {
