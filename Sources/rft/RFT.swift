@@ -31,6 +31,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchSpawnCommand.self,
             BenchModelCommand.self,
+            BenchTokenizerCommand.self,
         ]
     )
 }
