@@ -29,7 +29,9 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     private let steps: [PreTokenizerStep]
     private let added: AddedTokenMatcher
     private let lock = NSLock()
-    private var cache: [Substring: [Int]] = [:]
+    /// Keyed by UTF-8 bytes: Swift string equality is canonical equivalence, which would
+    /// conflate pieces such as U+212B and U+00C5 that tokenize differently.
+    private var cache: [[UInt8]: [Int]] = [:]
 
     /// Builds the tokenizer from the contents of a `tokenizer.json`.
     ///
@@ -199,16 +201,17 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
 
     /// Byte-level BPE of one pre-tokenized word.
     private func bpe(_ word: Substring) -> [Int] {
+        let key = Array(word.utf8)
         lock.lock()
-        if let hit = cache[word] { lock.unlock(); return hit }
+        if let hit = cache[key] { lock.unlock(); return hit }
         lock.unlock()
         var symbols: [Int]
         if ignoreMerges, let id = vocab[ByteLevelAlphabet.encode(word)] {
             symbols = [id]
         } else {
             symbols = []
-            symbols.reserveCapacity(word.utf8.count)
-            for b in word.utf8 {
+            symbols.reserveCapacity(key.count)
+            for b in key {
                 let id = byteIDs[Int(b)]
                 if id >= 0 { symbols.append(id) } else if let unkID { symbols.append(unkID) }
             }
@@ -234,10 +237,10 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
                 symbols = merged
             }
         }
-        guard word.utf8.count <= 256 else { return symbols }   // long pieces are rare; don't cache them
+        guard key.count <= 256 else { return symbols }   // long pieces are rare; don't cache them
         lock.lock()
         if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
-        cache[word] = symbols
+        cache[key] = symbols
         lock.unlock()
         return symbols
     }
@@ -245,7 +248,9 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     private static func parseNormalizer(_ any: Any?, path: String) throws -> (String) -> String {
         guard let n = any as? [String: Any] else { return { $0 } }
         switch n["type"] as? String {
-        case "NFC": return { $0.precomposedStringWithCanonicalMapping }
+        case "NFC":
+            // Text whose scalars are all below U+0300 is already NFC (NFC_Quick_Check = Yes).
+            return { s in s.unicodeScalars.allSatisfy { $0.value < 0x300 } ? s : s.precomposedStringWithCanonicalMapping }
         case "NFKC": return { $0.precomposedStringWithCompatibilityMapping }
         case "Sequence":
             let parts = try ((n["normalizers"] as? [Any]) ?? []).map { try parseNormalizer($0, path: path) }
@@ -267,8 +272,7 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             return try ((p["pretokenizers"] as? [Any]) ?? []).flatMap { try parsePreTokenizer($0, path: path) }
         case "ByteLevel":
             let useRegex = p["use_regex"] as? Bool ?? true
-            return [.byteLevel(addPrefixSpace: p["add_prefix_space"] as? Bool ?? false,
-                               regex: useRegex ? try regex(PreTokenizerPattern.gpt2) : nil)]
+            return [.byteLevel(addPrefixSpace: p["add_prefix_space"] as? Bool ?? false, gpt2Split: useRegex)]
         case "Split":
             let pat = p["pattern"] as? [String: Any]
             let source: String
@@ -279,7 +283,9 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
                 throw ModelIOError.unsupported(path: path, detail: "pre_tokenizer Split with invert")
             }
             switch p["behavior"] as? String {
-            case "Isolated": return [.split(try regex(source), keepGaps: true)]
+            case "Isolated":
+                if pat?["Regex"] != nil, let known = KnownSplitPattern(pattern: source) { return [.known(known)] }
+                return [.split(try regex(source), keepGaps: true)]
             case "Removed": return [.split(try regex(source), keepGaps: false)]
             case let b: throw ModelIOError.unsupported(path: path, detail: "pre_tokenizer Split behavior '\(b ?? "?")'")
             }
