@@ -23,6 +23,9 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     private let idToToken: [String?]
     private let merges: [UInt64: (rank: Int32, id: Int32)]
     private let byteIDs: [Int]
+    /// The bytes of vocabulary token `id` are `tokenBytes[tokenOffsets[id]..<tokenOffsets[id + 1]]`.
+    private let tokenBytes: [UInt8]
+    private let tokenOffsets: [Int32]
     private let unkID: Int?
     private let ignoreMerges: Bool
     private let normalizer: (String) -> String
@@ -113,6 +116,14 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             if t.id >= idToToken.count { idToToken += [String?](repeating: nil, count: t.id + 1 - idToToken.count) }
         }
         self.idToToken = idToToken
+        var bytes: [UInt8] = [], offsets: [Int32] = [0]
+        offsets.reserveCapacity(idToToken.count + 1)
+        for tok in idToToken {
+            if let tok { ByteLevelAlphabet.decode(tok, into: &bytes) }
+            offsets.append(Int32(bytes.count))
+        }
+        self.tokenBytes = bytes
+        self.tokenOffsets = offsets
         let added = AddedTokenMatcher(addedTokens)
         self.added = added
         self.vocabSize = idToToken.count
@@ -185,8 +196,8 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         for id in ids {
             if let t = added.byID[id] {
                 if !(skipSpecial && t.special) { out.append(contentsOf: t.content.utf8) }
-            } else if id >= 0 && id < idToToken.count, let tok = idToToken[id] {
-                ByteLevelAlphabet.decode(tok, into: &out)
+            } else if id >= 0 && id < idToToken.count {
+                out.append(contentsOf: tokenBytes[Int(tokenOffsets[id])..<Int(tokenOffsets[id + 1])])
             }
         }
         return out
