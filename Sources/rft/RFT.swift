@@ -19,6 +19,7 @@ struct RFT: ParsableCommand {
             GenerateCommand.self,
             InitCommand.self,
             ServeRewardsCommand.self,
+            ExportCommand.self,
             BenchCommand.self,
             DataCommand.self,
             RunsCommand.self,
@@ -37,6 +38,7 @@ struct BenchCommand: ParsableCommand {
             BenchSpawnCommand.self,
             BenchModelCommand.self,
             BenchGRPOCommand.self,
+            BenchTokenizerCommand.self,
         ]
     )
 }
