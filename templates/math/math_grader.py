@@ -990,7 +990,11 @@ def _parse_candidate(text, ref):
 
 # --------------------------------------------------------------------------- comparison
 
-_POINTS = [[random.Random(1000 + 97 * k + j).uniform(0.3, 2.7) for j in range(16)] for k in range(12)]
+# Evaluation points: first in (0.3, 2.7); when an expression is undefined there (sqrt(x - 5),
+# log(-x)), further points in (2.5, 40) and (-20, -0.3) are tried.
+_POINTS = ([[random.Random(1000 + 97 * k + j).uniform(0.3, 2.7) for j in range(16)] for k in range(12)] +
+           [[random.Random(5000 + 97 * k + j).uniform(2.5, 40.0) for j in range(16)] for k in range(8)] +
+           [[random.Random(9000 + 97 * k + j).uniform(-20.0, -0.3) for j in range(16)] for k in range(8)])
 
 
 def _num_equal(a, b, rel_tol, abs_tol):
@@ -1009,7 +1013,10 @@ def _exprs_equal(ta, tb, vars_, cfg, proportional=False):
     names = sorted(vars_)
     valid = 0
     ratio = None
-    for k in range(min(int(cfg["random_points"]), len(_POINTS))):
+    wanted = max(3, min(int(cfg["random_points"]), 12))
+    for k in range(len(_POINTS)):
+        if valid >= wanted:
+            break
         env = {name: _POINTS[k][j % 16] for j, name in enumerate(names)}
         a, b = _evaluate(ta, env), _evaluate(tb, env)
         if a is None or b is None:
@@ -1050,7 +1057,7 @@ def _equal(ref, cand, cfg):
     if tr is Expr:
         if tc is not Expr or ref.vars != cand.vars:
             return False
-        if _exprs_equal(ref.tree, cand.tree, ref.vars, cfg):
+        if ref.src == cand.src or _exprs_equal(ref.tree, cand.tree, ref.vars, cfg):
             return True
         return _sympy_equal(ref.src, cand.src, cfg)
     if tr is Seq:

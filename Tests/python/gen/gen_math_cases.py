@@ -207,6 +207,9 @@ ROWS = [
  ("expression", r"\pi r^2", r"\boxed{2 \pi r}", 0),
  ("expression", r"e^{x}", r"\boxed{\exp(x)}", 1),
  ("expression", "3x", r"\boxed{3 \cdot x}", 1),
+ ("expression", r"\sqrt{x-5}", r"\boxed{\sqrt{x - 5}}", 1),   # undefined on (0.3, 2.7): wider points
+ ("expression", r"\sqrt{x-5}", r"\boxed{\sqrt{x-6}}", 0),
+ ("expression", r"\ln(-x)", r"\boxed{\log(-x)}", 1),
  # --- equations
  ("equation", "y = 2x + 1", r"\boxed{2x+1}", 1),
  ("equation", "y = 2x + 1", r"\boxed{y = 2x + 1}", 1),
