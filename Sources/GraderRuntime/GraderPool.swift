@@ -89,7 +89,7 @@ public final class GraderPool: @unchecked Sendable {
         var invokers: [BatchInvoker] = []
         for _ in 0..<manifest.concurrency {
             let sandbox = try Sandbox(policy: policy)
-            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox)
+            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.onBatch != nil)
                                  : ExecInvoker(manifest: manifest, directory: dir, sandbox: sandbox))
         }
         self.invokers = invokers

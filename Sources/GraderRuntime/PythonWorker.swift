@@ -18,7 +18,11 @@ final class PythonWorker: BatchInvoker {
     /// What a worker that was just killed had printed.
     private var deadWorkerLogs: ([UInt8], [UInt8])?
 
-    init(manifest: GraderManifest, directory: URL, sandbox: Sandbox) {
+    /// Give the sandbox's output drain a moment before collecting a batch's logs (only when someone reads them).
+    private let settleLogs: Bool
+
+    init(manifest: GraderManifest, directory: URL, sandbox: Sandbox, settleLogs: Bool = false) {
+        self.settleLogs = settleLogs
         self.manifest = manifest
         self.directory = directory
         self.sandbox = sandbox
@@ -94,6 +98,9 @@ final class PythonWorker: BatchInvoker {
         }
         attempt.wallMs = Double(FrameChannel.now() - start) / 1e6
         if let p = process {
+            // The bootstrap flushes stdout/stderr before it answers, but the sandbox drains them on its own
+            // thread: wait a moment so this batch's prints are attributed to it.
+            if settleLogs { usleep(2000) }
             let out = p.takeOutput()
             attempt.stdout = out.stdout
             attempt.stderr = out.stderr
@@ -130,7 +137,15 @@ final class PythonWorker: BatchInvoker {
 
     /// Kills the worker and types what happened from the sandbox's outcome.
     private func kill(_ p: SandboxedProcess, timedOut: Bool) -> GraderError {
-        if timedOut { p.kill(reason: .timeout) } else if !p.hasExited { p.kill(reason: .shutdown) }
+        if timedOut {
+            p.kill(reason: .timeout)
+        } else {
+            // The channel closed: the worker is most likely exiting by itself. Let it, so its own exit
+            // status or signal is what gets reported, then kill whatever is left.
+            let grace = FrameChannel.now() + 500_000_000
+            while !p.hasExited && FrameChannel.now() < grace { usleep(500) }
+            if !p.hasExited { p.kill(reason: .shutdown) }
+        }
         let o = p.wait()
         process = nil
         readBuffer = []
