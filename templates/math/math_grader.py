@@ -943,9 +943,15 @@ def _parse_inequality(s):
     return Interval(op1 == "<=", lo, hi, op2 == "<=")
 
 
+_OTHER_LETTER_RE = re.compile(r"(?<![A-Za-z])[A-J](?![A-Za-z])")
+
+
 def _parse_choice(s):
-    m = _CHOICE_RE.match(s.replace("⦃", "").replace("⦄", ""))
-    return Choice(m.group(1).upper()) if m else None
+    s = s.replace("⦃", "").replace("⦄", "")
+    m = _CHOICE_RE.match(s)
+    if not m or _OTHER_LETTER_RE.search(s, m.end()):
+        return None   # no letter, or several ("B and C"): never a match
+    return Choice(m.group(1).upper())
 
 
 @functools.lru_cache(maxsize=4096)

@@ -147,6 +147,8 @@ ROWS = [
  ("choice", "B", r"\boxed{C}", 0),
  ("choice", "(D)", "The answer is D.", 1),
  ("choice", "A", "The answer is B.", 0),
+ ("choice", "B", "The answer is B or C.", 0),
+ ("choice", "B", r"\boxed{B, D}", 0),
  # --- number words up to twenty
  ("words", "7", r"\boxed{\text{seven}}", 1),
  ("words", "7", "The answer is seven.", 1),
