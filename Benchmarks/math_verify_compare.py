@@ -46,6 +46,7 @@ def load_template():
 def load_samples(n, hostile):
     with open(os.path.join(MATH_DIR, "cases.jsonl"), encoding="utf-8") as f:
         cases = [json.loads(line) for line in f if line.strip()]
+    cases = [c for c in cases if "expected_score" in c]   # not the bad-reference (expected_error) rows
     if not hostile:
         cases = [c for c in cases if not c["id"].startswith("hostile")]
     out = []

@@ -238,6 +238,11 @@ ROWS = [
  ("hostile", "5", r"\boxed{__import__('os').system('true')}", 0),
  ("hostile", "0", r"\boxed{\frac{1}{0}}", 0),
  ("hostile", "7", r"\boxed{7 and also 8}", 0),
+ # a reference that cannot be parsed is an error for that sample, never a reward (rft: handler_error)
+ ("bad_reference", "x^{", r"\boxed{x^{}", "handler_error"),
+ ("bad_reference", "", r"\boxed{1}", "handler_error"),
+ ("bad_reference", r"\frac{1}{0}", r"\boxed{\frac{1}{0}}", "handler_error"),
+ ("bad_reference", "(1, 2", r"\boxed{(1, 2}", "handler_error"),
 ]
 
 def main():
@@ -248,7 +253,11 @@ def main():
             counts[cat] = counts.get(cat, 0) + 1
             sid = f"{cat}-{counts[cat]:02d}"
             case = {"id": sid, "messages": [{"role": "user", "content": Q}, {"role": "assistant", "content": resp}],
-                    "reference_answer": gold, "expected_score": float(exp)}
+                    "reference_answer": gold}
+            if isinstance(exp, str):
+                case["expected_error"] = exp
+            else:
+                case["expected_score"] = float(exp)
             if counts[cat] % 3 == 0:   # exercise both placements of the reference
                 case["metadata"] = {"reference_answer": case.pop("reference_answer")}
             f.write(json.dumps(case, ensure_ascii=False) + "\n")
