@@ -65,6 +65,8 @@ class MathCasesTests(unittest.TestCase):
         self.assertEqual(M.lambda_handler([s])[0]["aggregate_reward_score"], 1.0)
         for ref in (12, 12.0, ["11", "12"], {"answer": "12"}, {"answers": ["twelve"]}):
             self.assertEqual(M.lambda_handler([sample(r"\boxed{12}", ref)])[0]["aggregate_reward_score"], 1.0, ref)
+        # a JSON float reference keeps its shortest form: 0.1 is exactly 1/10, not 0.1000000000000000055...
+        self.assertEqual(M.lambda_handler([sample(r"\boxed{0.1}", 0.1)])[0]["aggregate_reward_score"], 1.0)
 
 
 class MathReferenceErrorTests(unittest.TestCase):

@@ -1197,7 +1197,7 @@ def _reference_texts(sample):
     refs = ref if isinstance(ref, list) else [ref]
     if not refs or any(r is None or isinstance(r, (dict, list, bool)) for r in refs):
         raise ReferenceParseError(f"reference_answer must be a string, a number, or a list of them; got {ref!r}")
-    return [format(r, ".17g") if isinstance(r, float) else str(r) for r in refs]
+    return [repr(r) if isinstance(r, float) else str(r) for r in refs]
 
 
 def _response_text(sample):
