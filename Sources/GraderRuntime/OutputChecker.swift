@@ -65,7 +65,8 @@ public struct OutputChecker: Sendable {
         if let err = o["error"], !err.isNull {
             // A per-sample error reported by the handler (or by rft's bootstrap on its behalf).
             let msg = err["message"]?.stringValue ?? err["errorMessage"]?.stringValue ?? err.jsonString
-            return .failed(id, .handlerError, msg)
+            let type: GraderErrorType = err["type"]?.stringValue == "invalid_output" ? .invalidOutput : .handlerError
+            return .failed(id, type, msg)
         }
         var metrics: [Metric] = []
         if let list = o["metrics_list"], !list.isNull {

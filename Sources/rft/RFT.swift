@@ -14,6 +14,7 @@ struct RFT: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             SandboxCommand.self,
+            GraderCommand.self,
             BenchCommand.self,
             DataCommand.self,
             RunsCommand.self,
