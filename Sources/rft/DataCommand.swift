@@ -93,7 +93,3 @@ struct DataFromLogsCommand: ParsableCommand {
         }
     }
 }
-
-func printError(_ s: String) {
-    FileHandle.standardError.write(Data(("error: " + s + "\n").utf8))
-}
