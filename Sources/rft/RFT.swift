@@ -29,6 +29,7 @@ struct BenchCommand: ParsableCommand {
         discussion: "Example:\n  rft bench spawn --runs 500 --json",
         subcommands: [
             BenchSpawnCommand.self,
+            BenchServeRewardsCommand.self,
         ]
     )
 }
