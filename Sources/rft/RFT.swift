@@ -15,6 +15,7 @@ struct RFT: ParsableCommand {
         subcommands: [
             SandboxCommand.self,
             GraderCommand.self,
+            ServeRewardsCommand.self,
             BenchCommand.self,
             DataCommand.self,
             RunsCommand.self,
@@ -32,6 +33,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchSpawnCommand.self,
             BenchGRPOCommand.self,
+            BenchServeRewardsCommand.self,
         ]
     )
 }
