@@ -17,6 +17,8 @@ struct RFT: ParsableCommand {
             GraderCommand.self,
             ServeRewardsCommand.self,
             BenchCommand.self,
+            TrainCommand.self,
+            DemoCommand.self,
             DataCommand.self,
             RunsCommand.self,
             ReportCommand.self,
