@@ -21,6 +21,8 @@ struct RFT: ParsableCommand {
             ServeRewardsCommand.self,
             ExportCommand.self,
             BenchCommand.self,
+            TrainCommand.self,
+            DemoCommand.self,
             DataCommand.self,
             RunsCommand.self,
             ReportCommand.self,
@@ -38,7 +40,11 @@ struct BenchCommand: ParsableCommand {
             BenchSpawnCommand.self,
             BenchModelCommand.self,
             BenchGRPOCommand.self,
+<<<<<<< HEAD
             BenchTokenizerCommand.self,
+=======
+            BenchServeRewardsCommand.self,
+>>>>>>> trainer
         ]
     )
 }
