@@ -82,8 +82,8 @@ struct ReportPage {
 
     func header(name: String) -> String {
         let status = run.summary?["status"]?.string ?? (run.metrics.isEmpty ? "no steps yet" : "InProgress")
-        var steps = (run.summary?["steps"]?.double.map { Int($0) } ?? run.metrics.last?.step).map(String.init) ?? "—"
-        if let total = run.summary?["total_steps"]?.double, total > 0 { steps += " / \(Int(total))" }
+        var steps = (run.summary?["steps"]?.int ?? run.metrics.last?.step).map(String.init) ?? "—"
+        if let total = run.summary?["total_steps"]?.int, total > 0 { steps += " / \(total)" }
         let base = baselineValReward, final = finalValReward
         var headline = "No validation reward yet."
         if let base, let final, base.isFinite, final.isFinite {
