@@ -16,6 +16,9 @@ struct RFT: ParsableCommand {
             SandboxCommand.self,
             GraderCommand.self,
             ServeRewardsCommand.self,
+            SFTCommand.self,
+            GenerateCommand.self,
+            ExportCommand.self,
             BenchCommand.self,
         ]
     )
@@ -30,6 +33,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchSpawnCommand.self,
             BenchServeRewardsCommand.self,
+            BenchModelCommand.self,
         ]
     )
 }

@@ -1,0 +1,141 @@
+import Foundation
+
+/// Keys and values of every layer for a set of sequences ("slots"), as RoPE'd k and plain v:
+/// `k, v [nLayers, slots, nKVHeads, capacity, headDim]`, so one head's keys are contiguous.
+final class KVCache {
+    let slots: Int, capacity: Int, nLayers: Int, kvDim: Int, nKVHeads: Int, headDim: Int
+    let k: FloatPtr, v: FloatPtr
+
+    init(config: ModelConfig, slots: Int, capacity: Int) {
+        self.slots = slots; self.capacity = capacity; nLayers = config.nLayers
+        kvDim = config.nKVHeads * config.headDim; nKVHeads = config.nKVHeads; headDim = config.headDim
+        k = allocateFloats(nLayers * slots * capacity * kvDim)
+        v = allocateFloats(nLayers * slots * capacity * kvDim)
+    }
+
+    deinit { free(k); free(v) }
+
+    /// Offset of `(layer, slot)`: its `[nKVHeads, capacity, headDim]` block.
+    @inline(__always)
+    func offset(_ layer: Int, _ slot: Int) -> Int { (layer * slots + slot) * capacity * kvDim }
+
+    /// Keys of `(layer, slot, kv head)`: `[capacity, headDim]`.
+    @inline(__always)
+    func keys(_ layer: Int, _ slot: Int, _ head: Int) -> FloatPtr { k + offset(layer, slot) + head * capacity * headDim }
+
+    /// Values of `(layer, slot, kv head)`: `[capacity, headDim]`.
+    @inline(__always)
+    func values(_ layer: Int, _ slot: Int, _ head: Int) -> FloatPtr { v + offset(layer, slot) + head * capacity * headDim }
+}
+
+/// A shared, read-only prefix for the rows of a cached step: row r continues slot `slots[r]`
+/// of `cache`, whose first `lengths[r]` positions it attends to before its own.
+/// The G completions of a prompt all read the prompt's single prefilled entry.
+struct CachePrefix {
+    let cache: KVCache
+    let slots: [Int32]
+    let lengths: [Int32]
+}
+
+/// Work buffers of a cached forward step over up to `rows` rows.
+final class DecodeScratch {
+    let rows: Int
+    let x: FloatPtr, xn: FloatPtr, rstd: FloatPtr, qkv: FloatPtr, qk: FloatPtr, rstdQ: FloatPtr, rstdK: FloatPtr
+    let att: FloatPtr, gateUp: FloatPtr, act: FloatPtr, scores: FloatPtr, logits: FloatPtr, probs: FloatPtr
+    /// Per row: cache slot, prefix slot and prefix length.
+    let slot: UnsafeMutablePointer<Int32>, prefixSlot: UnsafeMutablePointer<Int32>, prefixLength: UnsafeMutablePointer<Int32>
+    private var all: [FloatPtr] = []
+
+    init(config c: ModelConfig, rows M: Int, logitRows: Int, capacity: Int) {
+        rows = M
+        let qDim = c.nHeads * c.headDim, kvDim = c.nKVHeads * c.headDim
+        x = allocateFloats(M * c.dim); xn = allocateFloats(M * c.dim); rstd = allocateFloats(M)
+        qkv = allocateFloats(M * (qDim + 2 * kvDim)); qk = allocateFloats(M * (qDim + kvDim))
+        rstdQ = allocateFloats(M * c.nHeads); rstdK = allocateFloats(M * c.nKVHeads)
+        att = allocateFloats(M * qDim); gateUp = allocateFloats(M * 2 * c.ffnDim); act = allocateFloats(M * c.ffnDim)
+        scores = allocateFloats(capacity); logits = allocateFloats(logitRows * c.vocabSize)
+        probs = allocateFloats(c.vocabSize)
+        all = [x, xn, rstd, qkv, qk, rstdQ, rstdK, att, gateUp, act, scores, logits, probs]
+        slot = .allocate(capacity: M); prefixSlot = .allocate(capacity: M); prefixLength = .allocate(capacity: M)
+    }
+
+    deinit {
+        for p in all { free(p) }
+        slot.deallocate(); prefixSlot.deallocate(); prefixLength.deallocate()
+    }
+}
+
+extension Transformer {
+    /// One cached forward step over `M` rows: row r is token `tokens[r]` at position `positions[r]`
+    /// of its sequence. With a `prefix`, positions `0..<prefix.lengths[r]` come from the shared
+    /// prefix cache and the row's own entries start at index 0 of `cache` slot `slots[r]`.
+    /// Each row's k and v are written first, then every row attends over all its positions up to
+    /// its own, so a whole prompt can be prefilled in one step.
+    /// Leaves `s.logits [logitRows.count, V]` for the rows listed in `logitRows` (increasing).
+    func cachedStep(tokens: [Int32], slots: [Int32], positions: [Int32], logitRows: [Int],
+                    cache: KVCache, prefix: CachePrefix? = nil, s: DecodeScratch) {
+        let c = config, M = tokens.count, d = dim, F = c.ffnDim, hd = c.headDim
+        let p = parameters.baseAddress!
+        let scale = 1 / Float(hd).squareRoot(), group = c.nHeads / c.nKVHeads
+        // Per-row cache coordinates as raw Int32 buffers (no array traffic in the loops).
+        let prefixCache = prefix?.cache
+        for r in 0..<M {
+            s.slot[r] = slots[r]
+            s.prefixSlot[r] = prefix?.slots[r] ?? 0
+            s.prefixLength[r] = prefix?.lengths[r] ?? 0
+        }
+        tokens.withUnsafeBufferPointer { embeddingForward(out: s.x, tokens: $0.baseAddress!, weight: p + embedOffset, N: M, C: d) }
+        positions.withUnsafeBufferPointer { posBuf in
+            let pos = posBuf.baseAddress!
+            for l in 0..<c.nLayers {
+                let w = layers[l]
+                // xn [M, d] = rmsnorm(x);  qkv [M, qkvDim];  qk = rope(qk_norm(q|k))
+                rmsnormForward(out: s.xn, rstd: s.rstd, inp: s.x, weight: p + w.norm1, N: M, C: d, eps: c.normEps)
+                qkvForward(qkv: s.qkv, xn: s.xn, N: M, w: w)
+                qkNormForward(qk: s.qk, qkv: s.qkv, rstdQ: s.rstdQ, rstdK: s.rstdK, N: M, w: w)
+                ropeForward(s.qk, ld: qkDim, N: M, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
+                ropeForward(s.qk + qDim, ld: qkDim, N: M, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
+                // cache[l, slot, g, own index] = (k, v) of kv head g
+                for r in 0..<M {
+                    let own = Int(pos[r]) - Int(s.prefixLength[r]), slot = Int(s.slot[r])
+                    for g in 0..<c.nKVHeads {
+                        (cache.keys(l, slot, g) + own * hd).update(from: s.qk + r * qkDim + qDim + g * hd, count: hd)
+                        (cache.values(l, slot, g) + own * hd).update(from: s.qkv + r * qkvDim + qDim + kvDim + g * hd, count: hd)
+                    }
+                }
+                // att [M, qDim]: each row attends over its prefix positions, then its own 0...own
+                for r in 0..<M {
+                    let n0 = Int(s.prefixLength[r]), n1 = Int(pos[r]) - n0 + 1, slot = Int(s.slot[r])
+                    for h in 0..<c.nHeads {
+                        let g = h / group, q = s.qk + r * qkDim + h * hd
+                        let kb = cache.keys(l, slot, g), vb = cache.values(l, slot, g)
+                        let pk = prefixCache?.keys(l, Int(s.prefixSlot[r]), g)
+                        let pv = prefixCache?.values(l, Int(s.prefixSlot[r]), g)
+                        for j in 0..<n0 { s.scores[j] = dotProduct(q, pk! + j * hd, hd) * scale }
+                        for j in 0..<n1 { s.scores[n0 + j] = dotProduct(q, kb + j * hd, hd) * scale }
+                        let sum = expShiftInPlace(s.scores, n0 + n1, shift: maxElement(s.scores, n0 + n1))
+                        let out = s.att + r * qDim + h * hd, inv = 1 / sum
+                        memset(out, 0, hd * MemoryLayout<Float>.stride)
+                        for j in 0..<n0 { addScaled(out, pv! + j * hd, s.scores[j] * inv, hd) }
+                        for j in 0..<n1 { addScaled(out, vb + j * hd, s.scores[n0 + j] * inv, hd) }
+                    }
+                }
+                // x += att · Woᵀ ;  x += down(silu(gate) ⊙ up) of rmsnorm(x)
+                linearForward(out: s.x, ldOut: d, inp: s.att, ldInp: qDim, weight: p + w.wo, bias: nil,
+                              N: M, I: qDim, O: d, beta: 1)
+                rmsnormForward(out: s.xn, rstd: s.rstd, inp: s.x, weight: p + w.norm2, N: M, C: d, eps: c.normEps)
+                linearForward(out: s.gateUp, ldOut: 2 * F, inp: s.xn, ldInp: d, weight: p + w.wGateUp, bias: nil,
+                              N: M, I: d, O: 2 * F)
+                swigluForward(out: s.act, gateUp: s.gateUp, N: M, F: F)
+                linearForward(out: s.x, ldOut: d, inp: s.act, ldInp: F, weight: p + w.wDown, bias: nil,
+                              N: M, I: F, O: d, beta: 1)
+            }
+        }
+        // logits [R, V] = rmsnorm(x[logitRows]) · Wheadᵀ
+        let R = logitRows.count
+        for (i, r) in logitRows.enumerated() where i != r { (s.x + i * d).update(from: s.x + r * d, count: d) }
+        rmsnormForward(out: s.xn, rstd: s.rstd, inp: s.x, weight: p + finalNormOffset, N: R, C: d, eps: c.normEps)
+        gemm(transB: true, m: R, n: c.vocabSize, k: d, a: s.xn, lda: d, b: p + headOffset, ldb: d,
+             beta: 0, c: s.logits, ldc: c.vocabSize)
+    }
+}
