@@ -16,6 +16,7 @@ struct RFT: ParsableCommand {
             SandboxCommand.self,
             GraderCommand.self,
             ServeRewardsCommand.self,
+            ServeModelCommand.self,
             SFTCommand.self,
             GenerateCommand.self,
             ExportCommand.self,
