@@ -15,6 +15,8 @@ struct RFT: ParsableCommand {
         subcommands: [
             SandboxCommand.self,
             GraderCommand.self,
+            ServeRewardsCommand.self,
+            ServeModelCommand.self,
             SFTCommand.self,
             GenerateCommand.self,
             InitCommand.self,
@@ -40,11 +42,10 @@ struct BenchCommand: ParsableCommand {
             BenchSpawnCommand.self,
             BenchModelCommand.self,
             BenchGRPOCommand.self,
-<<<<<<< HEAD
             BenchTokenizerCommand.self,
-=======
             BenchServeRewardsCommand.self,
->>>>>>> trainer
+            BenchServeRewardsCommand.self,
+            BenchModelCommand.self,
         ]
     )
 }
