@@ -39,6 +39,9 @@ struct GraderBenchCommand: ParsableCommand {
                                   options: .init(prewarm: true, onBatch: { latencies.add($0.wallMs) }))
         defer { pool.shutdown() }
 
+        // Let the pool's own workers finish starting, so they do not compete with the measurements.
+        _ = pool.score(Array(data.prefix(manifest.batchSize * manifest.concurrency * 2)))
+
         // Cold starts, interleaved with the baseline (Python's own start-up, plain posix_spawn, no sandbox)
         // so both see the same machine load.
         guard case .success(let firstStart) = pool.measureColdStart() else {
@@ -55,8 +58,7 @@ struct GraderBenchCommand: ParsableCommand {
         }
         let pythonStartup = median(pythonStartups)
 
-        // Throughput: warm every worker, then alternate timed runs of rft and of the in-process loop.
-        _ = pool.score(Array(data.prefix(manifest.batchSize * manifest.concurrency * 2)))
+        // Throughput: alternate timed runs of rft and of the in-process loop.
         var rates: [Double] = [], inprocessRates: [Double] = []
         var allLatencies: [Double] = []
         for _ in 0..<max(1, rounds) {
