@@ -23,7 +23,11 @@ protocol BatchInvoker: AnyObject {
     /// Whether a batch would run without starting anything first.
     var isWarm: Bool { get }
     /// Runs one batch. Never throws: every failure is typed.
-    func invoke(_ batch: [Sample], requestID: String) -> BatchAttempt
+    ///
+    /// - Parameter lookahead: called once the answer has arrived and before it is checked; a batch it
+    ///   returns is sent to the (now idle) worker right away, so checking this answer overlaps with the
+    ///   worker's next batch. The caller must pass that batch to `invoke` next.
+    func invoke(_ batch: [Sample], requestID: String, lookahead: (() -> (batch: [Sample], requestID: String)?)?) -> BatchAttempt
     /// Stops any live process and reaps it.
     func shutdown()
 }
