@@ -133,12 +133,13 @@ final class PythonWorker: BatchInvoker {
     /// Writes one request frame; counts the invocation.
     private func send(_ batch: [Sample], requestID: String, to p: SandboxedProcess, deadline: UInt64) -> Bool {
         invocations += 1
-        var request: [UInt8] = Array("{\"request_id\":".utf8)
-        JSONValue.writeString(requestID, into: &request)
-        request.append(contentsOf: ",\"timeout_ms\":\(manifest.timeoutMs),\"batch\":".utf8)
-        request.append(contentsOf: batchJSON(batch))
-        request.append(UInt8(ascii: "}"))
-        return FrameChannel.write(p.requestFD, request, deadline: deadline)
+        var frame = FrameChannel.begin(capacity: batch.reduce(128) { $0 + $1.encoded.count + 2 })
+        frame.append(contentsOf: "{\"request_id\":".utf8)
+        JSONValue.writeString(requestID, into: &frame)
+        frame.append(contentsOf: ",\"timeout_ms\":\(manifest.timeoutMs),\"batch\":".utf8)
+        appendBatchJSON(batch, to: &frame)
+        frame.append(UInt8(ascii: "}"))
+        return FrameChannel.write(p.requestFD, frame: &frame, deadline: deadline)
     }
 
     /// Decodes a response frame into checked per-sample results.

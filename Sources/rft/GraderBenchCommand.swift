@@ -61,11 +61,14 @@ struct GraderBenchCommand: ParsableCommand {
         // Throughput: alternate timed runs of rft and of the in-process loop.
         var rates: [Double] = [], inprocessRates: [Double] = []
         var allLatencies: [Double] = []
+        var runtimeCPUus: [Double] = []  // rft's own CPU per sample (all its threads), the workers excluded
         for _ in 0..<max(1, rounds) {
             latencies.reset()
+            let cpu0 = processCPUSeconds()
             let start = DispatchTime.now().uptimeNanoseconds
             let results = pool.score(data)
             rates.append(Double(data.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            runtimeCPUus.append((processCPUSeconds() - cpu0) * 1e6 / Double(data.count))
             allLatencies += latencies.sorted()
             let failed = results.filter { $0.error != nil }
             if let first = failed.first?.error {
@@ -98,6 +101,7 @@ struct GraderBenchCommand: ParsableCommand {
                 print(String(format: "ratio             %.2f", throughput / inprocess))
             }
             print(String(format: "batch p50 / p99   %.2f / %.2f ms", p50, p99))
+            print(String(format: "rft CPU/sample    %.2f µs (encode, frames, checking; workers excluded)", median(runtimeCPUus)))
             print(String(format: "cold start        %.1f ms median of %d (python start-up %.1f ms, +%.1f ms)", cold, colds.count, pythonStartup, cold - pythonStartup))
             print("rounds            rft " + rates.map { String(format: "%.0f", $0) }.joined(separator: ", ") + (inprocessRates.isEmpty ? "" : "; in-process " + inprocessRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
             print(String(format: "first start       %.1f ms (with the sandbox slot's one-time setup)", firstStart))
@@ -153,6 +157,13 @@ final class LatencyLog: @unchecked Sendable {
     func sorted() -> [Double] { lock.lock(); defer { lock.unlock() }; return values.sorted() }
 }
 
+
+/// User + system CPU seconds of this process so far (all threads; children not included).
+func processCPUSeconds() -> Double {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
 
 /// Milliseconds to posix_spawn `argv` and reap it (no sandbox), or nil if it could not start.
 func timeSpawn(_ argv: [String]) -> Double? {
