@@ -144,6 +144,10 @@ final class PythonWorker: BatchInvoker {
 
     /// Decodes a response frame into checked per-sample results.
     private func response(_ bytes: [UInt8], batch: [Sample], requestID: String) -> BatchAttempt.Result {
+        let ids = batch.map(\.id)
+        if let fast = FastResponse.parse(bytes, requestID: requestID, ids: ids, scoreRange: checker.scoreRange) {
+            return .checked(fast)
+        }
         guard let msg = try? JSONValue.parse(bytes, allowNonFinite: true), msg.objectValue != nil else {
             if let p = process { _ = kill(p, timedOut: false) }
             return .failed(GraderError(.crash, "protocol violation: the response frame is not a JSON object; the worker was replaced"))
@@ -153,7 +157,7 @@ final class PythonWorker: BatchInvoker {
             return .failed(GraderError(.crash, "protocol violation: response for another request; the worker was replaced"))
         }
         if let result = msg["result"] {
-            return .checked(checker.check(result, ids: batch.map(\.id)))
+            return .checked(checker.check(result, ids: ids))
         }
         if let err = msg["error"] {
             return .failed(GraderError(.handlerError, PythonWorker.describe(err)))
