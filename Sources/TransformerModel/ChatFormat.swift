@@ -53,6 +53,7 @@ public enum ChatFormat: String, Codable, Sendable, CaseIterable {
     public static func detect(_ tokenizer: any Tokenizer) -> ChatFormat {
         if tokenizer is ByteTokenizer { return .byte }
         let has = { (s: String) in tokenizer.specialTokenID(s) != nil }
+        if has("<|user|>") && has("<|assistant|>") { return .byte }   // rft's byte markers, exported
         if has("<|im_start|>") && has("<|im_end|>") { return .chatml }
         if has("<|start_header_id|>") && has("<|end_header_id|>") && has("<|eot_id|>") { return .llama3 }
         return .plain

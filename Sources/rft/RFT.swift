@@ -15,11 +15,16 @@ struct RFT: ParsableCommand {
         subcommands: [
             SandboxCommand.self,
             GraderCommand.self,
+            ServeRewardsCommand.self,
+            ServeModelCommand.self,
             SFTCommand.self,
             GenerateCommand.self,
             InitCommand.self,
             ServeRewardsCommand.self,
+            ExportCommand.self,
             BenchCommand.self,
+            TrainCommand.self,
+            DemoCommand.self,
             DataCommand.self,
             RunsCommand.self,
             ReportCommand.self,
@@ -37,6 +42,10 @@ struct BenchCommand: ParsableCommand {
             BenchSpawnCommand.self,
             BenchModelCommand.self,
             BenchGRPOCommand.self,
+            BenchTokenizerCommand.self,
+            BenchServeRewardsCommand.self,
+            BenchServeRewardsCommand.self,
+            BenchModelCommand.self,
         ]
     )
 }

@@ -48,6 +48,9 @@ struct SFTCommand: ParsableCommand {
     @Option(help: "Conversations per optimizer step.")
     var batchSize: Int = 8
 
+    @Option(help: "Conversations per forward/backward pass, to bound memory (default: --batch-size).")
+    var microBatchSize: Int?
+
     @Option(help: "Learning-rate warmup steps (default: 5% of all steps).")
     var warmupSteps: Int?
 
@@ -83,6 +86,7 @@ struct SFTCommand: ParsableCommand {
         if resume && `init` == nil { throw ValidationError("--resume needs --init") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        if let m = microBatchSize, m < 1 { throw ValidationError("--micro-batch-size must be at least 1") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be positive") }
         guard (0..<1).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 1)") }
         guard LRSchedule.Decay(rawValue: schedule) != nil else { throw ValidationError("--schedule must be constant, linear or cosine") }
@@ -148,6 +152,7 @@ struct SFTCommand: ParsableCommand {
 
         var options = SFTOptions()
         options.epochs = epochs; options.learningRate = lr; options.batchSize = batchSize
+        options.microBatchSize = microBatchSize
         options.warmupSteps = warmupSteps; options.schedule = LRSchedule.Decay(rawValue: schedule)!
         options.weightDecay = weightDecay; options.maxGradNorm = maxGradNorm; options.evalEvery = evalEvery
         options.seed = seed
