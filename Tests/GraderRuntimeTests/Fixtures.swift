@@ -9,9 +9,18 @@ enum Fixture {
 
     static func example(_ name: String) -> URL { root.appendingPathComponent("graders").appendingPathComponent(name) }
 
+    /// All fixture directories of this test process live here and are removed when it exits.
+    static let scratch: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
+        atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.appendingPathComponent("rft-tests-\(getpid())").path) }
+        return dir
+    }()
+
     /// A fresh directory holding `grader.json` and the given files.
     static func grader(_ manifest: String, files: [String: String] = [:]) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-test-\(UUID().uuidString)")
+        let dir = scratch.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try manifest.write(to: dir.appendingPathComponent("grader.json"), atomically: true, encoding: .utf8)
         for (name, text) in files {

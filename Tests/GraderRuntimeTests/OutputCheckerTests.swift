@@ -64,3 +64,25 @@ final class OutputCheckerTests: XCTestCase {
                        #"{"id":"b","error":{"type":"timeout","message":"slow"}}"#)
     }
 }
+
+/// The allocation-free reader of common bootstrap responses agrees with the general path or declines.
+final class FastResponseTests: XCTestCase {
+    func testReadsTheCommonShapeAndDeclinesEverythingElse() {
+        let ok = #"{"request_id": "r-1", "result": [{"id": "a", "aggregate_reward_score": 1.0}, {"id": "b", "aggregate_reward_score": null}, {"id": "c", "aggregate_reward_score": -2.5e-3}]}"#
+        let r = FastResponse.parse(Array(ok.utf8), requestID: "r-1", ids: ["a", "b", "c"], scoreRange: nil)
+        XCTAssertEqual(r?.map(\.outcome), [.scored(1), .abstained, .scored(-0.0025)])
+        let declined = [
+            #"{"request_id": "r-2", "result": [{"id": "a", "aggregate_reward_score": 1.0}]}"#,      // another request
+            #"{"request_id": "r-1", "result": [{"id": "b", "aggregate_reward_score": 1.0}]}"#,      // wrong id
+            #"{"request_id": "r-1", "result": [{"id": "a", "aggregate_reward_score": NaN}]}"#,      // not finite
+            #"{"request_id": "r-1", "result": [{"id": "a", "aggregate_reward_score": 7}]}"#,        // out of range
+            #"{"request_id": "r-1", "result": [{"id": "a", "aggregate_reward_score": 1, "metrics_list": []}]}"#,
+            #"{"request_id": "r-1", "result": [{"id": "a\u0041", "aggregate_reward_score": 1}]}"#,  // escapes
+            #"{"request_id": "r-1", "result": [{"id": "a", "aggregate_reward_score": 1}]} x"#,      // trailing data
+            #"{"request_id": "r-1", "result": [{"id": "ab", "aggregate_reward_score": 1}]}"#,       // longer id
+        ]
+        for text in declined {
+            XCTAssertNil(FastResponse.parse(Array(text.utf8), requestID: "r-1", ids: ["a"], scoreRange: 0...1), text)
+        }
+    }
+}

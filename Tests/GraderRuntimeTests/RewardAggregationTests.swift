@@ -76,7 +76,7 @@ final class RewardScorerTests: XCTestCase {
             def fn(prompts, completions, **kw):
                 return [None if c[0]["content"] == "skip" else 0.5 for c in completions]
             """, contract: "trl")
-        let specDir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-spec-\(UUID().uuidString)")
+        let specDir = Fixture.scratch.appendingPathComponent("spec-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: specDir, withIntermediateDirectories: true)
         let spec = specDir.appendingPathComponent("reward.json")
         try #"{"graders": [{"path": "\#(exact.path)", "weight": 1, "name": "exact"}, {"path": "\#(picky.path)", "weight": 3, "name": "picky"}]}"#
