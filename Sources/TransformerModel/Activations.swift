@@ -57,6 +57,7 @@ final class Activations {
     let dxn: FloatPtr        // [N, dim]   gradient of a norm output
     let dxf: FloatPtr        // [N, dim]   gradient of the final norm output
     let act: FloatPtr        // [N, ffn]   SwiGLU output, then its gradient (shares the region below)
+    let sig: FloatPtr        // [N, ffn]   σ(gate), recomputed with act in backward
     let datt: FloatPtr       // [N, qDim]            } attention backward,
     let dqk: FloatPtr        // [N, qDim+kvDim]      } same region as `act`
     let dqkv: FloatPtr       // [N, qkvDim]          }
@@ -69,7 +70,7 @@ final class Activations {
         let F = c.ffnDim, qkvDim = qDim + 2 * kvDim, qkDim = qDim + kvDim
         rows = N; self.probsPerLayer = probsPerLayer; self.maxLength = maxLength
         chunk = max(16, min(512, 4_194_304 / c.vocabSize))
-        let shared = max(N * F, N * (qDim + qkDim + qkvDim))
+        let shared = max(2 * N * F, N * (qDim + qkDim + qkvDim))
         let sizes = [
             (L + 1) * N * d, L * N, L * N * qkvDim, L * N * qkDim, L * N * c.nHeads, L * N * c.nKVHeads,
             L * probsPerLayer, L * N * qDim, L * N * d, L * N, L * N * 2 * F, N * d, N,
@@ -84,7 +85,7 @@ final class Activations {
         (resid, rstd1, qkv, qk, rstdQ, rstdK, probs) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6])
         (att, hres, rstd2, gateUp, xf, rstdF) = (ptrs[7], ptrs[8], ptrs[9], ptrs[10], ptrs[11], ptrs[12])
         (xn, dresid, dxn, dxf) = (ptrs[13], ptrs[14], ptrs[15], ptrs[16])
-        act = ptrs[17]; datt = ptrs[17]; dqk = ptrs[17] + N * qDim; dqkv = ptrs[17] + N * (qDim + qkDim)
+        act = ptrs[17]; sig = ptrs[17] + N * F; datt = ptrs[17]; dqk = ptrs[17] + N * qDim; dqkv = ptrs[17] + N * (qDim + qkDim)
         dScores = ptrs[18]
         (xg, dxg, logits) = (ptrs[19], ptrs[20], ptrs[21])
     }

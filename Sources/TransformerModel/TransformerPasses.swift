@@ -145,13 +145,14 @@ extension Transformer {
                 let rstd2 = a.rstd2 + l * N, gu = a.gateUp + l * N * 2 * F
 
                 // MLP: xNext = h + act · Wdownᵀ, act = swiglu(gu), gu = rmsnorm(h) · Wguᵀ.
-                // Recompute act [N, F]; dWdown += dresidᵀ · act; then act's buffer takes dact = dresid · Wdown.
-                swigluForward(out: a.act, gateUp: gu, N: N, F: F)
+                // Recompute act [N, F] (and σ(gate)); dWdown += dresidᵀ · act; then act's buffer takes
+                // dact = dresid · Wdown.
+                swigluForward(out: a.act, sigmoid: a.sig, gateUp: gu, N: N, F: F)
                 linearBackward(dinp: nil, ldDinp: F, dinpBeta: 0, dweight: g + w.wDown, dbias: nil,
                                dout: dresid, ldDout: d, inp: a.act, ldInp: F, weight: p + w.wDown, N: N, I: F, O: d)
                 gemm(m: N, n: F, k: d, a: dresid, lda: d, b: p + w.wDown, ldb: F, beta: 0, c: a.act, ldc: F)
                 // dgu [N, 2F] overwrites gu in place.
-                swigluBackward(dgateUp: gu, dout: a.act, gateUp: gu, N: N, F: F)
+                swigluBackward(dgateUp: gu, dout: a.act, gateUp: gu, sigmoid: a.sig, N: N, F: F)
                 // Recompute xn = rmsnorm(h); dxn = dgu · Wgu; dWgu += dguᵀ · xn.
                 rmsnormForward(out: a.xn, rstd: rstd2, inp: h, weight: p + w.norm2, N: N, C: d, eps: c.normEps)
                 linearBackward(dinp: a.dxn, ldDinp: d, dinpBeta: 0, dweight: g + w.wGateUp, dbias: nil,

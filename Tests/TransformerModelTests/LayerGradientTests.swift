@@ -76,14 +76,15 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testSwiGLU() {
-        let N = 3, F = 5
+        let N = 3, F = 13
         let gu = TestBuffer(N * 2 * F, &rng, std: 2), y = TestBuffer(zeros: N * F), w = TestBuffer(N * F, &rng)
         func loss() -> Double {
             swigluForward(out: y.p, gateUp: gu.p, N: N, F: F)
             return weightedSum(y.p, w.p, N * F)
         }
-        let d = TestBuffer(zeros: N * 2 * F)
-        swigluBackward(dgateUp: d.p, dout: w.p, gateUp: gu.p, N: N, F: F)
+        let d = TestBuffer(zeros: N * 2 * F), sig = TestBuffer(zeros: N * F)
+        swigluForward(out: y.p, sigmoid: sig.p, gateUp: gu.p, N: N, F: F)
+        swigluBackward(dgateUp: d.p, dout: w.p, gateUp: gu.p, sigmoid: sig.p, N: N, F: F)
         assertGradient("dgateUp", d.buf, numericGradient(gu.buf, loss))
     }
 
