@@ -94,14 +94,6 @@ typealias F8 = SIMD8<Float>
     return s
 }
 
-/// `y[i] += alpha · x[i]`.
-@inline(__always) func addScaled(_ y: FloatPtr, _ x: ConstFloatPtr, _ alpha: Float, _ n: Int) {
-    var i = 0
-    let va = F8(repeating: alpha)
-    while i + 8 <= n { store8(y, i, load8(y, i) + va * load8(x, i)); i += 8 }
-    while i < n { y[i] += alpha * x[i]; i += 1 }
-}
-
 /// `scores[j] = scale · q · keys[j]` for `j < n`, with `keys [n, hd]` contiguous.
 /// Four keys at a time, so four independent accumulator chains keep the FP units busy.
 @inline(__always) func attentionScores(_ scores: FloatPtr, q: ConstFloatPtr, keys: ConstFloatPtr,
