@@ -14,7 +14,20 @@ struct RFT: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             SandboxCommand.self,
+            GraderCommand.self,
+            ServeRewardsCommand.self,
+            ServeModelCommand.self,
+            SFTCommand.self,
+            GenerateCommand.self,
+            InitCommand.self,
+            ServeRewardsCommand.self,
+            ExportCommand.self,
             BenchCommand.self,
+            TrainCommand.self,
+            DemoCommand.self,
+            DataCommand.self,
+            RunsCommand.self,
+            ReportCommand.self,
         ]
     )
 }
@@ -27,6 +40,11 @@ struct BenchCommand: ParsableCommand {
         discussion: "Example:\n  rft bench spawn --runs 500 --json",
         subcommands: [
             BenchSpawnCommand.self,
+            BenchModelCommand.self,
+            BenchGRPOCommand.self,
+            BenchTokenizerCommand.self,
+            BenchServeRewardsCommand.self,
+            BenchServeRewardsCommand.self,
             BenchModelCommand.self,
         ]
     )
