@@ -14,10 +14,20 @@ struct RFT: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             SandboxCommand.self,
+            GraderCommand.self,
+            ServeRewardsCommand.self,
+            ServeModelCommand.self,
             SFTCommand.self,
             GenerateCommand.self,
+            InitCommand.self,
+            ServeRewardsCommand.self,
             ExportCommand.self,
             BenchCommand.self,
+            TrainCommand.self,
+            DemoCommand.self,
+            DataCommand.self,
+            RunsCommand.self,
+            ReportCommand.self,
         ]
     )
 }
@@ -31,7 +41,11 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchSpawnCommand.self,
             BenchModelCommand.self,
+            BenchGRPOCommand.self,
             BenchTokenizerCommand.self,
+            BenchServeRewardsCommand.self,
+            BenchServeRewardsCommand.self,
+            BenchModelCommand.self,
         ]
     )
 }
