@@ -15,8 +15,14 @@ struct RFT: ParsableCommand {
         subcommands: [
             SandboxCommand.self,
             GraderCommand.self,
+            SFTCommand.self,
+            GenerateCommand.self,
             InitCommand.self,
+            ServeRewardsCommand.self,
             BenchCommand.self,
+            DataCommand.self,
+            RunsCommand.self,
+            ReportCommand.self,
         ]
     )
 }
@@ -29,6 +35,8 @@ struct BenchCommand: ParsableCommand {
         discussion: "Example:\n  rft bench spawn --runs 500 --json",
         subcommands: [
             BenchSpawnCommand.self,
+            BenchModelCommand.self,
+            BenchGRPOCommand.self,
         ]
     )
 }

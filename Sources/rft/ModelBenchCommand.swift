@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import TransformerModel
+
+/// `rft bench model`: training and sampling throughput of the transformer against the
+/// single-threaded `sgemm` peak measured in the same run.
+struct BenchModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Transformer training and sampling throughput, as a fraction of the sgemm peak measured in the same run.",
+        discussion: """
+        For each config: training tokens/s (forward + backward + AdamW on 4 × 256-token sequences),
+        achieved GFLOP/s over the measured single-threaded sgemm peak, sampling tokens/s for
+        64 sequences × 16 new tokens (8 prompts of 16 tokens × 8 completions, KV cache, prefill
+        included), and the peak RSS while that config ran. Build with -c release.
+
+        Examples:
+          swift build -c release && .build/release/rft bench model
+          .build/release/rft bench model --json --config ref-1m
+        """
+    )
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Option(name: .customLong("config"), help: "Config to run: ref-1m, demo or dim512 (repeatable; default: all).")
+    var configs: [String] = []
+
+    @Option(help: "Timed training steps per config (median step time is reported).")
+    var trainSteps = 5
+
+    @Option(help: "Timed sampling runs per config (median is reported).")
+    var sampleRuns = 7
+
+    static let known: [(String, ModelConfig)] = [("ref-1m", .ref1m), ("demo", .demo), ("dim512", .bench512)]
+
+    func validate() throws {
+        for c in configs where !Self.known.contains(where: { $0.0 == c }) {
+            throw ValidationError("unknown config '\(c)'; choose from ref-1m, demo, dim512")
+        }
+        guard trainSteps > 0, sampleRuns > 0 else { throw ValidationError("--train-steps and --sample-runs must be positive") }
+    }
+
+    struct Result: Codable {
+        var name: String
+        var params: Int
+        var train_tokens_per_s: Double
+        var train_gflops: Double
+        var peak_fraction: Double
+        var sampling_tokens_per_s: Double
+        var peak_rss_mib: Double
+    }
+
+    struct Report: Codable {
+        var sgemm_peak_gflops: Double
+        var configs: [Result]
+    }
+
+    func run() throws {
+        let selected = configs.isEmpty ? Self.known : Self.known.filter { configs.contains($0.0) }
+        let peak = measureSgemmPeak()
+        var results: [Result] = []
+        for (name, config) in selected {
+            resetPeakRSS()
+            let (trainTPS, flopsPerToken) = try benchTraining(config)
+            let sampleTPS = try benchSampling(config)
+            let gflops = trainTPS * flopsPerToken / 1e9
+            results.append(Result(name: name, params: ParameterLayout(config).totalCount,
+                                  train_tokens_per_s: trainTPS.rounded(), train_gflops: round1(gflops),
+                                  peak_fraction: (gflops / peak * 1000).rounded() / 1000,
+                                  sampling_tokens_per_s: sampleTPS.rounded(), peak_rss_mib: round1(peakRSSMiB())))
+        }
+        let report = Report(sgemm_peak_gflops: round1(peak), configs: results)
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            return
+        }
+        print("sgemm peak (1 thread, 1024³): \(report.sgemm_peak_gflops) GFLOP/s")
+        print("config   params     train tok/s  GFLOP/s  of peak  sample tok/s  peak RSS MiB")
+        for r in results {
+            print(String(format: "%-8@ %9d  %11.0f  %7.1f  %6.1f%%  %12.0f  %12.1f", r.name as NSString, r.params,
+                         r.train_tokens_per_s, r.train_gflops, r.peak_fraction * 100, r.sampling_tokens_per_s, r.peak_rss_mib))
+        }
+    }
+
+    /// Median tokens/s of full training steps (zero grad, forward, backward, clip, AdamW).
+    func benchTraining(_ config: ModelConfig) throws -> (tokensPerSecond: Double, flopsPerToken: Double) {
+        let batchSize = 4, length = min(256, config.maxSeqLen)
+        let model = Transformer(config: config, seed: 1)
+        let optimizer = AdamW(layout: model.layout, weightDecay: 0.1)
+        var rng = RandomGenerator(seed: 2)
+        let sequences = (0..<batchSize).map { _ in (0..<length).map { _ in Int(rng.next() % UInt64(config.vocabSize)) } }
+        let batch = TokenBatch(sequences: sequences)
+        func step() throws {
+            model.zeroGrad()
+            _ = try model.crossEntropyLossAndBackward(batch)
+            clipGradNorm(model.gradients, maxNorm: 1)
+            optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: 1e-4)
+        }
+        try step()
+        var times: [Double] = []
+        for _ in 0..<trainSteps { times.append(try seconds(step)) }
+        return (Double(batchSize * length) / median(times), config.trainingFlopsPerToken(contextLength: length))
+    }
+
+    /// Median tokens/s of sampling 8 prompts × 8 completions × 16 new tokens.
+    func benchSampling(_ config: ModelConfig) throws -> Double {
+        let model = Transformer(config: config, seed: 1)
+        var rng = RandomGenerator(seed: 3)
+        let prompts = (0..<8).map { _ in (0..<16).map { _ in Int(rng.next() % UInt64(config.vocabSize)) } }
+        let options = SamplingOptions(maxNewTokens: 16, temperature: 1)
+        var produced = 0
+        func run() throws {
+            let out = try model.sample(prompts: prompts, completionsPerPrompt: 8, options: options, rng: &rng)
+            produced = out.joined().reduce(0) { $0 + $1.tokens.count }
+        }
+        try run()
+        var times: [Double] = []
+        for _ in 0..<sampleRuns { times.append(try seconds(run)) }
+        return Double(produced) / median(times)
+    }
+}
+
+private func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+}
+
+private func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
+
+/// Resets the kernel's peak-RSS mark (VmHWM) for this process.
+private func resetPeakRSS() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+}
+
+/// Peak resident set size since the last reset, from /proc/self/status (VmHWM).
+private func peakRSSMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+    return kb / 1024
+}
