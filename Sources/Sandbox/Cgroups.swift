@@ -114,13 +114,16 @@ final class SlotCgroups {
 
     var hasMemory: Bool { memoryDir != nil }
 
-    /// Resets the peak and CPU counters and notes the OOM-kill counter before a run.
+    // Counter files kept open: each run reads them with pread (no open/close on the hot path).
+    private lazy var peakFD: Int32 = memoryDir.map { open($0 + (memoryV2 ? "/memory.peak" : "/memory.max_usage_in_bytes"), O_RDWR | O_CLOEXEC) } ?? -1
+    private lazy var oomFD: Int32 = memoryDir.map { open($0 + (memoryV2 ? "/memory.events" : "/memory.oom_control"), O_RDONLY | O_CLOEXEC) } ?? -1
+    private lazy var cpuFD: Int32 = cpuDir.map { open($0 + (cpuV2 ? "/cpu.stat" : "/cpuacct.usage"), O_RDONLY | O_CLOEXEC) } ?? -1
+
+    /// Resets the peak counter and notes the OOM-kill and CPU counters before a run.
     func beforeRun() {
-        if let m = memoryDir {
-            if !memoryV2 { try? write(m + "/memory.max_usage_in_bytes", "0") }
-            oomBefore = oomKills(m)
-        }
-        if let c = cpuDir { cpuBefore = cpuNs(c) }
+        if peakFD >= 0 { _ = "0".withCString { pwrite(peakFD, $0, 1, 0) } }
+        oomBefore = oomKills()
+        cpuBefore = cpuNs()
     }
 
     struct Facts { var peakBytes: UInt64?; var oomKilled: Bool; var cpuNs: UInt64? }
@@ -128,32 +131,36 @@ final class SlotCgroups {
     /// Reads the counters after a run.
     func afterRun() -> Facts {
         var f = Facts(peakBytes: nil, oomKilled: false, cpuNs: nil)
-        if let m = memoryDir {
-            let peak = readText(m + (memoryV2 ? "/memory.peak" : "/memory.max_usage_in_bytes"))
-            f.peakBytes = peak.flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            f.oomKilled = oomKills(m) > oomBefore
-        }
-        if let c = cpuDir { f.cpuNs = cpuNs(c) &- cpuBefore }
+        if peakFD >= 0 { f.peakBytes = UInt64(Self.pread(peakFD).trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if oomFD >= 0 { f.oomKilled = oomKills() > oomBefore }
+        if cpuFD >= 0 { f.cpuNs = cpuNs() &- cpuBefore }
         return f
     }
 
-    private func oomKills(_ dir: String) -> UInt64 {
-        let text = readText(dir + (memoryV2 ? "/memory.events" : "/memory.oom_control")) ?? ""
-        for line in text.split(separator: "\n") where line.hasPrefix("oom_kill ") {
+    private func oomKills() -> UInt64 {
+        guard oomFD >= 0 else { return 0 }
+        for line in Self.pread(oomFD).split(separator: "\n") where line.hasPrefix("oom_kill ") {
             return UInt64(line.dropFirst("oom_kill ".count)) ?? 0
         }
         return 0
     }
 
-    private func cpuNs(_ dir: String) -> UInt64 {
+    private func cpuNs() -> UInt64 {
+        guard cpuFD >= 0 else { return 0 }
+        let text = Self.pread(cpuFD)
         if cpuV2 {
-            let text = readText(dir + "/cpu.stat") ?? ""
             for line in text.split(separator: "\n") where line.hasPrefix("usage_usec ") {
                 return (UInt64(line.dropFirst("usage_usec ".count)) ?? 0) * 1000
             }
             return 0
         }
-        return UInt64((readText(dir + "/cpuacct.usage") ?? "0").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
+    private static func pread(_ fd: Int32) -> String {
+        var buf = [UInt8](repeating: 0, count: 1024)
+        let n = buf.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, 1024, 0) }
+        return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""
     }
 
     /// The pids still in the slot's cgroups (should be none between runs).
@@ -167,7 +174,7 @@ final class SlotCgroups {
 
     /// Removes the slot's cgroups (they must be empty).
     func remove() {
-        for fd in procsFDs { close(fd) }
+        for fd in procsFDs + [peakFD, oomFD, cpuFD] where fd >= 0 { close(fd) }
         procsFDs = []
         for d in dirs { Self.rmdirRetrying(d) }
         dirs = []

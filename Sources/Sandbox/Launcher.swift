@@ -48,6 +48,10 @@ final class SpawnTemplate: @unchecked Sendable {
     var cloneFlags: UInt
     let fsOps: UnsafeMutablePointer<rft_fs_op>
     let nFsOps: Int32
+    /// The ops the shim runs per spawn (per-run ops with a template, the whole view without).
+    let activeOps: [FilesystemView.Op]
+    /// The template mount namespace (root), or -1.
+    let mountTemplateFD: Int32
     let newRoot: UnsafePointer<CChar>
     let uidMap: UnsafePointer<CChar>?
     let gidMap: UnsafePointer<CChar>?
@@ -65,18 +69,37 @@ final class SpawnTemplate: @unchecked Sendable {
         if mkdir(rootDir, 0o755) != 0 && errno != EEXIST {
             throw SandboxError(layer: "filesystem", message: "mkdir \(rootDir): \(errnoText(errno))")
         }
-        view = try FilesystemView.make(policy: policy, newRoot: rootDir)
-        var flags = UInt(RFT_CLONE_NEWPID | RFT_CLONE_NEWNS | RFT_CLONE_NEWIPC | RFT_CLONE_NEWUTS)
-        if !privileged { flags |= UInt(RFT_CLONE_NEWUSER) }
-        cloneFlags = flags
+        view = try FilesystemView.make(policy: policy)
+        var flags = UInt(RFT_CLONE_NEWPID | RFT_CLONE_NEWIPC | RFT_CLONE_NEWUTS)
         let a = arena
-        fsOps = a.array(of: rft_fs_op.self, count: view.ops.count)
-        for (i, op) in view.ops.enumerated() {
-            fsOps[i] = rft_fs_op(kind: op.kind, op_flags: op.flags, mount_flags: op.mountFlags, mode: op.mode,
+        func cOps(_ ops: [FilesystemView.Op]) -> UnsafeMutablePointer<rft_fs_op> {
+            let p = a.array(of: rft_fs_op.self, count: ops.count)
+            for (i, op) in ops.enumerated() {
+                p[i] = rft_fs_op(kind: op.kind, op_flags: op.flags, mount_flags: op.mountFlags, mode: op.mode,
                                  src: a.optionalString(op.src), dst: UnsafePointer(a.string(op.dst)),
                                  data: a.optionalString(op.data))
+            }
+            return p
         }
-        nFsOps = Int32(view.ops.count)
+        if privileged {
+            // Build the static view once into a template mount namespace; each run copies it.
+            let statics = view.staticOps.map { $0.resolved(root: rootDir) }
+            var fd: Int32 = -1, failed: Int32 = -1
+            let rc = rft_make_mount_template(cOps(statics), Int32(statics.count), rootDir, &fd, &failed)
+            if rc < 0 {
+                let what = failed >= 0 ? "\(statics[Int(failed)].src ?? "") -> \(statics[Int(failed)].dst)" : "namespace or pivot_root"
+                throw SandboxError(layer: "filesystem", message: "building the template mount namespace (\(what)): \(errnoText(-rc))")
+            }
+            mountTemplateFD = fd
+            activeOps = view.runOps
+        } else {
+            flags |= UInt(RFT_CLONE_NEWUSER | RFT_CLONE_NEWNS)
+            mountTemplateFD = -1
+            activeOps = view.allOps(root: rootDir)
+        }
+        cloneFlags = flags
+        fsOps = cOps(activeOps)
+        nFsOps = Int32(activeOps.count)
         newRoot = UnsafePointer(a.string(rootDir))
         if privileged {
             uidMap = nil; gidMap = nil
@@ -102,6 +125,12 @@ final class SpawnTemplate: @unchecked Sendable {
         if let mb = policy.memoryMB, !hasMemoryCgroup { add(RFT_RLIMIT_AS, UInt64(mb) << 20) }
         rlimits = limits
     }
+
+    deinit { if mountTemplateFD >= 0 { close(mountTemplateFD) } }
+
+    /// Test hook: makes one layer's setup fail for real inside the shim (with EBADF).
+    enum Fault { case network, cgroup, filesystem }
+    var injectedFault: Fault?
 
     /// Starts a sandboxed process in `slot`. Blocks until the target has exec'd or failed.
     func launch(argv: [String], environment: [String: String], slot: Slot, channels: Bool) throws -> Launched {
@@ -181,7 +210,9 @@ final class SpawnTemplate: @unchecked Sendable {
             cfg.uid_map = uidMap
             cfg.gid_map = gidMap
             cfg.hostname = hostname
-            cfg.new_root = newRoot
+            cfg.new_root = slot.mountFD >= 0 ? nil : newRoot
+            cfg.mnt_template_fd = slot.mountFD
+            cfg.mnt_unshare = 0
             cfg.fs_ops = UnsafePointer(fsOps)
             cfg.n_fs_ops = nFsOps
             cfg.cgroup_fds = UnsafePointer(cCg)
@@ -202,6 +233,13 @@ final class SpawnTemplate: @unchecked Sendable {
             cfg.stack_b = slot.stackB
             cfg.stack_b_size = Slot.stackSize
 
+            let badFD: Int32 = 1_000_000
+            switch injectedFault {
+            case .network?: cfg.netns_fd = badFD
+            case .cgroup?: cfg.cgroup_fds = UnsafePointer(a.copy([badFD])); cfg.n_cgroup_fds = 1
+            case .filesystem?: cfg.mnt_template_fd = badFD; cfg.new_root = nil
+            case nil: break
+            }
             slot.cgroups?.beforeRun()
             var pid: pid_t = 0, pidfd: Int32 = -1
             let rc = withUnsafePointer(to: &cfg) { rft_spawn($0, &pid, &pidfd) }
@@ -224,11 +262,11 @@ final class SpawnTemplate: @unchecked Sendable {
                     }
                     break
                 }
-                if msg.kind == RFT_MSG_LISTENER.rawValue, passed >= 0 { launched.listener = passed; continue }
+                if msg.kind == RFT_MSG_STARTED.rawValue, passed >= 0 { launched.listener = passed; break }
                 if passed >= 0 { close(passed) }
                 if msg.kind == RFT_MSG_FAIL.rawValue {
                     launched.failure = Self.failure(stage: msg.stage, detail: msg.detail, err: msg.err,
-                                                    program: program, candidates: candidates, ops: view.ops)
+                                                    program: program, candidates: candidates, ops: activeOps)
                     continue
                 }
                 if msg.kind == RFT_MSG_STARTED.rawValue { break }

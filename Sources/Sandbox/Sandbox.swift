@@ -30,7 +30,7 @@ public final class Sandbox: @unchecked Sendable {
         cgroups = privileged ? CgroupSupport.shared : CgroupSupport(missing: ["memory": "not root", "pids": "not root", "cpuacct": "not root"])
         if privileged { Sandbox.sweepOnce(cgroups) }
         template = try SpawnTemplate(policy: policy, privileged: privileged, hasMemoryCgroup: cgroups.mounts["memory"] != nil)
-        pool = SlotPool(policy: policy, privileged: privileged, support: cgroups)
+        pool = SlotPool(policy: policy, privileged: privileged, support: cgroups, mountTemplateFD: template.mountTemplateFD)
     }
 
     private static let sweepLock = NSLock()

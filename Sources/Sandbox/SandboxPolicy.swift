@@ -125,7 +125,7 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
             guard p.hasPrefix("/") else { throw SandboxError(layer: "policy", message: "\(where_): \"\(p)\" is not absolute") }
             let norm = FilesystemView.normalize(p)
             if norm == "/" || FilesystemView.reservedPrefixes.contains(where: { norm == $0 || norm.hasPrefix($0 + "/") }) {
-                throw SandboxError(layer: "policy", message: "\(where_): \"\(p)\" cannot be mapped (/, /proc, /dev and /sys are the sandbox's own)")
+                throw SandboxError(layer: "policy", message: "\(where_): \"\(p)\" cannot be mapped (/, /proc, /dev, /sys and /.rft-ro are the sandbox's own)")
             }
         }
         for (k, _) in environment where k.isEmpty || k.contains("=") || k.contains("\0") {

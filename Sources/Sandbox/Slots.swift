@@ -41,23 +41,41 @@ final class Slot {
     let uid: UInt32?
     let cgroups: SlotCgroups?
     let netnsFD: Int32
+    /// The slot's own mount namespace (root): a copy of the policy's template. Each run mounts a
+    /// fresh /tmp, /dev/shm and /proc in it; they are detached again before the slot is reused.
+    let mountFD: Int32
     let stackA: UnsafeMutableRawPointer
     let stackB: UnsafeMutableRawPointer
     static let stackSize = 64 << 10
 
-    init(index: Int, uid: UInt32?, cgroups: SlotCgroups?, netnsFD: Int32) throws {
+    init(index: Int, uid: UInt32?, cgroups: SlotCgroups?, netnsFD: Int32, mountFD: Int32) throws {
         self.index = index
         self.uid = uid
         self.cgroups = cgroups
         self.netnsFD = netnsFD
+        self.mountFD = mountFD
         let a = mmap(nil, Self.stackSize * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)
         guard let a, a != MAP_FAILED else { throw SandboxError(layer: "spawn", message: "mmap of the spawn stacks failed") }
         stackA = a
         stackB = a + Self.stackSize
     }
 
+    /// The per-run mounts detached before reuse (submounts such as read-only paths under /tmp go along).
+    static let perRunMounts = ["/tmp", "/dev/shm", "/proc"]
+
+    /// Detaches the previous run's mounts. Returns a SandboxError when the namespace cannot be entered.
+    func resetMounts() -> SandboxError? {
+        guard mountFD >= 0 else { return nil }
+        let cPaths = Self.perRunMounts.map { strdup($0) }
+        defer { for p in cPaths { free(p) } }
+        let ptrs: [UnsafePointer<CChar>?] = cPaths.map { UnsafePointer($0) }
+        let rc = rft_mount_cleanup(mountFD, ptrs, Int32(ptrs.count))
+        return rc < 0 ? SandboxError(layer: "filesystem", message: "detaching the previous run's mounts: \(errnoText(-rc))") : nil
+    }
+
     func destroy() {
         if netnsFD >= 0 { close(netnsFD) }
+        if mountFD >= 0 { close(mountFD) }
         cgroups?.remove()
         if let uid { UIDAllocator.shared.release(uid) }
         munmap(stackA, Self.stackSize * 2)
@@ -73,9 +91,14 @@ final class SlotPool: @unchecked Sendable {
     private let policy: SandboxPolicy
     private let privileged: Bool
     private let support: CgroupSupport
+    private let mountTemplateFD: Int32
     private static let serial = ManagedAtomicCounter()
+    private static let cleanupQueue = DispatchQueue(label: "rft.sandbox.slot-cleanup", qos: .utility, attributes: .concurrent)
+    private var cleaning = 0
+    private let cleaned = NSCondition()
 
-    init(policy: SandboxPolicy, privileged: Bool, support: CgroupSupport) {
+    init(policy: SandboxPolicy, privileged: Bool, support: CgroupSupport, mountTemplateFD: Int32) {
+        self.mountTemplateFD = mountTemplateFD
         self.policy = policy
         self.privileged = privileged
         self.support = support
@@ -101,7 +124,16 @@ final class SlotPool: @unchecked Sendable {
                     throw SandboxError(layer: "network", message: "creating an empty network namespace: \(String(cString: strerror(-rc)))")
                 }
             }
-            let slot = try Slot(index: index, uid: uid, cgroups: cg, netnsFD: netns)
+            var mnt: Int32 = -1
+            if mountTemplateFD >= 0 {
+                let rc = rft_make_mount_copy(mountTemplateFD, &mnt)
+                if rc < 0 {
+                    cg?.remove()
+                    if netns >= 0 { close(netns) }
+                    throw SandboxError(layer: "filesystem", message: "copying the template mount namespace: \(errnoText(-rc))")
+                }
+            }
+            let slot = try Slot(index: index, uid: uid, cgroups: cg, netnsFD: netns, mountFD: mnt)
             lock.lock(); all.append(slot); lock.unlock()
             return slot
         } catch {
@@ -110,8 +142,37 @@ final class SlotPool: @unchecked Sendable {
         }
     }
 
+    /// Returns a slot after its run was reaped. Its per-run mounts are detached off the caller's
+    /// path (the kernel waits for an RCU grace period there); the slot is reusable afterwards.
     func release(_ slot: Slot) {
-        lock.lock(); idle.append(slot); lock.unlock()
+        guard slot.mountFD >= 0 else { lock.lock(); idle.append(slot); lock.unlock(); return }
+        cleaned.lock(); cleaning += 1; cleaned.unlock()
+        Self.cleanupQueue.async { [self] in
+            let failed = slot.resetMounts() != nil
+            lock.lock()
+            if failed {
+                all.removeAll { $0 === slot } // never reuse a slot whose view could not be reset
+                lock.unlock()
+                slot.destroy()
+            } else {
+                idle.append(slot)
+                lock.unlock()
+            }
+            cleaned.lock(); cleaning -= 1; cleaned.broadcast(); cleaned.unlock()
+        }
+    }
+
+    /// Waits until no slot cleanup is pending.
+    func waitForCleanup() {
+        cleaned.lock()
+        while cleaning > 0 { cleaned.wait() }
+        cleaned.unlock()
+    }
+
+    /// The uids of this pool's slots (root).
+    var slotUIDs: [UInt32] {
+        lock.lock(); defer { lock.unlock() }
+        return all.compactMap { $0.uid }
     }
 
     /// Every cgroup directory this pool created (for tests and `info`).
@@ -121,6 +182,7 @@ final class SlotPool: @unchecked Sendable {
     }
 
     deinit {
+        waitForCleanup()
         for s in all { s.destroy() }
         for mount in Set(support.mounts.values) { SlotCgroups.rmdirRetrying(mount + "/rft/" + name) }
     }

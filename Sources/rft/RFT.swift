@@ -20,7 +20,11 @@ struct RFT: ParsableCommand {
             SFTCommand.self,
             GenerateCommand.self,
             ExportCommand.self,
+            InitCommand.self,
             BenchCommand.self,
+            DataCommand.self,
+            RunsCommand.self,
+            ReportCommand.self,
         ]
     )
 }
@@ -35,6 +39,7 @@ struct BenchCommand: ParsableCommand {
             BenchSpawnCommand.self,
             BenchServeRewardsCommand.self,
             BenchModelCommand.self,
+            BenchGRPOCommand.self,
         ]
     )
 }

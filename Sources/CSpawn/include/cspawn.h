@@ -83,8 +83,8 @@ enum rft_stage {
 
 enum rft_msg_kind {
     RFT_MSG_FAIL = 1,     /* stage, detail, err */
-    RFT_MSG_LISTENER = 2, /* carries the seccomp listener fd (SCM_RIGHTS) */
-    RFT_MSG_STARTED = 3,  /* B exec'd (or failed: a FAIL came first) */
+    RFT_MSG_LISTENER = 2, /* B -> A: the seccomp listener fd (SCM_RIGHTS) */
+    RFT_MSG_STARTED = 3,  /* A -> P: B exec'd (or failed: a FAIL came first); carries the listener */
     RFT_MSG_EXIT = 4,     /* status = B's raw wait status; rusage of B and its reaped children */
 };
 
@@ -118,6 +118,10 @@ struct rft_spawn_config {
     const char *uid_map;
     const char *gid_map;
     const char *hostname;       /* NULL: keep */
+    int mnt_template_fd;        /* >= 0: setns into this prepared mount namespace (and, with mnt_unshare,
+                                   unshare a private copy), then run fs_ops (paths inside the view);
+                                   new_root is ignored */
+    int mnt_unshare;
     const char *new_root;       /* NULL: no filesystem view; else fs_ops run, then pivot_root here */
     const struct rft_fs_op *fs_ops;
     int n_fs_ops;
@@ -163,6 +167,21 @@ int rft_plain_spawn_wait(const char *path, char *const *argv, char *const *envp)
  * -err. Returns 0, or -errno (ENOENT: the target died before the answer). */
 int rft_notif_recv(int listener, uint64_t *id, int32_t *nr, uint32_t *arch, uint32_t *pid, uint64_t args[6]);
 int rft_notif_deny(int listener, uint64_t id, int err);
+
+/* Builds a mount namespace once: runs ops (host paths), then pivot_root(new_root). The namespace
+ * stays alive through *fd_out (an nsfs fd); children join it with setns and unshare a copy.
+ * Returns 0, or -errno with *failed_op = index of the failing op (-1: namespace/pivot). */
+int rft_make_mount_template(const struct rft_fs_op *ops, int n, const char *new_root, int *fd_out, int *failed_op);
+
+/* A private copy of a template mount namespace, held by *fd_out. Returns 0 or -errno. */
+int rft_make_mount_copy(int template_fd, int *fd_out);
+
+/* Lazily unmounts paths (MNT_DETACH) inside the mount namespace mnt_fd. Returns 0 or the first -errno
+ * other than EINVAL (not a mount point). */
+int rft_mount_cleanup(int mnt_fd, const char *const *paths, int n);
+
+/* Probes whether a child can be created with these CLONE_NEW* flags. Returns 0 or -errno. */
+int rft_probe_clone(unsigned long flags);
 
 /* Small wrappers for things Swift cannot call or import. */
 int rft_wifexited(int status);

@@ -1,1 +1,0 @@
-// RunReports module: TensorBoard event files and HTML reports for runs.
