@@ -163,8 +163,11 @@ extension Transformer {
                 // Attention: h = x + att · Woᵀ
                 linearBackward(dinp: a.datt, ldDinp: qDim, dinpBeta: 0, dweight: g + w.wo, dbias: nil,
                                dout: dresid, ldDout: d, inp: att, ldInp: qDim, weight: p + w.wo, N: N, I: qDim, O: d)
-                memset(a.dqk, 0, N * qkDim * MemoryLayout<Float>.stride)
-                memset(a.dqkv, 0, N * qkvDim * MemoryLayout<Float>.stride)
+                // dk and dv accumulate over the query heads sharing them: zero those columns.
+                for n in 0..<N {
+                    memset(a.dqk + n * qkDim + qDim, 0, kvDim * MemoryLayout<Float>.stride)
+                    memset(a.dqkv + n * qkvDim + qDim + kvDim, 0, kvDim * MemoryLayout<Float>.stride)
+                }
                 for s in 0..<b.starts.count {
                     let r0 = b.starts[s]
                     attentionBackward(dq: a.dqk + r0 * qkDim, ldq: qkDim, dk: a.dqk + r0 * qkDim + qDim, ldk: qkDim,

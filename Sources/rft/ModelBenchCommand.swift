@@ -11,8 +11,8 @@ struct BenchModelCommand: ParsableCommand {
         discussion: """
         For each config: training tokens/s (forward + backward + AdamW on 4 × 256-token sequences),
         achieved GFLOP/s over the measured single-threaded sgemm peak, sampling tokens/s for
-        64 sequences × 16 new tokens (8 prompts of 16 tokens × 8 completions, KV cache, prefill
-        included), and the peak RSS while that config ran. Times are the fastest of several runs,
+        64 sequences × 16 new tokens (by default 8 prompts of 16 tokens × 8 completions, as GRPO
+        samples; KV cache, prefill included), and the peak RSS while that config ran. Times are the fastest of several runs,
         like the sgemm peak (best of 5), in thread CPU time: on a shared machine, time slices lost
         to other processes do not count, so the ratio to the peak stays meaningful. Everything runs
         on one thread. Build with -c release.
@@ -33,7 +33,10 @@ struct BenchModelCommand: ParsableCommand {
     var trainSteps = 5
 
     @Option(help: "Timed sampling runs per config (the fastest is reported).")
-    var sampleRuns = 7
+    var sampleRuns = 15
+
+    @Option(help: "Distinct prompts among the 64 sampled sequences (a divisor of 64; each gets 64/N completions).")
+    var prompts = 8
 
     static let known: [(String, ModelConfig)] = [("ref-1m", .ref1m), ("demo", .demo), ("dim512", .bench512)]
 
@@ -42,6 +45,7 @@ struct BenchModelCommand: ParsableCommand {
             throw ValidationError("unknown config '\(c)'; choose from ref-1m, demo, dim512")
         }
         guard trainSteps > 0, sampleRuns > 0 else { throw ValidationError("--train-steps and --sample-runs must be positive") }
+        guard prompts > 0, 64 % prompts == 0 else { throw ValidationError("--prompts must divide 64") }
     }
 
     struct Result: Codable {
@@ -108,15 +112,16 @@ struct BenchModelCommand: ParsableCommand {
         return (Double(batchSize * length) / times.min()!, config.trainingFlopsPerToken(contextLength: length))
     }
 
-    /// Tokens/s of the fastest run sampling 8 prompts × 8 completions × 16 new tokens.
+    /// Tokens/s of the fastest run sampling 64 sequences (`prompts` prompts of 16 tokens ×
+    /// 64/`prompts` completions) × 16 new tokens.
     func benchSampling(_ config: ModelConfig) throws -> Double {
         let model = Transformer(config: config, seed: 1)
         var rng = RandomGenerator(seed: 3)
-        let prompts = (0..<8).map { _ in (0..<16).map { _ in Int(rng.next() % UInt64(config.vocabSize)) } }
+        let promptTokens = (0..<prompts).map { _ in (0..<16).map { _ in Int(rng.next() % UInt64(config.vocabSize)) } }
         let options = SamplingOptions(maxNewTokens: 16, temperature: 1)
         var produced = 0
         func run() throws {
-            let out = try model.sample(prompts: prompts, completionsPerPrompt: 8, options: options, rng: &rng)
+            let out = try model.sample(prompts: promptTokens, completionsPerPrompt: 64 / prompts, options: options, rng: &rng)
             produced = out.joined().reduce(0) { $0 + $1.tokens.count }
         }
         try run()
