@@ -50,7 +50,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
-    @Flag(help: "Print one JSON object per completion: prompt, completion, finish_reason, tokens.")
+    @Flag(help: "Print one JSON object per completion: prompt, completion, finish_reason, tokens, token_ids.")
     var json = false
 
     func validate() throws {
@@ -88,7 +88,7 @@ struct GenerateCommand: ParsableCommand {
                 let body = tokenizer.decode(c.tokens, skipSpecial: true)
                 if json {
                     let obj: [String: Any] = ["prompt": text, "completion": body, "finish_reason": c.finishReason.rawValue,
-                                              "tokens": c.tokens.count]
+                                              "tokens": c.tokens.count, "token_ids": c.tokens]
                     print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
                 } else {
                     print(completions == 1 && prompts.count == 1 ? body : "\(text) → \(body)")

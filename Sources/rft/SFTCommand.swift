@@ -17,7 +17,7 @@ struct SFTCommand: ParsableCommand {
         Examples:
           rft sft --data chats.jsonl --out runs/sft-demo
           rft sft --data chats.jsonl --out runs/small --model-config ref-1m --lr 2e-3
-          rft sft --data chats.jsonl --out runs/qwen --init Qwen3-0.6B --lr 1e-5
+          rft sft --data chats.jsonl --out runs/qwen --init Qwen3-0.6B --lr 2e-5
         """
     )
 
@@ -42,8 +42,8 @@ struct SFTCommand: ParsableCommand {
     @Option(help: "Passes over the training data.")
     var epochs: Int = 3
 
-    @Option(help: "Peak learning rate (about 1e-3 from scratch, 1e-5 for pretrained checkpoints).")
-    var lr: Float = 1e-3
+    @Option(help: "Peak learning rate (default: 1e-5 for a Hugging Face --init, 1e-3 otherwise).")
+    var lr: Float?
 
     @Option(help: "Conversations per optimizer step.")
     var batchSize: Int = 8
@@ -87,7 +87,7 @@ struct SFTCommand: ParsableCommand {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         if let m = microBatchSize, m < 1 { throw ValidationError("--micro-batch-size must be at least 1") }
-        guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be positive") }
+        if let lr { guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be positive") } }
         guard (0..<1).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 1)") }
         guard LRSchedule.Decay(rawValue: schedule) != nil else { throw ValidationError("--schedule must be constant, linear or cosine") }
         if let m = maxSeqLen, m < 2 { throw ValidationError("--max-seq-len must be at least 2") }
@@ -103,10 +103,12 @@ struct SFTCommand: ParsableCommand {
         // Model, tokenizer and chat format.
         let model: Transformer, tokenizer: any Tokenizer, format: ChatFormat
         var optimizer: AdamW?
+        var pretrained = false
         if let initDir = `init` {
             let ckpt = try ModelCheckpoint(directory: URL(fileURLWithPath: initDir))
             model = try ckpt.loadTransformer()
             tokenizer = ckpt.tokenizer; format = ckpt.chatFormat
+            pretrained = ckpt.isHuggingFace
             if resume {
                 let opt = AdamW(layout: model.layout)
                 try OptimizerCheckpoint.load(into: opt, layout: model.layout, from: ckpt.directory)
@@ -151,7 +153,7 @@ struct SFTCommand: ParsableCommand {
         }
 
         var options = SFTOptions()
-        options.epochs = epochs; options.learningRate = lr; options.batchSize = batchSize
+        options.epochs = epochs; options.learningRate = lr ?? (pretrained ? 1e-5 : 1e-3); options.batchSize = batchSize
         options.microBatchSize = microBatchSize
         options.warmupSteps = warmupSteps; options.schedule = LRSchedule.Decay(rawValue: schedule)!
         options.weightDecay = weightDecay; options.maxGradNorm = maxGradNorm; options.evalEvery = evalEvery
@@ -173,7 +175,7 @@ struct SFTCommand: ParsableCommand {
         let summary = try sft.run(train: train, validation: validation, options: options) { event in
             switch event {
             case let .started(nTrain, nVal, steps, v):
-                log("training on \(nTrain) conversations, \(nVal) held out; \(steps) steps of \(batchSize)"
+                log("training on \(nTrain) conversations, \(nVal) held out; \(steps) steps of \(batchSize), peak lr \(options.learningRate)"
                     + (v.map { "; held-out loss before training \(fmt($0))" } ?? ""))
                 record(["event": "start", "train": nTrain, "validation": nVal, "steps": steps, "validation_loss": v.map(Double.init) as Any])
             case let .step(m):
