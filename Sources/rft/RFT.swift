@@ -20,7 +20,6 @@ struct RFT: ParsableCommand {
             SFTCommand.self,
             GenerateCommand.self,
             InitCommand.self,
-            ServeRewardsCommand.self,
             ExportCommand.self,
             BenchCommand.self,
             TrainCommand.self,

@@ -301,6 +301,8 @@ _THOUSANDS_MULTI_RE = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3}){2,}(?![\d,]
 _SPACE_THOUSANDS_RE = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?: \d{3})+)(?![\d])")
 _REPEAT_RE = re.compile(r"(\d*)\.(\d*)‾\((\d+)\)")
 _REPEAT_PAREN_RE = re.compile(r"(\d*)\.(\d*)\((\d+)\)")
+# 3\frac{1}{2} (an integer right before a fraction of integers) is the mixed number 3 1/2
+_MIXED_RE = re.compile(r"(?<![\w.^}])(\d+)\s*\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?")
 _ELLIPSIS_RE = re.compile(r"(\d*)\.(\d+)\s*(?:\.\.\.|…)")
 
@@ -339,6 +341,8 @@ def _normalise(s):
     """LaTeX/Unicode -> plain text; raises _ParseFailure on broken input."""
     s = s.translate(_TRANSLATE)
     s = s.replace("{,}", "").replace("\\!", "")
+    if "frac" in s:
+        s = _MIXED_RE.sub(r"(\1+\2/\3)", s)
     if "circ" in s:
         s = _DEGREE_RE.sub("", s)
     s = _latex_to_plain(s)
@@ -843,6 +847,11 @@ def _parse_value(s, depth=0):
     m = _LHS_VAR_RE.match(s)
     if m and "=" not in m.group(2) and m.group(1) not in _CONSTS:
         return _parse_value(m.group(2), depth + 1)
+    if "±" in s:
+        if s.count("±") != 1 or "," in s:
+            raise _ParseFailure("only one ± is supported")
+        # 1 ± √2 is the pair {1 + √2, 1 - √2}
+        return Seq("list", [_parse_value(s.replace("±", "+"), depth + 1), _parse_value(s.replace("±", "-"), depth + 1)])
     if "∪" in s:
         parts = [p.strip() for p in s.split("∪")]
         vals = [_parse_value(p, depth + 1) for p in parts]

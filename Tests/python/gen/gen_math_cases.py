@@ -57,7 +57,9 @@ ROWS = [
  ("fraction", "-1/4", r"\boxed{-\frac{1}{4}}", 1),
  ("fraction", "-1/4", r"\boxed{\frac{-1}{4}}", 1),
  ("fraction", "-1/4", r"\boxed{\frac{1}{4}}", 0),
- ("fraction", r"\frac{7}{2}", r"\boxed{3\tfrac{1}{2}}", 0),  # "3 1/2" juxtaposition means 3*(1/2): not accepted
+ ("fraction", r"\frac{7}{2}", r"\boxed{3\tfrac{1}{2}}", 1),  # mixed number 3 1/2
+ ("fraction", r"-\frac{7}{2}", r"\boxed{-3\frac{1}{2}}", 1),
+ ("fraction", r"\frac{3}{2}", r"\boxed{3\frac{1}{2}}", 0),
  # --- \left \right, \text{}, spacing, thin spaces
  ("latex", "6", r"\boxed{\left(6\right)}", 1),
  ("latex", "6", r"\boxed{\text{6}}", 1),
@@ -180,7 +182,10 @@ ROWS = [
  ("set", "2, 3", r"\boxed{x = 3, 4}", 0),
  ("set", r"-2, 3", r"\boxed{3, -2}", 1),
  ("set", r"\emptyset", r"\boxed{\varnothing}", 1),
- ("set", r"\{\sqrt{2}, -\sqrt{2}\}", r"\boxed{\pm\sqrt{2}}", 0),  # ± is not expanded
+ ("set", r"\{\sqrt{2}, -\sqrt{2}\}", r"\boxed{\pm\sqrt{2}}", 1),  # ± gives both values
+ ("set", "-2, 2", r"\boxed{x = \pm 2}", 1),
+ ("set", "2", r"\boxed{\pm 2}", 0),
+ ("set", r"1+\sqrt{2}, 1-\sqrt{2}", r"\boxed{1 \pm \sqrt{2}}", 1),
  # --- intervals
  ("interval", "[1, 3)", r"\boxed{[1,3)}", 1),
  ("interval", "[1, 3)", r"\boxed{[1,3]}", 0),
