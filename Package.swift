@@ -3,6 +3,7 @@
 //
 // Layers (dependencies point one way only):
 //   rft (CLI) → GRPOTrainer / RewardServer → GraderRuntime → Sandbox → CSpawn, CSeccomp
+//   GRPOTrainer → RunReports (TensorBoard events, HTML report, progress display)
 //   TransformerModel → CBLAS   (the model depends on nothing but BLAS)
 import PackageDescription
 
@@ -17,6 +18,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
         // C layer: system libraries and the vfork-style spawn shim.
@@ -45,9 +49,19 @@ let package = Package(
         .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel", "RunReports"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
 
+        // Reward server: graders over HTTP, plus an OpenAI-compatible endpoint for trained policies.
+        .target(name: "RewardServer", dependencies: [
+            "GraderRuntime", "TransformerModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // The command-line interface.
         .executableTarget(name: "rft", dependencies: [
-            "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer", "RunReports",
+            "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -55,8 +69,10 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel"],
+                    exclude: ["Fixtures"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["rft"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

@@ -61,4 +61,24 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// (dim 128, 4 layers, 4 heads, ffn 512, byte vocabulary of 260, untied head).
     public static let ref1m = ModelConfig(vocabSize: 260, dim: 128, nLayers: 4, nHeads: 4,
                                           ffnDim: 512, maxSeqLen: 256, tiedEmbeddings: false)
+
+    /// The default demo model: byte vocabulary (260), dim 192, 4 layers, 6 query heads sharing
+    /// 2 key/value heads, ffn 512, tied embeddings (about 1.6M parameters). Trains in minutes on 2 cores.
+    public static let demo = ModelConfig(vocabSize: 260, dim: 192, nLayers: 4, nHeads: 6, nKVHeads: 2,
+                                         ffnDim: 512, maxSeqLen: 512, tiedEmbeddings: true)
+
+    /// A dim-512 config for throughput benchmarks (byte vocabulary, 4 layers, 8 heads, ffn 1536).
+    public static let bench512 = ModelConfig(vocabSize: 260, dim: 512, nLayers: 4, nHeads: 8,
+                                             ffnDim: 1536, maxSeqLen: 256, tiedEmbeddings: false)
+
+    /// Floating-point operations of one training step (forward + backward = 3 × forward) per token,
+    /// for sequences of `contextLength` tokens: 6 per matmul weight (embedding lookups excluded) plus
+    /// causal attention (q·kᵀ and p·v over on average (T+1)/2 keys).
+    public func trainingFlopsPerToken(contextLength t: Int) -> Double {
+        let q = nHeads * headDim, kv = nKVHeads * headDim
+        let perLayer = dim * (q + 2 * kv) + q * dim + 3 * dim * ffnDim
+        let matmulWeights = Double(nLayers * perLayer + vocabSize * dim)
+        let attention = Double(nLayers) * 2 * 2 * Double(q) * Double(t + 1) / 2
+        return 3 * (2 * matmulWeights + attention)
+    }
 }

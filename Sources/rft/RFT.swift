@@ -14,7 +14,13 @@ struct RFT: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             SandboxCommand.self,
+            GraderCommand.self,
+            ServeRewardsCommand.self,
             BenchCommand.self,
+            TrainCommand.self,
+            DemoCommand.self,
+            DataCommand.self,
+            RunsCommand.self,
             ReportCommand.self,
         ]
     )
@@ -28,6 +34,8 @@ struct BenchCommand: ParsableCommand {
         discussion: "Example:\n  rft bench spawn --runs 500 --json",
         subcommands: [
             BenchSpawnCommand.self,
+            BenchGRPOCommand.self,
+            BenchServeRewardsCommand.self,
         ]
     )
 }

@@ -1,0 +1,164 @@
+import Foundation
+
+/// The verdict of a baseline evaluation, after Bedrock's best practices.
+public enum Recommendation: String, Codable, Sendable {
+    /// Mean reward near 0: the model rarely succeeds, so RFT has little to learn from. Do SFT first.
+    case sftFirst = "sft_first"
+    /// Mean reward above 0.95: the model already solves the task.
+    case rftUnnecessary = "rft_unnecessary"
+    /// In between: RFT can help.
+    case go
+
+    public static func from(meanReward: Double?) -> Recommendation {
+        guard let m = meanReward else { return .sftFirst }
+        if m < 0.05 { return .sftFirst }
+        if m > 0.95 { return .rftUnnecessary }
+        return .go
+    }
+
+    public var advice: String {
+        switch self {
+        case .sftFirst: return "mean reward is near 0: do supervised fine-tuning first (rft sft), then RFT"
+        case .rftUnnecessary: return "mean reward is above 0.95: RFT is probably unnecessary"
+        case .go: return "the model succeeds sometimes: RFT can improve it (rft train --config FILE)"
+        }
+    }
+}
+
+/// One bar of the reward histogram.
+public struct HistogramBin: Codable, Equatable, Sendable {
+    public var lower: Double
+    public var upper: Double
+    public var count: Int
+}
+
+/// One graded evaluation sample, kept for display.
+public struct EvalSample: Codable, Equatable, Sendable {
+    public var promptID: String
+    public var prompt: String
+    public var completion: String
+    public var reward: Double?
+    public var error: GradingFailure?
+    enum CodingKeys: String, CodingKey { case promptID = "prompt_id", prompt, completion, reward, error }
+}
+
+/// What an evaluation found (`baseline.json`, `final_eval.json`, `rft eval`).
+public struct EvalReport: Codable, Equatable, Sendable {
+    public var prompts: Int
+    public var samples: Int
+    public var meanReward: Double?
+    public var rewardStd: Double?
+    /// Share of graded samples with reward ≥ the pass threshold.
+    public var passRate: Double?
+    public var passThreshold: Double
+    /// Share of prompts where at least one of k samples passed.
+    public var passAtK: Double?
+    public var k: Int?
+    public var histogram: [HistogramBin]
+    public var errors: [String: Int]
+    public var abstained: Int
+    public var recommendation: Recommendation
+    public var examples: [EvalSample]
+
+    enum CodingKeys: String, CodingKey {
+        case prompts, samples, meanReward = "mean_reward", rewardStd = "reward_std", passRate = "pass_rate"
+        case passThreshold = "pass_threshold", passAtK = "pass_at_k", k, histogram, errors, abstained
+        case recommendation, examples
+    }
+}
+
+/// Samples completions for evaluation: (record, count, temperature, seed) → texts.
+public typealias CompletionSampler = (PromptRecord, Int, Double, UInt64) throws -> [String]
+
+/// Validation and baseline evaluation: one completion per prompt for the mean reward and pass rate,
+/// plus k more per prompt for pass@k when asked. Grading overlaps sampling.
+public struct Evaluator {
+    public var scorer: RolloutScorer
+    public var passThreshold: Double
+    public var chunk = 16
+
+    public init(scorer: RolloutScorer, passThreshold: Double) {
+        self.scorer = scorer; self.passThreshold = passThreshold
+    }
+
+    public func evaluate(_ records: [PromptRecord], sampler: CompletionSampler, temperature: Double,
+                         passK: Int? = nil, passKTemperature: Double = 1, seed: UInt64,
+                         tag: String = "eval") throws -> EvalReport {
+        let queue = GradingQueue(scorer: scorer)
+        var rng = TrainerRNG(seed: seed)
+        var main: [(GradingRequest, Int)] = [], extra: [(GradingRequest, Int)] = []
+        var pending: [GradingRequest] = []
+        for (pi, r) in records.enumerated() {
+            let texts = try sampler(r, 1, temperature, rng.next())
+            for (k, t) in texts.enumerated() {
+                let q = GradingRequest(id: "\(r.id)#\(tag).\(k)", record: r, completion: t)
+                main.append((q, pi)); pending.append(q)
+            }
+            if let K = passK {
+                for (k, t) in try sampler(r, K, passKTemperature, rng.next()).enumerated() {
+                    let q = GradingRequest(id: "\(r.id)#\(tag).k\(k)", record: r, completion: t)
+                    extra.append((q, pi)); pending.append(q)
+                }
+            }
+            if pending.count >= chunk { queue.submit(pending); pending = [] }
+        }
+        queue.submit(pending)
+        let outcomes = queue.collect().outcomes
+        var rewards: [Double] = [], errors: [String: Int] = [:], abstained = 0
+        var examples: [EvalSample] = []
+        for (q, _) in main {
+            let o = outcomes[q.id]
+            if let r = o?.reward { rewards.append(r) }
+            else if let e = o?.error { errors[e.type, default: 0] += 1 }
+            else { abstained += 1 }
+            if examples.count < 20 {
+                examples.append(EvalSample(promptID: q.record.id, prompt: q.record.lastUserText, completion: q.completion,
+                                           reward: o?.reward, error: o?.error))
+            }
+        }
+        var passAtK: Double? = nil
+        if let K = passK, !records.isEmpty {
+            var passed = Set<Int>()
+            for (q, pi) in extra where (outcomes[q.id]?.reward ?? -.infinity) >= passThreshold { passed.insert(pi) }
+            passAtK = Double(passed.count) / Double(records.count)
+            _ = K
+        }
+        let mean = rewards.isEmpty ? nil : rewards.reduce(0, +) / Double(rewards.count)
+        return EvalReport(prompts: records.count, samples: main.count, meanReward: mean,
+                          rewardStd: rewards.isEmpty ? nil : Advantages.std(rewards),
+                          passRate: rewards.isEmpty ? nil : Double(rewards.filter { $0 >= passThreshold }.count) / Double(rewards.count),
+                          passThreshold: passThreshold, passAtK: passAtK, k: passK,
+                          histogram: Self.histogram(rewards), errors: errors, abstained: abstained,
+                          recommendation: .from(meanReward: mean), examples: examples)
+    }
+
+    /// Ten equal bins over [0, 1], widened to the observed range when rewards leave it.
+    public static func histogram(_ xs: [Double], bins: Int = 10) -> [HistogramBin] {
+        let lo = min(0, xs.min() ?? 0), hi = max(1, xs.max() ?? 1)
+        let width = (hi - lo) / Double(bins)
+        var counts = [Int](repeating: 0, count: bins)
+        for x in xs { counts[min(bins - 1, max(0, Int((x - lo) / width)))] += 1 }
+        return (0..<bins).map { HistogramBin(lower: lo + Double($0) * width, upper: lo + Double($0 + 1) * width, count: counts[$0]) }
+    }
+}
+
+extension EvalReport {
+    /// A terminal rendering: histogram bars, mean, pass rate and the recommendation.
+    public func rendered(title: String) -> String {
+        var lines = ["\(title): \(prompts) prompts, \(samples) samples"]
+        let peak = max(1, histogram.map(\.count).max() ?? 1)
+        for b in histogram {
+            let bar = String(repeating: "█", count: Int((Double(b.count) / Double(peak) * 30).rounded(.up)))
+            lines.append(String(format: "  [%5.2f, %5.2f) %5d ", b.lower, b.upper, b.count) + bar)
+        }
+        lines.append("  mean reward: " + (meanReward.map { String(format: "%.3f", $0) } ?? "-")
+                     + "   pass rate (reward ≥ \(fmt(passThreshold))): " + (passRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-"))
+        if let p = passAtK, let k { lines.append(String(format: "  pass@%d: %.1f%%", k, p * 100)) }
+        if !errors.isEmpty || abstained > 0 {
+            lines.append("  grading errors: " + errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                         + (abstained > 0 ? " abstained=\(abstained)" : ""))
+        }
+        lines.append("  recommendation: \(recommendation.advice)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Sandbox
+
+/// What one attempt at a batch produced.
+struct BatchAttempt {
+    enum Result {
+        /// Per-sample results, already checked against the batch contract.
+        case checked([SampleResult])
+        /// The whole batch failed (the worker timed out, died, or the handler raised).
+        case failed(GraderError)
+    }
+    var result: Result
+    var stdout: [UInt8] = []
+    var stderr: [UInt8] = []
+    /// Milliseconds from sending the batch to having its answer.
+    var wallMs: Double = 0
+}
+
+/// One concurrency slot's way of running batches: a warm Python worker, or a process per batch.
+protocol BatchInvoker: AnyObject {
+    /// Starts whatever can be started ahead of the first batch; returns the cold start in ms, or the init error.
+    func prewarm() -> Swift.Result<Double, GraderError>
+    /// Runs one batch. Never throws: every failure is typed.
+    func invoke(_ batch: [Sample], requestID: String) -> BatchAttempt
+    /// Stops any live process and reaps it.
+    func shutdown()
+}
+
+/// The sandbox policy for a manifest.
+func sandboxPolicy(for m: GraderManifest, directory: URL, warm: Bool, passthrough: [String: String]) -> SandboxPolicy {
+    var p = SandboxPolicy.grader
+    // A warm worker lives across many batches: the runtime enforces per-batch deadlines itself.
+    p.wallTimeoutMs = warm ? nil : m.timeoutMs
+    if warm { p.cpuTimeMs = nil }
+    p.memoryMB = m.memoryMB
+    p.network = m.network ? .host : .none
+    p.readOnlyPaths.append(directory.path)
+    var env: [String: String] = [:]
+    for (name, value) in m.environment {
+        if let value { env[name] = value } else if let v = passthrough[name] { env[name] = v }
+    }
+    p.environment.merge(env) { $1 }
+    p.allowEnv.append(contentsOf: env.keys.sorted())
+    return p
+}
+
+/// Batch JSON with one sample per line inside the list, so line-oriented tools (sh, awk) can read it.
+func batchJSON(_ batch: [Sample]) -> [UInt8] {
+    var out: [UInt8] = [UInt8(ascii: "["), 0x0A]
+    for (i, s) in batch.enumerated() {
+        JSONValue.object(s.record).write(into: &out)
+        out.append(contentsOf: i + 1 < batch.count ? [UInt8(ascii: ","), 0x0A] : [0x0A])
+    }
+    out.append(contentsOf: [UInt8(ascii: "]"), 0x0A])
+    return out
+}

@@ -1,0 +1,355 @@
+import Foundation
+import Sandbox
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A grader's warm, sandboxed workers: the in-process API the trainer and the reward server call.
+///
+/// ```swift
+/// let pool = try GraderPool(directory: URL(fileURLWithPath: "graders/bedrock-lambda"))
+/// defer { pool.shutdown() }
+/// let results = pool.score(samples)   // one SampleResult per sample, in input order
+/// ```
+/// `score` is thread-safe and never throws: every per-sample problem comes back as a typed
+/// ``GraderError``. Inputs larger than `batch_size` are split and spread over `concurrency` workers.
+/// A batch whose worker times out, crashes or breaks the protocol is retried `retries` times, split in
+/// halves each time so one poisonous sample cannot fail its neighbours. When more than `queue_limit`
+/// batches wait, the surplus gets `throttled` at once instead of queueing without bound.
+public final class GraderPool: @unchecked Sendable {
+    /// Per-pool settings that are not part of the manifest.
+    public struct Options: Sendable {
+        /// Start the warm workers when the pool is created, not on the first batch.
+        public var prewarm: Bool
+        /// Where values of allowlisted environment names without a fixed value come from.
+        public var environment: [String: String]
+        /// Called after every batch attempt (logs, latency); called on a worker thread.
+        public var onBatch: (@Sendable (BatchLog) -> Void)?
+
+        public init(prewarm: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment,
+                    onBatch: (@Sendable (BatchLog) -> Void)? = nil) {
+            self.prewarm = prewarm; self.environment = environment; self.onBatch = onBatch
+        }
+    }
+
+    /// One batch attempt, as seen by `--logs` and `rft grader bench`.
+    public struct BatchLog: Sendable {
+        public var requestID: String
+        public var ids: [String]
+        /// 1 for the first try, 2 and up for retries.
+        public var attempt: Int
+        public var wallMs: Double
+        public var stdout: String
+        public var stderr: String
+        /// Set when the whole batch failed.
+        public var error: GraderError?
+    }
+
+    /// Counters since the pool started.
+    public struct Stats: Sendable {
+        public var batches = 0
+        public var retries = 0
+        public var throttledSamples = 0
+        public var workerStarts = 0
+        /// Milliseconds from spawning a worker to its handler being imported, per start.
+        public var coldStartsMs: [Double] = []
+        public var errors: [GraderErrorType: Int] = [:]
+    }
+
+    public let manifest: GraderManifest
+    public let directory: URL
+    private let options: Options
+    private let cond = NSCondition()
+    private var queue: [Job] = []
+    private var queueHead = 0
+    private var closing = false
+    private var closed = false
+    private var consecutiveInitFailures = 0
+    private var initFailure: GraderError?
+    private var stats = Stats()
+    private var requestCounter = 0
+    private let threadsDone = DispatchGroup()
+    private let invokers: [BatchInvoker]
+
+    /// Loads `DIR/grader.json` and starts `concurrency` sandboxed workers.
+    /// - Throws: ``ManifestErrors`` for an invalid manifest, `SandboxError` when the sandbox policy is rejected.
+    public convenience init(directory: URL, options: Options = Options()) throws {
+        try self.init(manifest: GraderManifest.load(directory: directory), directory: directory, options: options)
+    }
+
+    /// Starts a pool for an already-validated manifest.
+    public init(manifest: GraderManifest, directory: URL, options: Options = Options()) throws {
+        signal(SIGPIPE, SIG_IGN)  // a worker that dies mid-write must not take the runtime down
+        let dir = directory.standardizedFileURL.resolvingSymlinksInPath()
+        self.manifest = manifest
+        self.directory = dir
+        self.options = options
+        let warm = manifest.runtime == .python
+        let policy = sandboxPolicy(for: manifest, directory: dir, warm: warm, passthrough: options.environment)
+        var invokers: [BatchInvoker] = []
+        for _ in 0..<manifest.concurrency {
+            let sandbox = try Sandbox(policy: policy)
+            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.onBatch != nil)
+                                 : ExecInvoker(manifest: manifest, directory: dir, sandbox: sandbox))
+        }
+        self.invokers = invokers
+        for (slot, invoker) in invokers.enumerated() {
+            threadsDone.enter()
+            let t = Thread { [unowned self] in self.slotLoop(slot: slot, invoker: invoker) }
+            t.name = "rft-grader-\(manifest.name)-\(slot)"
+            t.start()
+        }
+    }
+
+    deinit { shutdown() }
+
+    /// Scores samples; blocks until every sample has exactly one result (returned in input order).
+    public func score(_ samples: [Sample]) -> [SampleResult] {
+        if samples.isEmpty { return [] }
+        let collector = Collector(ids: samples.map(\.id))
+        var jobs: [Job] = []
+        for batch in GraderPool.batches(samples, size: manifest.batchSize) {
+            jobs.append(Job(samples: batch.map { samples[$0] }, indexes: batch, retriesLeft: manifest.retries,
+                            attempt: 1, collector: collector))
+        }
+        cond.lock()
+        for job in jobs {
+            if closing {
+                job.finish(job.samples.map { .failed($0.id, .throttled, "the grader pool is shut down") })
+                stats.throttledSamples += job.samples.count
+            } else if queue.count - queueHead >= manifest.queueLimit {
+                job.finish(job.samples.map {
+                    .failed($0.id, .throttled, "\(manifest.name): more than queue_limit \(manifest.queueLimit) batches are waiting")
+                })
+                stats.throttledSamples += job.samples.count
+            } else {
+                queue.append(job)
+            }
+        }
+        cond.broadcast()
+        cond.unlock()
+        return collector.wait()
+    }
+
+    /// Scores samples without blocking the caller's thread.
+    public func score(_ samples: [Sample]) async -> [SampleResult] {
+        await withCheckedContinuation { (c: CheckedContinuation<[SampleResult], Never>) in
+            DispatchQueue.global().async { c.resume(returning: self.score(samples)) }
+        }
+    }
+
+    /// Starts one worker and runs the init phase (python: import the handler; exec: run an empty batch).
+    /// Returns nil when the grader is ready, or the init error.
+    public func validate() -> GraderError? {
+        let inv = invokers.first!
+        if manifest.runtime == .python {
+            // Use a fresh worker so a warm one does not hide an import problem.
+            let sandbox: Sandbox
+            do {
+                sandbox = try Sandbox(policy: sandboxPolicy(for: manifest, directory: directory, warm: true, passthrough: options.environment))
+            } catch {
+                return GraderError(.sandboxError, "\(error)")
+            }
+            let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
+            defer { probe.shutdown() }
+            if case .failure(let e) = probe.prewarm() { return e }
+            return nil
+        }
+        let attempt = inv.invoke([], requestID: "validate")
+        switch attempt.result {
+        case .failed(let e): return e
+        case .checked: return nil
+        }
+    }
+
+    /// Times one cold start in a fresh sandboxed worker (python: spawn to handler imported; exec: an
+    /// empty batch end to end), in milliseconds. Used by `rft grader bench`.
+    public func measureColdStart() -> Swift.Result<Double, GraderError> {
+        let sandbox: Sandbox
+        do {
+            sandbox = try Sandbox(policy: sandboxPolicy(for: manifest, directory: directory,
+                                                        warm: manifest.runtime == .python, passthrough: options.environment))
+        } catch {
+            return .failure(GraderError(.sandboxError, "\(error)"))
+        }
+        if manifest.runtime == .python {
+            let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
+            defer { probe.shutdown() }
+            return probe.prewarm()
+        }
+        let attempt = ExecInvoker(manifest: manifest, directory: directory, sandbox: sandbox).invoke([], requestID: "cold-start")
+        if case .failed(let e) = attempt.result { return .failure(e) }
+        return .success(attempt.wallMs)
+    }
+
+    /// A snapshot of the pool's counters.
+    public var currentStats: Stats { cond.lock(); defer { cond.unlock() }; return stats }
+
+    /// Stops accepting work, lets in-flight batches finish, gives queued ones `throttled`, then kills and
+    /// reaps every worker. Idempotent.
+    public func shutdown() {
+        cond.lock()
+        if closed { cond.unlock(); return }
+        closed = true
+        closing = true
+        let pending = Array(queue[queueHead...])
+        queue.removeAll()
+        queueHead = 0
+        cond.broadcast()
+        cond.unlock()
+        for job in pending { job.finish(job.samples.map { .failed($0.id, .throttled, "the grader pool is shut down") }) }
+        threadsDone.wait()
+    }
+
+    // MARK: - Workers
+
+    private func slotLoop(slot: Int, invoker: BatchInvoker) {
+        defer { invoker.shutdown(); threadsDone.leave() }
+        if options.prewarm && manifest.runtime == .python { recordStart(invoker.prewarm()) }
+        while true {
+            cond.lock()
+            while queueHead == queue.count && !closing { cond.wait() }
+            if queueHead == queue.count {
+                cond.unlock()
+                return
+            }
+            let job = queue[queueHead]
+            queueHead += 1
+            if queueHead > 1024 && queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
+            requestCounter += 1
+            let requestID = "\(manifest.name)-\(slot)-\(requestCounter)"
+            let cachedInitFailure = initFailure
+            stats.batches += 1
+            cond.unlock()
+            if let e = cachedInitFailure {
+                job.finish(job.samples.map { SampleResult(id: $0.id, outcome: .failed(e)) })
+                continue
+            }
+            run(job, invoker: invoker, requestID: requestID)
+        }
+    }
+
+    private func run(_ job: Job, invoker: BatchInvoker, requestID: String) {
+        let attempt = invoker.invoke(job.samples, requestID: requestID)
+        var batchError: GraderError?
+        if case .failed(let e) = attempt.result { batchError = e }
+        if let onBatch = options.onBatch {
+            onBatch(BatchLog(requestID: requestID, ids: job.samples.map(\.id), attempt: job.attempt, wallMs: attempt.wallMs,
+                             stdout: String(decoding: attempt.stdout, as: UTF8.self),
+                             stderr: String(decoding: attempt.stderr, as: UTF8.self), error: batchError))
+        }
+        switch attempt.result {
+        case .checked(let results):
+            cond.lock()
+            consecutiveInitFailures = 0
+            for r in results { if let e = r.error { stats.errors[e.type, default: 0] += 1 } }
+            cond.unlock()
+            job.finish(results)
+        case .failed(let e):
+            cond.lock()
+            if e.type == .initError || e.type == .sandboxError {
+                consecutiveInitFailures += 1
+                // A handler that fails to import twice in a row will not import: stop respawning it.
+                if consecutiveInitFailures >= 2 { initFailure = e }
+            }
+            if e.isRetriable && job.retriesLeft > 0 && !closing {
+                stats.retries += 1
+                let halves = job.split()
+                queue.insert(contentsOf: halves, at: queueHead)
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
+            stats.errors[e.type, default: 0] += job.samples.count
+            cond.unlock()
+            job.finish(job.samples.map { SampleResult(id: $0.id, outcome: .failed(e)) })
+        }
+    }
+
+    private func recordStart(_ r: Swift.Result<Double, GraderError>) {
+        cond.lock(); defer { cond.unlock() }
+        switch r {
+        case .success(let ms):
+            stats.workerStarts += 1
+            stats.coldStartsMs.append(ms)
+            consecutiveInitFailures = 0
+        case .failure(let e):
+            consecutiveInitFailures += 1
+            if consecutiveInitFailures >= 2 && e.type != .sandboxError { initFailure = e }
+        }
+    }
+
+    /// Batches of at most `size` indexes, never holding one id twice (repeated ids go to later batches).
+    static func batches(_ samples: [Sample], size: Int) -> [[Int]] {
+        var rounds: [[Int]] = []
+        var seen: [String: Int] = [:]
+        for (i, s) in samples.enumerated() {
+            let round = seen[s.id, default: 0]
+            seen[s.id] = round + 1
+            if round == rounds.count { rounds.append([]) }
+            rounds[round].append(i)
+        }
+        return rounds.flatMap { r in stride(from: 0, to: r.count, by: size).map { Array(r[$0..<min($0 + size, r.count)]) } }
+    }
+}
+
+/// One batch on its way through the pool.
+final class Job {
+    let samples: [Sample]
+    let indexes: [Int]
+    let retriesLeft: Int
+    let attempt: Int
+    let collector: Collector
+
+    init(samples: [Sample], indexes: [Int], retriesLeft: Int, attempt: Int, collector: Collector) {
+        self.samples = samples; self.indexes = indexes; self.retriesLeft = retriesLeft
+        self.attempt = attempt; self.collector = collector
+    }
+
+    func finish(_ results: [SampleResult]) { collector.fill(indexes, results) }
+
+    /// The retry: two halves (or the same single sample) with one retry fewer.
+    func split() -> [Job] {
+        if samples.count < 2 {
+            return [Job(samples: samples, indexes: indexes, retriesLeft: retriesLeft - 1, attempt: attempt + 1, collector: collector)]
+        }
+        let mid = samples.count / 2
+        return [
+            Job(samples: Array(samples[..<mid]), indexes: Array(indexes[..<mid]), retriesLeft: retriesLeft - 1,
+                attempt: attempt + 1, collector: collector),
+            Job(samples: Array(samples[mid...]), indexes: Array(indexes[mid...]), retriesLeft: retriesLeft - 1,
+                attempt: attempt + 1, collector: collector),
+        ]
+    }
+}
+
+/// Gathers exactly one result per input sample and wakes the caller when all are in.
+final class Collector: @unchecked Sendable {
+    private let cond = NSCondition()
+    private let ids: [String]
+    private var results: [SampleResult?]
+    private var remaining: Int
+
+    init(ids: [String]) {
+        self.ids = ids
+        results = Array(repeating: nil, count: ids.count)
+        remaining = ids.count
+    }
+
+    func fill(_ indexes: [Int], _ batch: [SampleResult]) {
+        cond.lock()
+        for (k, i) in indexes.enumerated() where results[i] == nil {
+            results[i] = k < batch.count ? batch[k] : .failed(ids[i], .crash, "no result was produced")
+            remaining -= 1
+        }
+        if remaining == 0 { cond.broadcast() }
+        cond.unlock()
+    }
+
+    func wait() -> [SampleResult] {
+        cond.lock()
+        while remaining > 0 { cond.wait() }
+        cond.unlock()
+        return results.map { $0! }
+    }
+}

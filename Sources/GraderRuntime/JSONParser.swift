@@ -1,0 +1,227 @@
+import Foundation
+
+extension JSONValue {
+    /// The deepest nesting ``parse(_:allowNonFinite:)`` accepts.
+    public static let maxDepth = 512
+
+    /// Parses one JSON document from UTF-8 bytes.
+    ///
+    /// - Parameter allowNonFinite: accept the `NaN`, `Infinity` and `-Infinity` tokens Python's `json`
+    ///   module writes, so a grader returning `float("nan")` gets a per-sample "not finite" error
+    ///   instead of failing the whole batch.
+    /// - Throws: ``JSONParseError`` naming the line and byte (invalid UTF-8, control characters,
+    ///   nesting deeper than ``maxDepth``, trailing data).
+    public static func parse<C: Collection>(_ bytes: C, allowNonFinite: Bool = false) throws -> JSONValue
+    where C.Element == UInt8 {
+        let array = bytes as? [UInt8] ?? Array(bytes)
+        return try array.withUnsafeBufferPointer { buf in
+            var p = JSONByteParser(buf: buf, allowNonFinite: allowNonFinite)
+            p.skipWhitespace()
+            let v = try p.value(depth: 0)
+            p.skipWhitespace()
+            if p.i != buf.count { throw p.error("unexpected data after the JSON value") }
+            return v
+        }
+    }
+
+    /// Parses one JSON document from a string.
+    public static func parse(_ text: String, allowNonFinite: Bool = false) throws -> JSONValue {
+        try parse(Array(text.utf8), allowNonFinite: allowNonFinite)
+    }
+}
+
+private struct JSONByteParser {
+    let buf: UnsafeBufferPointer<UInt8>
+    let allowNonFinite: Bool
+    var i = 0
+
+    init(buf: UnsafeBufferPointer<UInt8>, allowNonFinite: Bool) {
+        self.buf = buf
+        self.allowNonFinite = allowNonFinite
+    }
+
+    func error(_ message: String) -> JSONParseError {
+        var line = 1
+        for k in 0..<min(i, buf.count) where buf[k] == UInt8(ascii: "\n") { line += 1 }
+        return JSONParseError(message: message, offset: i, line: line)
+    }
+
+    mutating func skipWhitespace() {
+        while i < buf.count {
+            switch buf[i] {
+            case 0x20, 0x0A, 0x0D, 0x09: i += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func value(depth: Int) throws -> JSONValue {
+        guard depth < JSONValue.maxDepth else { throw error("JSON nested deeper than \(JSONValue.maxDepth) levels") }
+        guard i < buf.count else { throw error("unexpected end of input") }
+        switch buf[i] {
+        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "N") where allowNonFinite: try literal("NaN"); return .number(.nan)
+        case UInt8(ascii: "I") where allowNonFinite: try literal("Infinity"); return .number(.infinity)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        case 0: throw error("NUL byte where a JSON value was expected")
+        default:
+            let c = buf[i]
+            let shown = c >= 0x20 && c < 0x7F ? "'\(Character(UnicodeScalar(c)))'" : String(format: "byte 0x%02X", c)
+            throw error("unexpected \(shown) where a JSON value was expected")
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= buf.count else { throw error("unexpected end of input") }
+        let w = word.utf8Start
+        for k in 0..<n where buf[i + k] != w[k] { throw error("invalid literal (expected \(word))") }
+        i += n
+    }
+
+    mutating func object(depth: Int) throws -> JSONValue {
+        i += 1
+        var obj = JSONObject()
+        skipWhitespace()
+        if i < buf.count, buf[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
+        while true {
+            skipWhitespace()
+            guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { throw error("expected a string key in object") }
+            let key = try string()
+            skipWhitespace()
+            guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw error("expected ':' after object key") }
+            i += 1
+            skipWhitespace()
+            obj[key] = try value(depth: depth + 1)
+            skipWhitespace()
+            guard i < buf.count else { throw error("unexpected end of input inside object") }
+            if buf[i] == UInt8(ascii: ",") { i += 1; continue }
+            if buf[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
+            throw error("expected ',' or '}' in object")
+        }
+    }
+
+    mutating func array(depth: Int) throws -> JSONValue {
+        i += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if i < buf.count, buf[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        while true {
+            skipWhitespace()
+            items.append(try value(depth: depth + 1))
+            skipWhitespace()
+            guard i < buf.count else { throw error("unexpected end of input inside array") }
+            if buf[i] == UInt8(ascii: ",") { i += 1; continue }
+            if buf[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            throw error("expected ',' or ']' in array")
+        }
+    }
+
+    mutating func number() throws -> Double {
+        let start = i
+        if buf[i] == UInt8(ascii: "-") {
+            i += 1
+            if allowNonFinite, i < buf.count, buf[i] == UInt8(ascii: "I") { try literal("Infinity"); return -.infinity }
+        }
+        func digits(_ p: inout JSONByteParser) -> Int {
+            let s = p.i
+            while p.i < p.buf.count, p.buf[p.i] >= 0x30, p.buf[p.i] <= 0x39 { p.i += 1 }
+            return p.i - s
+        }
+        guard digits(&self) > 0 else { throw error("invalid number") }
+        if i < buf.count, buf[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits(&self) > 0 else { throw error("invalid number: digits expected after '.'") }
+        }
+        if i < buf.count, buf[i] == UInt8(ascii: "e") || buf[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < buf.count, buf[i] == UInt8(ascii: "+") || buf[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits(&self) > 0 else { throw error("invalid number: digits expected in exponent") }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF8.self)
+        guard let d = Double(text) else { throw error("invalid number '\(text)'") }
+        return d
+    }
+
+    mutating func hex4() throws -> UInt32 {
+        guard i + 4 <= buf.count else { throw error("truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = buf[i]
+            v <<= 4
+            switch c {
+            case 0x30...0x39: v |= UInt32(c - 0x30)
+            case 0x41...0x46: v |= UInt32(c - 0x41 + 10)
+            case 0x61...0x66: v |= UInt32(c - 0x61 + 10)
+            default: throw error("invalid \\u escape")
+            }
+            i += 1
+        }
+        return v
+    }
+
+    mutating func string() throws -> String {
+        i += 1  // opening quote
+        let start = i
+        // Fast path: no escapes.
+        while i < buf.count {
+            let c = buf[i]
+            if c == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: buf[start..<i])
+                guard let s = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                i += 1
+                return s
+            }
+            if c == UInt8(ascii: "\\") { break }
+            if c < 0x20 { throw error(c == 0 ? "NUL byte inside string" : "unescaped control character in string") }
+            i += 1
+        }
+        var bytes = Array(UnsafeBufferPointer(rebasing: buf[start..<i]))
+        while i < buf.count {
+            let c = buf[i]
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                guard let s = String(validating: bytes, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                return s
+            }
+            if c < 0x20 { throw error(c == 0 ? "NUL byte inside string" : "unescaped control character in string") }
+            if c != UInt8(ascii: "\\") { bytes.append(c); i += 1; continue }
+            i += 1
+            guard i < buf.count else { break }
+            let e = buf[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): bytes.append(0x22)
+            case UInt8(ascii: "\\"): bytes.append(0x5C)
+            case UInt8(ascii: "/"): bytes.append(0x2F)
+            case UInt8(ascii: "b"): bytes.append(0x08)
+            case UInt8(ascii: "f"): bytes.append(0x0C)
+            case UInt8(ascii: "n"): bytes.append(0x0A)
+            case UInt8(ascii: "r"): bytes.append(0x0D)
+            case UInt8(ascii: "t"): bytes.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if scalar >= 0xD800, scalar < 0xDC00 {
+                    guard i + 6 <= buf.count, buf[i] == UInt8(ascii: "\\"), buf[i + 1] == UInt8(ascii: "u") else {
+                        throw error("unpaired UTF-16 surrogate in \\u escape")
+                    }
+                    i += 2
+                    let low = try hex4()
+                    guard low >= 0xDC00, low < 0xE000 else { throw error("invalid UTF-16 surrogate pair") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if scalar >= 0xDC00, scalar < 0xE000 {
+                    throw error("unpaired UTF-16 surrogate in \\u escape")
+                }
+                guard let u = UnicodeScalar(scalar) else { throw error("invalid \\u escape") }
+                bytes.append(contentsOf: Array(String(Character(u)).utf8))
+            default: throw error("invalid escape '\\\(Character(UnicodeScalar(e)))'")
+            }
+        }
+        throw error("unterminated string")
+    }
+}

@@ -1,0 +1,273 @@
+/// rft's Python runtime interface client, modelled on AWS Lambda's.
+///
+/// It runs as `/usr/bin/python3 -I -B -c <source> <grader-dir> <module.function> <contract> <name> <memory-mb>`
+/// inside the sandbox (passing the source on the command line means no file has to be mounted):
+/// 1. **Init**: import the handler once. Success sends `{"ready": true, "init_ms": …}`; failure sends
+///    `{"init_error": {errorType, errorMessage, stackTrace}}` and exits, before any sample is scored.
+/// 2. **Invoke loop**: read a request frame from fd 3, call the handler through its contract adapter,
+///    write one response frame to fd 4. A frame is a 4-byte big-endian length and JSON.
+///    Request: `{"request_id", "timeout_ms", "batch": [samples]}`.
+///    Response: `{"request_id", "result": [outputs]}`, `{"request_id", "error": {errorType, errorMessage,
+///    stackTrace}}` (the handler raised) or `{"request_id", "marshal_error": "…"}` (output not JSON).
+///
+/// The channel fds are moved above 100 and marked close-on-exec before user code is imported, so the
+/// handler's `print` goes to the stdout log and can never be mistaken for a result.
+///
+/// With `--inprocess FILE BATCH_SIZE` in place of the name and memory, it instead times the handler called
+/// in-process over the samples in FILE (the baseline of `rft grader bench`) and prints
+/// `{"samples_per_s": …, "samples": …}`.
+public enum PythonBootstrap {
+    /// The interpreter graders run under. `/root` (pyenv) is hidden in the sandbox, so never a shim.
+    public static let interpreter = "/usr/bin/python3"
+
+    /// argv that starts a worker for `manifest` in `directory`.
+    public static func argv(directory: String, manifest: GraderManifest) -> [String] {
+        [interpreter, "-I", "-B", "-c", source, directory, manifest.handler ?? "", manifest.contract.rawValue,
+         manifest.name, String(manifest.memoryMB)]
+    }
+
+    /// argv of the in-process baseline loop used by `rft grader bench`.
+    public static func inProcessArgv(directory: String, manifest: GraderManifest, samplesFile: String, batchSize: Int) -> [String] {
+        [interpreter, "-I", "-B", "-c", source, directory, manifest.handler ?? "", manifest.contract.rawValue,
+         "--inprocess", samplesFile, String(batchSize)]
+    }
+
+    /// The bootstrap's Python source.
+    public static let source = #"""
+import sys, os, json, time, struct, importlib, fcntl
+
+def _error(e):
+    import traceback
+    tb = traceback.format_exception(type(e), e, e.__traceback__)
+    return {"errorType": type(e).__name__, "errorMessage": str(e),
+            "stackTrace": [line.rstrip("\n") for line in tb[1:]]}
+
+def _message(e):
+    err = _error(e)
+    return "%s: %s\n%s" % (err["errorType"], err["errorMessage"], "\n".join(err["stackTrace"][-6:]))
+
+class LambdaContext:
+    """The context object Lambda handlers receive."""
+    def __init__(self, request_id, function_name, memory_mb, deadline):
+        self.aws_request_id = request_id
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = "arn:aws:lambda:local:000000000000:function:" + function_name
+        self.memory_limit_in_mb = memory_mb
+        self.log_group_name = "/rft/graders/" + function_name
+        self.log_stream_name = "worker-%d" % os.getpid()
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+def _content_text(c):
+    if isinstance(c, str):
+        return c
+    if isinstance(c, list):
+        return "".join(p.get("text", "") for p in c if isinstance(p, dict))
+    return "" if c is None else str(c)
+
+def _split(sample):
+    """(prompt messages, generated assistant message or None)."""
+    msgs = sample.get("messages")
+    if not isinstance(msgs, list):
+        return [], None
+    for i in range(len(msgs) - 1, -1, -1):
+        m = msgs[i]
+        if isinstance(m, dict) and m.get("role") == "assistant":
+            return msgs[:i], m
+    return msgs, None
+
+def _output_text(sample):
+    if isinstance(sample.get("completion"), str) and not isinstance(sample.get("messages"), list):
+        return sample["completion"]
+    _, m = _split(sample)
+    return "" if m is None else _content_text(m.get("content"))
+
+def _reference(sample):
+    if "reference_answer" in sample:
+        return sample["reference_answer"]
+    md = sample.get("metadata")
+    return md.get("reference_answer") if isinstance(md, dict) else None
+
+def _number(v, what):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise _BadOutput("%s must return a float, got %s" % (what, type(v).__name__))
+    return float(v)
+
+class _BadOutput(Exception):
+    pass
+
+def _per_sample(batch, score_one, what):
+    out = []
+    for s in batch:
+        sid = s.get("id")
+        try:
+            out.append(score_one(s))
+        except _BadOutput as e:
+            out.append({"id": sid, "error": {"type": "invalid_output", "message": str(e)}})
+        except Exception as e:
+            out.append({"id": sid, "error": {"type": "handler_error", "message": _message(e)}})
+    return out
+
+def make_dispatch(contract, fn):
+    if contract == "bedrock":
+        return lambda batch, ctx: fn(batch, ctx)
+    if contract == "openai":
+        def one(s):
+            text = _output_text(s)
+            try:
+                parsed = json.loads(text)
+            except Exception:
+                parsed = None
+            sample = {"output_text": text, "output_json": parsed,
+                      "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
+            item = dict(s)
+            prompt, gen = _split(s)
+            if gen is not None:
+                item["messages"] = prompt
+            if "reference_answer" not in item and _reference(s) is not None:
+                item["reference_answer"] = _reference(s)
+            return {"id": s.get("id"), "aggregate_reward_score": _number(fn(sample, item), "grade()")}
+        return lambda batch, ctx: _per_sample(batch, one, "grade()")
+    if contract == "verl":
+        import inspect
+        try:
+            params = inspect.signature(fn).parameters
+            pass_extra = "extra_info" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+        except (TypeError, ValueError):
+            pass_extra = True
+        def one(s):
+            args = (s.get("data_source", ""), _output_text(s), _reference(s))
+            v = fn(*args, extra_info=s.get("extra_info")) if pass_extra else fn(*args)
+            if isinstance(v, dict):
+                if "score" not in v:
+                    raise _BadOutput("compute_score() returned a dict without \"score\"")
+                metrics = [{"name": k, "value": float(x), "type": "Metric"} for k, x in v.items()
+                           if k != "score" and isinstance(x, (int, float))]
+                return {"id": s.get("id"), "aggregate_reward_score": _number(v["score"], "compute_score()[\"score\"]"),
+                        "metrics_list": metrics}
+            return {"id": s.get("id"), "aggregate_reward_score": _number(v, "compute_score()")}
+        return lambda batch, ctx: _per_sample(batch, one, "compute_score()")
+    if contract == "trl":
+        skip = {"id", "messages", "prompt", "completion"}
+        def run(batch, ctx):
+            prompts, completions = [], []
+            for s in batch:
+                if isinstance(s.get("completion"), str) and not isinstance(s.get("messages"), list):
+                    prompts.append(s.get("prompt", ""))
+                    completions.append(s["completion"])
+                else:
+                    prompt, gen = _split(s)
+                    prompts.append(prompt)
+                    completions.append([gen] if gen is not None else [])
+            keys = []
+            for s in batch:
+                for k in s:
+                    if k not in skip and k not in keys:
+                        keys.append(k)
+            kwargs = {k: [s.get(k) for s in batch] for k in keys}
+            kwargs["reference_answer"] = [_reference(s) for s in batch]
+            values = fn(prompts, completions, **kwargs)
+            if not isinstance(values, (list, tuple)) or len(values) != len(batch):
+                n = len(values) if isinstance(values, (list, tuple)) else type(values).__name__
+                msg = "reward() must return a list of %d floats or None, got %s" % (len(batch), n)
+                return [{"id": s.get("id"), "error": {"type": "invalid_output", "message": msg}} for s in batch]
+            out = []
+            for s, v in zip(batch, values):
+                if v is None:
+                    out.append({"id": s.get("id"), "aggregate_reward_score": None})
+                else:
+                    try:
+                        out.append({"id": s.get("id"), "aggregate_reward_score": _number(v, "reward()")})
+                    except _BadOutput as e:
+                        out.append({"id": s.get("id"), "error": {"type": "invalid_output", "message": str(e)}})
+            return out
+        return run
+    raise ValueError("unknown contract %r" % contract)
+
+def load_handler(directory, handler):
+    sys.path.insert(0, directory)
+    os.chdir(directory)
+    module_name, _, func_name = handler.rpartition(".")
+    module = importlib.import_module(module_name)
+    fn = getattr(module, func_name, None)
+    if fn is None:
+        raise AttributeError("module '%s' has no attribute '%s'" % (module_name, func_name))
+    if not callable(fn):
+        raise TypeError("handler '%s' is not callable" % handler)
+    return fn
+
+def inprocess(directory, handler, contract, samples_file, batch_size):
+    with open(samples_file, "rb") as f:
+        samples = json.load(f)
+    batches = [json.dumps(samples[i:i + batch_size]) for i in range(0, len(samples), batch_size)]
+    dispatch = make_dispatch(contract, load_handler(directory, handler))
+    ctx = LambdaContext("inprocess", "inprocess", 0, time.monotonic() + 3600)
+    real_stdout = sys.stdout
+    sys.stdout = open(os.devnull, "w")
+    start = time.perf_counter()
+    for text in batches:
+        json.dumps(dispatch(json.loads(text), ctx))
+    elapsed = time.perf_counter() - start
+    sys.stdout = real_stdout
+    print(json.dumps({"samples_per_s": len(samples) / elapsed, "samples": len(samples)}))
+
+def main():
+    start = time.monotonic()
+    directory, handler, contract = sys.argv[1], sys.argv[2], sys.argv[3]
+    if sys.argv[4] == "--inprocess":
+        return inprocess(directory, handler, contract, sys.argv[5], int(sys.argv[6]))
+    name, memory_mb = sys.argv[4], int(sys.argv[5])
+    req_fd = fcntl.fcntl(3, fcntl.F_DUPFD_CLOEXEC, 100)
+    resp_fd = fcntl.fcntl(4, fcntl.F_DUPFD_CLOEXEC, 100)
+    os.close(3)
+    os.close(4)
+    requests = open(req_fd, "rb", buffering=1 << 16)
+    responses = open(resp_fd, "wb", buffering=1 << 16)
+
+    def send(obj):
+        try:
+            data = json.dumps(obj, allow_nan=True).encode()
+        except (TypeError, ValueError) as e:
+            data = json.dumps({"request_id": obj.get("request_id"),
+                               "marshal_error": "the handler's result is not JSON serializable: %s" % e}).encode()
+        responses.write(struct.pack(">I", len(data)))
+        responses.write(data)
+        responses.flush()
+
+    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = name
+    os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(memory_mb)
+    try:
+        dispatch = make_dispatch(contract, load_handler(directory, handler))
+    except BaseException as e:
+        send({"init_error": _error(e)})
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return
+    send({"ready": True, "init_ms": (time.monotonic() - start) * 1000.0})
+
+    while True:
+        header = requests.read(4)
+        if len(header) < 4:
+            return
+        (n,) = struct.unpack(">I", header)
+        request = json.loads(requests.read(n))
+        rid = request.get("request_id")
+        ctx = LambdaContext(rid, name, memory_mb, time.monotonic() + request.get("timeout_ms", 3000) / 1000.0)
+        try:
+            response = {"request_id": rid, "result": dispatch(request["batch"], ctx)}
+        except BaseException as e:
+            response = {"request_id": rid, "error": _error(e)}
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
+        send(response)
+
+main()
+"""#
+}

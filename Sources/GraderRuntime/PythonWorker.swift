@@ -1,0 +1,178 @@
+import Foundation
+import Sandbox
+
+/// A warm, sandboxed Python worker running rft's bootstrap (see ``PythonBootstrap``).
+///
+/// The handler is imported once; batches then travel as frames on the dedicated fds 3 and 4.
+/// A worker that times out, dies or breaks the protocol is killed and replaced on the next batch.
+/// It is also recycled after `recycle_after` invocations and after any batch-level error, so state a
+/// misbehaving handler leaves behind does not reach later batches.
+final class PythonWorker: BatchInvoker {
+    private let manifest: GraderManifest
+    private let directory: URL
+    private let sandbox: Sandbox
+    private let checker: OutputChecker
+    private var process: SandboxedProcess?
+    private var readBuffer: [UInt8] = []
+    private var invocations = 0
+    /// What a worker that was just killed had printed.
+    private var deadWorkerLogs: ([UInt8], [UInt8])?
+
+    /// Give the sandbox's output drain a moment before collecting a batch's logs (only when someone reads them).
+    private let settleLogs: Bool
+
+    init(manifest: GraderManifest, directory: URL, sandbox: Sandbox, settleLogs: Bool = false) {
+        self.settleLogs = settleLogs
+        self.manifest = manifest
+        self.directory = directory
+        self.sandbox = sandbox
+        self.checker = OutputChecker(scoreRange: manifest.scoreRange.map { $0[0]...$0[1] })
+    }
+
+    func prewarm() -> Swift.Result<Double, GraderError> {
+        if process != nil { return .success(0) }
+        let start = FrameChannel.now()
+        let argv = PythonBootstrap.argv(directory: directory.path, manifest: manifest)
+        let p: SandboxedProcess
+        do { p = try sandbox.spawn(argv, channels: true) } catch let e as SandboxError {
+            return .failure(GraderError(.sandboxError, "sandbox layer \(e.layer): \(e.message)"))
+        } catch {
+            return .failure(GraderError(.sandboxError, "\(error)"))
+        }
+        readBuffer = []
+        let deadline = start + UInt64(manifest.initTimeoutMs) * 1_000_000
+        switch FrameChannel.read(p.responseFD, deadline: deadline, buffer: &readBuffer) {
+        case .frame(let bytes):
+            let msg = try? JSONValue.parse(bytes)
+            if msg?["ready"]?.boolValue == true {
+                process = p
+                invocations = 0
+                return .success(Double(FrameChannel.now() - start) / 1e6)
+            }
+            p.kill(reason: .shutdown)
+            let o = p.wait()
+            if let err = msg?["init_error"] {
+                return .failure(GraderError(.initError, PythonWorker.describe(err) + GraderError.stderrTail(o.stderr)))
+            }
+            return .failure(GraderError(.initError, "the bootstrap sent an unexpected first frame"))
+        case .timeout:
+            p.kill(reason: .timeout)
+            return .failure(GraderError.from(p.wait(), manifest: manifest, starting: true))
+        case .eof, .violation:
+            p.kill(reason: .shutdown)
+            let o = p.wait()
+            return .failure(GraderError.from(o, manifest: manifest, starting: true))
+        }
+    }
+
+    func invoke(_ batch: [Sample], requestID: String) -> BatchAttempt {
+        if invocations >= manifest.recycleAfter { shutdown() }
+        if process == nil, case .failure(let e) = prewarm() {
+            return BatchAttempt(result: .failed(e))
+        }
+        guard let p = process else { return BatchAttempt(result: .failed(GraderError(.crash, "no worker"))) }
+        invocations += 1
+        let start = FrameChannel.now()
+        let deadline = start + UInt64(manifest.timeoutMs) * 1_000_000
+        var request: [UInt8] = Array("{\"request_id\":".utf8)
+        JSONValue.writeString(requestID, into: &request)
+        request.append(contentsOf: ",\"timeout_ms\":\(manifest.timeoutMs),\"batch\":".utf8)
+        request.append(contentsOf: batchJSON(batch))
+        request.append(UInt8(ascii: "}"))
+
+        var attempt: BatchAttempt
+        if !FrameChannel.write(p.requestFD, request, deadline: deadline) {
+            attempt = BatchAttempt(result: .failed(kill(p, timedOut: FrameChannel.now() >= deadline)))
+        } else {
+            switch FrameChannel.read(p.responseFD, deadline: deadline, buffer: &readBuffer) {
+            case .frame(let bytes):
+                attempt = BatchAttempt(result: response(bytes, batch: batch, requestID: requestID))
+            case .timeout:
+                attempt = BatchAttempt(result: .failed(kill(p, timedOut: true)))
+            case .eof:
+                attempt = BatchAttempt(result: .failed(kill(p, timedOut: false)))
+            case .violation(let why):
+                _ = kill(p, timedOut: false)
+                attempt = BatchAttempt(result: .failed(GraderError(.crash, "protocol violation: \(why); the worker was replaced")))
+            }
+        }
+        attempt.wallMs = Double(FrameChannel.now() - start) / 1e6
+        if let p = process {
+            // The bootstrap flushes stdout/stderr before it answers, but the sandbox drains them on its own
+            // thread: wait a moment so this batch's prints are attributed to it.
+            if settleLogs { usleep(2000) }
+            let out = p.takeOutput()
+            attempt.stdout = out.stdout
+            attempt.stderr = out.stderr
+            // Recycle after batch-level errors: whatever state caused them goes with the worker.
+            if case .failed = attempt.result { shutdown() }
+        } else if let logs = deadWorkerLogs {
+            (attempt.stdout, attempt.stderr) = logs
+            deadWorkerLogs = nil
+        }
+        return attempt
+    }
+
+    /// Decodes a response frame into checked per-sample results.
+    private func response(_ bytes: [UInt8], batch: [Sample], requestID: String) -> BatchAttempt.Result {
+        guard let msg = try? JSONValue.parse(bytes, allowNonFinite: true), msg.objectValue != nil else {
+            if let p = process { _ = kill(p, timedOut: false) }
+            return .failed(GraderError(.crash, "protocol violation: the response frame is not a JSON object; the worker was replaced"))
+        }
+        guard msg["request_id"]?.stringValue == requestID else {
+            if let p = process { _ = kill(p, timedOut: false) }
+            return .failed(GraderError(.crash, "protocol violation: response for another request; the worker was replaced"))
+        }
+        if let result = msg["result"] {
+            return .checked(checker.check(result, ids: batch.map(\.id)))
+        }
+        if let err = msg["error"] {
+            return .failed(GraderError(.handlerError, PythonWorker.describe(err)))
+        }
+        if let why = msg["marshal_error"]?.stringValue {
+            return .failed(GraderError(.invalidOutput, why))
+        }
+        return .failed(GraderError(.crash, "protocol violation: the response has no result"))
+    }
+
+    /// Kills the worker and types what happened from the sandbox's outcome.
+    private func kill(_ p: SandboxedProcess, timedOut: Bool) -> GraderError {
+        if timedOut {
+            p.kill(reason: .timeout)
+        } else {
+            // The channel closed: the worker is most likely exiting by itself. Let it, so its own exit
+            // status or signal is what gets reported, then kill whatever is left.
+            let grace = FrameChannel.now() + 500_000_000
+            while !p.hasExited && FrameChannel.now() < grace { usleep(500) }
+            if !p.hasExited { p.kill(reason: .shutdown) }
+        }
+        let o = p.wait()
+        process = nil
+        readBuffer = []
+        deadWorkerLogs = (Array(o.stdout.utf8), Array(o.stderr.utf8))
+        if timedOut && o.status != .memory_limit && o.status != .syscall_violation {
+            return GraderError(.timeout, "the batch exceeded timeout_ms \(manifest.timeoutMs); the worker was killed\(GraderError.stderrTail(o.stderr))")
+        }
+        if o.status == .ok || o.status == .timeout {
+            // We killed it for breaking the protocol, or it exited by itself mid-batch.
+            return GraderError(.crash, "the worker closed its channel mid-batch\(GraderError.stderrTail(o.stderr))")
+        }
+        return GraderError.from(o, manifest: manifest)
+    }
+
+    func shutdown() {
+        guard let p = process else { return }
+        process = nil
+        readBuffer = []
+        p.kill(reason: .shutdown)
+        _ = p.wait()
+    }
+
+    /// `errorType: errorMessage` and the stack trace of a Lambda-style error object.
+    static func describe(_ err: JSONValue) -> String {
+        let type = err["errorType"]?.stringValue ?? "Error"
+        let message = err["errorMessage"]?.stringValue ?? ""
+        let stack = (err["stackTrace"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: "\n")
+        return stack.isEmpty ? "\(type): \(message)" : "\(type): \(message)\n\(stack)"
+    }
+}

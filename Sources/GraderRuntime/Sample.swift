@@ -1,0 +1,100 @@
+import Foundation
+
+/// One sample to grade, in Bedrock's batch format: the training record with the generated assistant
+/// turn appended to `messages`, and a unique `id`.
+///
+/// The record is kept as written (extra columns travel to the grader unchanged). `reference_answer`
+/// may sit at the top level or under `metadata`; ``referenceAnswer`` finds either.
+public struct Sample: Sendable, Equatable {
+    /// The sample's id; unique within one `score` call.
+    public var id: String
+    /// The whole record, including `id`.
+    public var record: JSONObject
+
+    /// Wraps a record; its `id` (a string or a number) is used, or `defaultID` when it has none.
+    public init(record: JSONObject, defaultID: String) {
+        var record = record
+        switch record["id"] {
+        case .string(let s)?: id = s
+        case .number(let d)?: id = JSONValue.number(d).jsonString
+        default: id = defaultID
+        }
+        record["id"] = .string(id)
+        self.record = record
+    }
+
+    /// A chat sample: `messages` (ending with the generated assistant turn) and an optional reference answer.
+    public init(id: String, messages: [(role: String, content: String)], referenceAnswer: JSONValue? = nil,
+                extra: [String: JSONValue] = [:]) {
+        var r = JSONObject()
+        r["id"] = .string(id)
+        r["messages"] = .array(messages.map { .object(JSONObject([("role", .string($0.role)), ("content", .string($0.content))])) })
+        if let referenceAnswer { r["reference_answer"] = referenceAnswer }
+        for k in extra.keys.sorted() where r[k] == nil { r[k] = extra[k] }
+        self.id = id
+        self.record = r
+    }
+
+    /// `reference_answer` at the top level, else under `metadata`.
+    public var referenceAnswer: JSONValue? {
+        record["reference_answer"] ?? record["metadata"]?["reference_answer"]
+    }
+
+    /// The content of the last assistant message (what the model generated), if any.
+    public var completionText: String? {
+        guard let msgs = record["messages"]?.arrayValue else { return record["completion"]?.stringValue }
+        for m in msgs.reversed() where m["role"]?.stringValue == "assistant" {
+            return m["content"]?.stringValue
+        }
+        return nil
+    }
+}
+
+/// A problem with the samples given to the runtime (not with a grader's output).
+public struct SampleInputError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+extension Sample {
+    /// Reads samples from a JSON list or JSONL text. Missing ids become the sample's index.
+    /// - Throws: ``SampleInputError`` naming the line (JSONL) or index, e.g. duplicate ids.
+    public static func read(_ bytes: [UInt8], source: String) throws -> [Sample] {
+        var records: [(JSONObject, String)] = []
+        let firstNonSpace = bytes.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
+        if firstNonSpace == UInt8(ascii: "[") {
+            let v: JSONValue
+            do { v = try JSONValue.parse(bytes) } catch let e as JSONParseError {
+                throw SampleInputError(message: "\(source): \(e)")
+            }
+            for (i, item) in (v.arrayValue ?? []).enumerated() {
+                guard let o = item.objectValue else {
+                    throw SampleInputError(message: "\(source): [\(i)]: sample must be an object, got \(item.typeName)")
+                }
+                records.append((o, "\(i)"))
+            }
+        } else {
+            var lineNo = 0
+            for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+                lineNo += 1
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+                let v: JSONValue
+                do { v = try JSONValue.parse(Array(line)) } catch let e as JSONParseError {
+                    throw SampleInputError(message: "\(source):\(lineNo): \(e.message)")
+                }
+                guard let o = v.objectValue else {
+                    throw SampleInputError(message: "\(source):\(lineNo): sample must be an object, got \(v.typeName)")
+                }
+                records.append((o, "\(records.count)"))
+            }
+        }
+        var seen = Set<String>()
+        return try records.map { rec, idx in
+            let s = Sample(record: rec, defaultID: idx)
+            guard seen.insert(s.id).inserted else {
+                throw SampleInputError(message: "\(source): duplicate sample id \"\(s.id)\"")
+            }
+            return s
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import GraderRuntime
+import Hummingbird
+
+/// An error answered as an HTTP status with a JSON body `{"error": {"type", "message"}}`.
+public struct APIError: Error, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    public var type: String
+    public var message: String
+    public var headers: HTTPFields = [:]
+
+    public var description: String { "\(status.code) \(type): \(message)" }
+
+    static func badRequest(_ message: String) -> APIError { .init(status: .badRequest, type: "bad_request", message: message) }
+    static func notFound(_ message: String) -> APIError { .init(status: .notFound, type: "not_found", message: message) }
+    static func tooLarge(_ message: String) -> APIError { .init(status: .contentTooLarge, type: "too_large", message: message) }
+    static func unauthorized(_ message: String) -> APIError {
+        .init(status: .unauthorized, type: "unauthorized", message: message, headers: [.wwwAuthenticate: "Bearer"])
+    }
+    static func throttled(retryAfter: Int, _ message: String) -> APIError {
+        .init(status: .tooManyRequests, type: "throttled", message: message, headers: [.retryAfter: String(retryAfter)])
+    }
+    static func deadline(_ message: String) -> APIError { .init(status: .gatewayTimeout, type: "deadline_exceeded", message: message) }
+    static func unavailable(_ message: String) -> APIError { .init(status: .serviceUnavailable, type: "unavailable", message: message) }
+
+    var response: Response {
+        let body: JSONValue = ["error": ["type": .string(type), "message": .string(message)]]
+        var response = Response.json(body, status: status)
+        for field in headers { response.headers.append(field) }
+        return response
+    }
+}
+
+extension Response {
+    /// A JSON response.
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        let bytes = value.jsonBytes()
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func text(_ text: String, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+extension Request {
+    /// The whole body, or 413 past `limit` bytes.
+    mutating func collectBody(limit: Int) async throws -> ByteBuffer {
+        if let length = headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw APIError.tooLarge("request body of \(length) bytes exceeds the limit of \(limit) bytes")
+        }
+        do {
+            return try await collectBody(upTo: limit)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError.tooLarge("request body exceeds the limit of \(limit) bytes")
+        }
+    }
+
+    /// The body parsed as JSON; 400 naming line and column when it is not.
+    mutating func jsonBody(limit: Int) async throws -> JSONValue {
+        let buffer = try await collectBody(limit: limit)
+        if buffer.readableBytes == 0 { throw APIError.badRequest("empty request body, expected JSON") }
+        do {
+            return try buffer.withUnsafeReadableBytes { try JSONValue.parse($0) }
+        } catch let error as JSONParseError {
+            throw APIError.badRequest("malformed JSON body at \(error)")
+        }
+    }
+}

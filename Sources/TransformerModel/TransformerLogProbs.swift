@@ -1,0 +1,64 @@
+import Foundation
+
+// The public training interface: per-token log-probabilities (GRPO), their backward pass,
+// and next-token cross-entropy (SFT).
+
+extension Transformer {
+    /// Log-probabilities and entropies of every scored token of `batch`.
+    ///
+    /// Keeps the activations, so a following `backward(batch, dLogProbs:)` on the same batch
+    /// can accumulate parameter gradients. Use it for the policy, π_old and the reference alike.
+    public func tokenLogProbs(_ batch: TokenBatch) throws -> TokenLogProbs {
+        let packed = try PackedBatch(batch, config: config)
+        let a = activations(for: packed)
+        forwardBody(packed, a)
+        let S = packed.predRows.count
+        var logp = [Float](repeating: 0, count: S), ent = logp
+        logp.withUnsafeMutableBufferPointer { lp in
+            ent.withUnsafeMutableBufferPointer { en in
+                headForward(packed, a, logp: lp.baseAddress!, entropy: en.baseAddress!)
+            }
+        }
+        forwardBatch = (batch, packed)
+        return TokenLogProbs(logProbs: packed.split(logp), entropies: packed.split(ent))
+    }
+
+    /// Accumulates into `gradients` the gradient of a loss whose derivative with respect to each
+    /// scored token's log-probability is `dLogProbs` (same shape as `TokenLogProbs.logProbs`).
+    ///
+    /// Must follow `tokenLogProbs` on the same batch, with no other forward pass in between.
+    public func backward(_ batch: TokenBatch, dLogProbs: [[Float]]) throws {
+        guard let (last, packed) = forwardBatch, last == batch, let a = activations else {
+            throw ModelError.backwardWithoutMatchingForward
+        }
+        guard dLogProbs.count == packed.scoredPerSequence.count else {
+            throw ModelError.gradientShapeMismatch(sequence: min(dLogProbs.count, packed.scoredPerSequence.count),
+                                                   expected: packed.scoredPerSequence.count, got: dLogProbs.count)
+        }
+        for (i, d) in dLogProbs.enumerated() where d.count != packed.scoredPerSequence[i] {
+            throw ModelError.gradientShapeMismatch(sequence: i, expected: packed.scoredPerSequence[i], got: d.count)
+        }
+        let flat = dLogProbs.flatMap { $0 }
+        flat.withUnsafeBufferPointer { headBackward(packed, a, dlogp: $0.baseAddress!) }
+        backwardBody(packed, a)
+    }
+
+    /// Mean next-token cross-entropy (nats) over the scored tokens of `batch`; forward only.
+    public func crossEntropyLoss(_ batch: TokenBatch) throws -> Float {
+        let lp = try tokenLogProbs(batch)
+        let all = lp.logProbs.flatMap { $0 }
+        return all.isEmpty ? 0 : -all.reduce(0, +) / Float(all.count)
+    }
+
+    /// Mean next-token cross-entropy over the scored tokens (e.g. assistant tokens in SFT),
+    /// with its gradient accumulated into `gradients`. Returns the loss.
+    public func crossEntropyLossAndBackward(_ batch: TokenBatch) throws -> Float {
+        let lp = try tokenLogProbs(batch)
+        let n = lp.logProbs.reduce(0) { $0 + $1.count }
+        guard n > 0 else { return 0 }
+        let total = lp.logProbs.reduce(Float(0)) { $0 + $1.reduce(0, +) }
+        let g = -1 / Float(n)
+        try backward(batch, dLogProbs: lp.logProbs.map { [Float](repeating: g, count: $0.count) })
+        return -total / Float(n)
+    }
+}

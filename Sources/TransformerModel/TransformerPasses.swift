@@ -1,0 +1,228 @@
+import Foundation
+
+// The whole-model forward and backward passes over a packed batch of N tokens,
+// written top to bottom; each step names the kernel and its shapes.
+
+extension Transformer {
+    /// Forward through every layer and the final norm: fills `a` up to `xf [N, dim]`.
+    func forwardBody(_ b: PackedBatch, _ a: Activations) {
+        let c = config, N = b.rows, d = dim, F = c.ffnDim, hd = c.headDim
+        let p = parameters.baseAddress!
+        b.tokens.withUnsafeBufferPointer { tokens in
+            // x [N, d] = embed_tokens[tokens]
+            embeddingForward(out: a.resid, tokens: tokens.baseAddress!, weight: p + embedOffset, N: N, C: d)
+        }
+        b.positions.withUnsafeBufferPointer { posBuf in
+            let pos = posBuf.baseAddress!
+            for l in 0..<c.nLayers {
+                let w = layers[l]
+                let x = a.resid + l * N * d, xn1 = a.xn1 + l * N * d, rstd1 = a.rstd1 + l * N
+                let qkv = a.qkv + l * N * qkvDim, qk = a.qk + l * N * qkDim
+                let att = a.att + l * N * qDim, h = a.hres + l * N * d
+                let xn2 = a.xn2 + l * N * d, rstd2 = a.rstd2 + l * N
+                let gu = a.gateUp + l * N * 2 * F, act = a.act + l * N * F
+                let xNext = a.resid + (l + 1) * N * d
+
+                // xn1 [N, d] = rmsnorm(x)
+                rmsnormForward(out: xn1, rstd: rstd1, inp: x, weight: p + w.norm1, N: N, C: d, eps: c.normEps)
+                // qkv [N, qkvDim] = xn1 · [Wq; Wk; Wv]ᵀ (+ bias)
+                qkvForward(qkv: qkv, xn: xn1, N: N, w: w)
+                // qk [N, qDim + kvDim] = rope(qk_norm(q | k))
+                qkNormForward(qk: qk, qkv: qkv, rstdQ: a.rstdQ + l * N * c.nHeads,
+                              rstdK: a.rstdK + l * N * c.nKVHeads, N: N, w: w)
+                ropeForward(qk, ld: qkDim, N: N, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
+                ropeForward(qk + qDim, ld: qkDim, N: N, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
+                // att [N, qDim] = causal attention per sequence
+                for s in 0..<b.starts.count {
+                    let r0 = b.starts[s]
+                    attentionForward(out: att + r0 * qDim, ldo: qDim,
+                                     probs: a.probs + l * b.probsPerLayer + b.probOffsets[s],
+                                     q: qk + r0 * qkDim, ldq: qkDim, k: qk + r0 * qkDim + qDim, ldk: qkDim,
+                                     v: qkv + r0 * qkvDim + qDim + kvDim, ldv: qkvDim,
+                                     L: b.lengths[s], nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)
+                }
+                // h [N, d] = x + att · Woᵀ
+                h.update(from: x, count: N * d)
+                linearForward(out: h, ldOut: d, inp: att, ldInp: qDim, weight: p + w.wo, bias: nil,
+                              N: N, I: qDim, O: d, beta: 1)
+                // xn2 [N, d] = rmsnorm(h)
+                rmsnormForward(out: xn2, rstd: rstd2, inp: h, weight: p + w.norm2, N: N, C: d, eps: c.normEps)
+                // gu [N, 2F] = xn2 · [Wgate; Wup]ᵀ ;  act [N, F] = silu(gate) ⊙ up
+                linearForward(out: gu, ldOut: 2 * F, inp: xn2, ldInp: d, weight: p + w.wGateUp, bias: nil,
+                              N: N, I: d, O: 2 * F)
+                swigluForward(out: act, gateUp: gu, N: N, F: F)
+                // xNext [N, d] = h + act · Wdownᵀ
+                xNext.update(from: h, count: N * d)
+                linearForward(out: xNext, ldOut: d, inp: act, ldInp: F, weight: p + w.wDown, bias: nil,
+                              N: N, I: F, O: d, beta: 1)
+            }
+        }
+        // xf [N, d] = rmsnorm(x)
+        rmsnormForward(out: a.xf, rstd: a.rstdF, inp: a.resid + c.nLayers * N * d, weight: p + finalNormOffset,
+                       N: N, C: d, eps: c.normEps)
+    }
+
+    /// `qkv [N, qkvDim] = xn [N, dim] · [Wq; Wk; Wv]ᵀ (+ [bq; bk; bv])`: one matmul when the
+    /// weights are adjacent in the buffer, three otherwise (Qwen2's biases sit between them).
+    func qkvForward(qkv: FloatPtr, xn: ConstFloatPtr, N: Int, w: LayerOffsets) {
+        let p = parameters.baseAddress!, d = dim
+        if w.fusedQKV {
+            linearForward(out: qkv, ldOut: qkvDim, inp: xn, ldInp: d, weight: p + w.wq, bias: nil, N: N, I: d, O: qkvDim)
+        } else {
+            linearForward(out: qkv, ldOut: qkvDim, inp: xn, ldInp: d, weight: p + w.wq,
+                          bias: w.bq.map { ConstFloatPtr(p + $0) }, N: N, I: d, O: qDim)
+            linearForward(out: qkv + qDim, ldOut: qkvDim, inp: xn, ldInp: d, weight: p + w.wk,
+                          bias: w.bk.map { ConstFloatPtr(p + $0) }, N: N, I: d, O: kvDim)
+            linearForward(out: qkv + qDim + kvDim, ldOut: qkvDim, inp: xn, ldInp: d, weight: p + w.wv,
+                          bias: w.bv.map { ConstFloatPtr(p + $0) }, N: N, I: d, O: kvDim)
+        }
+    }
+
+    /// Backward of `qkvForward`: `dxn [N, dim]` assigned, weight (and bias) gradients accumulated.
+    func qkvBackward(dxn: FloatPtr, dqkv: ConstFloatPtr, xn: ConstFloatPtr, N: Int, w: LayerOffsets) {
+        let p = parameters.baseAddress!, g = gradients.baseAddress!, d = dim
+        if w.fusedQKV {
+            linearBackward(dinp: dxn, ldDinp: d, dinpBeta: 0, dweight: g + w.wq, dbias: nil, dout: dqkv,
+                           ldDout: qkvDim, inp: xn, ldInp: d, weight: p + w.wq, N: N, I: d, O: qkvDim)
+        } else {
+            let parts = [(w.wq, w.bq, 0, qDim), (w.wk, w.bk, qDim, kvDim), (w.wv, w.bv, qDim + kvDim, kvDim)]
+            for (i, (wOff, bOff, col, O)) in parts.enumerated() {
+                linearBackward(dinp: dxn, ldDinp: d, dinpBeta: i == 0 ? 0 : 1, dweight: g + wOff,
+                               dbias: bOff.map { g + $0 }, dout: dqkv + col, ldDout: qkvDim,
+                               inp: xn, ldInp: d, weight: p + wOff, N: N, I: d, O: O)
+            }
+        }
+    }
+
+    /// `qk [N, qDim + kvDim]` = per-head RMSNorm of the q and k parts of `qkv` (Qwen3), or a copy.
+    func qkNormForward(qk: FloatPtr, qkv: ConstFloatPtr, rstdQ: FloatPtr, rstdK: FloatPtr, N: Int, w: LayerOffsets) {
+        let p = parameters.baseAddress!, c = config
+        for n in 0..<N {
+            let src = qkv + n * qkvDim, dst = qk + n * qkDim
+            if let qn = w.qNorm, let kn = w.kNorm {
+                rmsnormForward(out: dst, rstd: rstdQ + n * c.nHeads, inp: src, weight: p + qn,
+                               N: c.nHeads, C: c.headDim, eps: c.normEps)
+                rmsnormForward(out: dst + qDim, rstd: rstdK + n * c.nKVHeads, inp: src + qDim, weight: p + kn,
+                               N: c.nKVHeads, C: c.headDim, eps: c.normEps)
+            } else {
+                dst.update(from: src, count: qkDim)
+            }
+        }
+    }
+
+    /// Backward of `qkNormForward`: the q|k columns of `dqkv` are assigned from `dqk`.
+    func qkNormBackward(dqkv: FloatPtr, dqk: ConstFloatPtr, qkv: ConstFloatPtr, rstdQ: ConstFloatPtr,
+                        rstdK: ConstFloatPtr, N: Int, w: LayerOffsets) {
+        let p = parameters.baseAddress!, g = gradients.baseAddress!, c = config
+        for n in 0..<N {
+            let dst = dqkv + n * qkvDim, src = dqk + n * qkDim, x = qkv + n * qkvDim
+            if let qn = w.qNorm, let kn = w.kNorm {
+                rmsnormBackward(dinp: dst, dweight: g + qn, dout: src, inp: x, weight: p + qn,
+                                rstd: rstdQ + n * c.nHeads, N: c.nHeads, C: c.headDim, overwrite: true)
+                rmsnormBackward(dinp: dst + qDim, dweight: g + kn, dout: src + qDim, inp: x + qDim, weight: p + kn,
+                                rstd: rstdK + n * c.nKVHeads, N: c.nKVHeads, C: c.headDim, overwrite: true)
+            } else {
+                dst.update(from: src, count: qkDim)
+            }
+        }
+    }
+
+    /// Backward through every layer from `a.dxf [N, dim]` (gradient of the final norm output),
+    /// accumulating into `gradients`.
+    func backwardBody(_ b: PackedBatch, _ a: Activations) {
+        let c = config, N = b.rows, d = dim, F = c.ffnDim, hd = c.headDim
+        let p = parameters.baseAddress!, g = gradients.baseAddress!
+        let dresid = a.dresid
+        // dresid [N, d] = rmsnorm_backward(dxf)
+        rmsnormBackward(dinp: dresid, dweight: g + finalNormOffset, dout: a.dxf, inp: a.resid + c.nLayers * N * d,
+                        weight: p + finalNormOffset, rstd: a.rstdF, N: N, C: d, overwrite: true)
+        b.positions.withUnsafeBufferPointer { posBuf in
+            let pos = posBuf.baseAddress!
+            for l in (0..<c.nLayers).reversed() {
+                let w = layers[l]
+                let x = a.resid + l * N * d, xn1 = a.xn1 + l * N * d, rstd1 = a.rstd1 + l * N
+                let qkv = a.qkv + l * N * qkvDim, qk = a.qk + l * N * qkDim
+                let att = a.att + l * N * qDim, h = a.hres + l * N * d
+                let xn2 = a.xn2 + l * N * d, rstd2 = a.rstd2 + l * N
+                let gu = a.gateUp + l * N * 2 * F, act = a.act + l * N * F
+
+                // MLP: xNext = h + act · Wdownᵀ
+                linearBackward(dinp: a.dact, ldDinp: F, dinpBeta: 0, dweight: g + w.wDown, dbias: nil,
+                               dout: dresid, ldDout: d, inp: act, ldInp: F, weight: p + w.wDown, N: N, I: F, O: d)
+                swigluBackward(dgateUp: a.dgateUp, dout: a.dact, gateUp: gu, N: N, F: F)
+                linearBackward(dinp: a.dxn, ldDinp: d, dinpBeta: 0, dweight: g + w.wGateUp, dbias: nil,
+                               dout: a.dgateUp, ldDout: 2 * F, inp: xn2, ldInp: d, weight: p + w.wGateUp,
+                               N: N, I: d, O: 2 * F)
+                // dresid becomes dh: the residual path plus the norm's input gradient.
+                rmsnormBackward(dinp: dresid, dweight: g + w.norm2, dout: a.dxn, inp: h, weight: p + w.norm2,
+                                rstd: rstd2, N: N, C: d)
+                // Attention: h = x + att · Woᵀ
+                linearBackward(dinp: a.datt, ldDinp: qDim, dinpBeta: 0, dweight: g + w.wo, dbias: nil,
+                               dout: dresid, ldDout: d, inp: att, ldInp: qDim, weight: p + w.wo, N: N, I: qDim, O: d)
+                memset(a.dqk, 0, N * qkDim * MemoryLayout<Float>.stride)
+                memset(a.dqkv, 0, N * qkvDim * MemoryLayout<Float>.stride)
+                for s in 0..<b.starts.count {
+                    let r0 = b.starts[s]
+                    attentionBackward(dq: a.dqk + r0 * qkDim, ldq: qkDim, dk: a.dqk + r0 * qkDim + qDim, ldk: qkDim,
+                                      dv: a.dqkv + r0 * qkvDim + qDim + kvDim, ldv: qkvDim,
+                                      dout: a.datt + r0 * qDim, ldo: qDim,
+                                      probs: a.probs + l * b.probsPerLayer + b.probOffsets[s],
+                                      q: qk + r0 * qkDim, k: qk + r0 * qkDim + qDim, v: qkv + r0 * qkvDim + qDim + kvDim,
+                                      ldqIn: qkDim, ldkIn: qkDim, ldvIn: qkvDim, scratch: a.dScores,
+                                      L: b.lengths[s], nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)
+                }
+                ropeBackward(a.dqk, ld: qkDim, N: N, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
+                ropeBackward(a.dqk + qDim, ld: qkDim, N: N, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
+                qkNormBackward(dqkv: a.dqkv, dqk: a.dqk, qkv: qkv, rstdQ: a.rstdQ + l * N * c.nHeads,
+                               rstdK: a.rstdK + l * N * c.nKVHeads, N: N, w: w)
+                qkvBackward(dxn: a.dxn, dqkv: a.dqkv, xn: xn1, N: N, w: w)
+                // dresid becomes dx.
+                rmsnormBackward(dinp: dresid, dweight: g + w.norm1, dout: a.dxn, inp: x, weight: p + w.norm1,
+                                rstd: rstd1, N: N, C: d)
+            }
+        }
+        b.tokens.withUnsafeBufferPointer { tokens in
+            embeddingBackward(dweight: g + embedOffset, tokens: tokens.baseAddress!, dout: dresid, N: N, C: d)
+        }
+    }
+
+    /// Output head over the scored rows, `chunk` rows at a time:
+    /// `logits [m, V] = xf[predRows] · Wheadᵀ`, then per row `(log p[target], entropy)`.
+    func headForward(_ b: PackedBatch, _ a: Activations, logp: FloatPtr, entropy: FloatPtr) {
+        let d = dim, V = config.vocabSize, W = ConstFloatPtr(parameters.baseAddress! + headOffset)
+        let S = b.predRows.count
+        for c0 in stride(from: 0, to: S, by: a.chunk) {
+            let m = min(a.chunk, S - c0)
+            for i in 0..<m { (a.xg + i * d).update(from: a.xf + b.predRows[c0 + i] * d, count: d) }
+            gemm(transB: true, m: m, n: V, k: d, a: a.xg, lda: d, b: W, ldb: d, beta: 0, c: a.logits, ldc: V)
+            for i in 0..<m {
+                let r = logSoftmaxRow(a.logits + i * V, V: V, target: Int(b.targets[c0 + i]))
+                logp[c0 + i] = r.logp; entropy[c0 + i] = r.entropy
+            }
+        }
+    }
+
+    /// Backward of the head: recomputes each chunk's logits, then
+    /// `dlogits = dlogp · (onehot − softmax)`, `dWhead += dlogitsᵀ · xg`, `dxf[predRows] += dlogits · Whead`.
+    /// `a.dxf [N, dim]` is assigned (zero on rows that predict nothing).
+    func headBackward(_ b: PackedBatch, _ a: Activations, dlogp: ConstFloatPtr) {
+        let d = dim, V = config.vocabSize
+        let W = ConstFloatPtr(parameters.baseAddress! + headOffset), dW = gradients.baseAddress! + headOffset
+        let S = b.predRows.count
+        memset(a.dxf, 0, b.rows * d * MemoryLayout<Float>.stride)
+        for c0 in stride(from: 0, to: S, by: a.chunk) {
+            let m = min(a.chunk, S - c0)
+            for i in 0..<m { (a.xg + i * d).update(from: a.xf + b.predRows[c0 + i] * d, count: d) }
+            gemm(transB: true, m: m, n: V, k: d, a: a.xg, lda: d, b: W, ldb: d, beta: 0, c: a.logits, ldc: V)
+            for i in 0..<m {
+                logSoftmaxRowBackward(a.logits + i * V, V: V, target: Int(b.targets[c0 + i]), dlogp: dlogp[c0 + i])
+            }
+            gemm(transA: true, m: V, n: d, k: m, a: a.logits, lda: V, b: a.xg, ldb: d, beta: 1, c: dW, ldc: d)
+            gemm(m: m, n: d, k: V, a: a.logits, lda: V, b: W, ldb: d, beta: 0, c: a.dxg, ldc: d)
+            for i in 0..<m {
+                let dst = a.dxf + b.predRows[c0 + i] * d, src = a.dxg + i * d
+                for j in 0..<d { dst[j] += src[j] }
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import XCTest
+
+/// `rft grader …` as a user runs it, on the example graders in graders/.
+final class GraderCommandTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func grader(_ name: String) -> String { root.appendingPathComponent("graders/\(name)").path }
+
+    override class func setUp() {
+        // The compiled example is built by its Makefile with cc, as a user would.
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/usr/bin/make")
+        make.arguments = ["-s", "-C", grader("compiled-c")]
+        try? make.run()
+        make.waitUntilExit()
+    }
+
+    private func tempDir(_ files: [String: String]) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
+        return dir
+    }
+
+    func testEveryExampleGraderPassesItsCases() throws {
+        for name in ["bedrock-lambda", "openai-grade", "trl-reward", "verl-score", "shell-script", "compiled-c", "trivial"] {
+            let r = try RFTBinary.run(["grader", "test", Self.grader(name)])
+            XCTAssertEqual(r.status, 0, "\(name):\n\(r.stdout)\n\(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("cases passed"), r.stdout)
+            XCTAssertFalse(r.stdout.contains("FAIL"), r.stdout)
+        }
+    }
+
+    /// A Bedrock reward Lambda as written for AWS, unchanged, next to a three-line manifest.
+    func testUnchangedBedrockLambdaWithAThreeLineManifest() throws {
+        let manifest = try String(contentsOfFile: Self.grader("bedrock-lambda") + "/grader.json", encoding: .utf8)
+        XCTAssertEqual(manifest.split(separator: "\n").count, 3)
+        let r = try RFTBinary.run(["grader", "test", Self.grader("bedrock-lambda")])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    }
+
+    func testFailingCaseExitsOneWithATable() throws {
+        let dir = try tempDir(["cases.jsonl": #"{"id": "a", "messages": [{"role": "assistant", "content": "hi"}], "expected_score": 0.5}"# + "\n"])
+        let cases = dir.appendingPathComponent("cases.jsonl").path
+        let r = try RFTBinary.run(["grader", "test", Self.grader("trivial"), "--cases", cases])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("a     0.5       1.0  FAIL"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("trivial: 0/1 cases passed"), r.stdout)
+    }
+
+    func testInvokePrintsOneEntryPerSampleAndLogs() throws {
+        let dir = try tempDir([
+            "grader.json": #"{"name": "noisy", "runtime": "python", "handler": "h.lambda_handler"}"#,
+            "h.py": """
+                import sys
+                def lambda_handler(event, context):
+                    print("scoring", len(event), file=sys.stderr)
+                    return [{"id": s["id"], "aggregate_reward_score": 0.5} for s in event if s["id"] != "drop"]
+                """,
+            "in.jsonl": #"{"id": "keep", "messages": []}"# + "\n" + #"{"id": "drop", "messages": []}"# + "\n",
+        ])
+        let r = try RFTBinary.run(["grader", "invoke", dir.path, "--input", dir.appendingPathComponent("in.jsonl").path, "--logs"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains(#"{"id":"keep","aggregate_reward_score":0.5}"#), r.stdout)
+        XCTAssertTrue(r.stdout.contains(#"{"id":"drop","error":{"type":"invalid_output","message":"id \"drop\" is missing from the output"}}"#), r.stdout)
+        XCTAssertTrue(r.stderr.contains("scoring 2"), r.stderr)
+    }
+
+    func testValidateReportsStructuredErrors() throws {
+        let good = try RFTBinary.run(["grader", "validate", Self.grader("verl-score")])
+        XCTAssertEqual(good.status, 0, good.stdout + good.stderr)
+        XCTAssertEqual(good.stdout.trimmingCharacters(in: .whitespacesAndNewlines), #"{"valid":true,"name":"verl-score","errors":[]}"#)
+
+        let badManifest = try tempDir(["grader.json": #"{"name": "x", "handler": "h.f", "concurrency": 0}"#, "h.py": "def f(e, c): return []\n"])
+        let m = try RFTBinary.run(["grader", "validate", badManifest.path])
+        XCTAssertEqual(m.status, 1)
+        XCTAssertTrue(m.stdout.contains(#""type":"manifest""#) && m.stdout.contains(#""field":"concurrency""#)
+                      && m.stdout.contains("must be 1...64, got 0"), m.stdout)
+
+        let badImport = try tempDir(["grader.json": #"{"name": "x", "handler": "h.f"}"#, "h.py": "def f(e, c)\n    return []\n"])
+        let i = try RFTBinary.run(["grader", "validate", badImport.path])
+        XCTAssertEqual(i.status, 1)
+        XCTAssertTrue(i.stdout.contains(#""type":"init_error""#) && i.stdout.contains("SyntaxError"), i.stdout)
+    }
+
+    func testManifestErrorsOnOtherCommandsNameTheField() throws {
+        let dir = try tempDir(["grader.json": #"{"name": "x", "handler": "h.f", "timeout_ms": "3s"}"#, "h.py": ""])
+        let r = try RFTBinary.run(["grader", "invoke", dir.path, "--input", "-"], stdin: "[]")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("grader.json: timeout_ms: must be an integer, got \"3s\""), r.stderr)
+    }
+
+    func testBenchJSONHasExactlyTheDocumentedKeys() throws {
+        let r = try RFTBinary.run(["grader", "bench", Self.grader("trivial"), "--samples", "300", "--cold-starts", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(Set(obj?.keys.map { $0 } ?? []),
+                       ["samples_per_s", "inprocess_samples_per_s", "ratio", "p50_ms", "p99_ms", "cold_start_ms"])
+        for (k, v) in obj ?? [:] { XCTAssertGreaterThan((v as? Double) ?? 0, 0, k) }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+@testable import GraderRuntime
+
+/// Temporary grader directories for tests.
+enum Fixture {
+    /// The repository root (for the example graders).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func example(_ name: String) -> URL { root.appendingPathComponent("graders").appendingPathComponent(name) }
+
+    /// A fresh directory holding `grader.json` and the given files.
+    static func grader(_ manifest: String, files: [String: String] = [:]) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try manifest.write(to: dir.appendingPathComponent("grader.json"), atomically: true, encoding: .utf8)
+        for (name, text) in files {
+            let url = dir.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            let mode = text.hasPrefix("#!") ? 0o755 : 0o644
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+        }
+        // The sandbox may run graders as an unprivileged user: make the directory readable to it.
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir.appendingPathComponent("grader.json").path)
+        return dir
+    }
+
+    /// A python grader `handler.<fn>` (lambda_handler for bedrock, fn otherwise) whose module is `code`.
+    static func python(_ code: String, manifest extra: String = "", contract: String = "bedrock") throws -> URL {
+        try grader("""
+            {"name": "t", "runtime": "python", "handler": "handler.\(contract == "bedrock" ? "lambda_handler" : "fn")",
+             "contract": "\(contract)"\(extra.isEmpty ? "" : ", " + extra)}
+            """, files: ["handler.py": code])
+    }
+
+    static func sample(_ id: String, _ reply: String, reference: JSONValue? = nil, extra: [String: JSONValue] = [:]) -> Sample {
+        Sample(id: id, messages: [("user", "question \(id)"), ("assistant", reply)], referenceAnswer: reference, extra: extra)
+    }
+
+    static func samples(_ n: Int, prefix: String = "s") -> [Sample] {
+        (0..<n).map { sample("\(prefix)\($0)", "answer \($0)") }
+    }
+}
+
+/// Child processes of this test process (to check that nothing leaks).
+func childProcesses() -> [Int32] {
+    let me = getpid()
+    var out: [Int32] = []
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8) else { continue }
+        // Fields after the command name (which may contain spaces) start after the last ')'.
+        guard let close = stat.lastIndex(of: ")") else { continue }
+        let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+        if fields.count > 1, Int32(fields[1]) == me { out.append(pid) }
+    }
+    return out
+}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import TransformerModel
-
-final class TransformerModelSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

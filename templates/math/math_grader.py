@@ -1,0 +1,1251 @@
+"""Math answer grader (rft template, Bedrock reward-Lambda batch contract, stdlib only).
+
+Scores 1.0 when the final answer in the model's last assistant turn equals the
+reference answer, else 0.0. Reports two diagnostics per sample:
+  format_ok  1 when the answer came from an explicit marker (\\boxed{}, ####,
+             <answer> tags, "the answer is"), 0 otherwise;
+  extracted  1 when any answer was found at all.
+
+Pipeline: extract (configurable order) -> normalise LaTeX/Unicode/units ->
+parse into a value (number, tuple, set, interval, equation, expression,
+multiple-choice letter or word) -> compare (exact rationals, floats with a
+relative tolerance, expressions at random points).
+
+Design rules:
+  * no signal-based timeouts, no shared mutable state: safe to call from threads;
+  * inputs are bounded (response tail, answer length, exponent size, item count),
+    so no input can make it hang or allocate without bound;
+  * a reference answer that cannot be parsed raises ReferenceParseError (the
+    handler turns it into a per-sample error), never a reward of 1.
+
+Edit config.json (next to this file) to change the extraction order or tolerances.
+"""
+import ast
+import functools
+import json
+import math
+import os
+import random
+import re
+import threading
+from fractions import Fraction
+
+__all__ = ["lambda_handler", "grade", "is_equivalent", "extract_answer",
+           "ReferenceParseError", "CONFIG"]
+
+MAX_RESPONSE_CHARS = 20_000   # extraction looks at the tail of the response only
+MAX_ANSWER_CHARS = 400        # longer extracted answers are not parsed (score 0)
+MAX_ITEMS = 64                # elements in a tuple/set/list
+MAX_EXACT_POW_BITS = 4096     # bigger exact powers fall back to floats
+MAX_EXPONENT = 1024           # |exponent| above this evaluates as float (and may overflow -> no value)
+
+DEFAULT_CONFIG = {
+    "extract_order": ["boxed", "hash", "answer_tag", "answer_phrase", "last_number"],
+    "format_methods": ["boxed", "hash", "answer_tag", "answer_phrase"],
+    "rel_tol": 1e-6,
+    "abs_tol": 1e-9,
+    "percent_equivalence": True,
+    "unordered_lists": True,
+    "random_points": 6,
+    "use_sympy": False,
+    "sympy_timeout_ms": 1000,
+    "on_bad_reference": "error",
+}
+
+
+class ReferenceParseError(ValueError):
+    """The reference (gold) answer cannot be parsed: the sample cannot be scored."""
+
+
+def _load_config():
+    cfg = dict(DEFAULT_CONFIG)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            user = json.load(f)
+        unknown = sorted(set(user) - set(DEFAULT_CONFIG))
+        if unknown:
+            raise ValueError(f"{path}: unknown config field(s) {unknown}; known: {sorted(DEFAULT_CONFIG)}")
+        cfg.update(user)
+    for m in cfg["extract_order"]:
+        if m not in _EXTRACTORS_NAMES:
+            raise ValueError(f"{path}: extract_order: unknown method {m!r}; known: {sorted(_EXTRACTORS_NAMES)}")
+    return cfg
+
+
+_EXTRACTORS_NAMES = {"boxed", "hash", "answer_tag", "answer_phrase", "last_number"}
+
+# --------------------------------------------------------------------------- extraction
+
+_HASH_RE = re.compile(r"####\s*([^\n]+)")
+_ANSWER_TAG_RE = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.S | re.I)
+_PHRASE_RE = re.compile(
+    r"(?:final\s+answer|answer|correct\s+(?:option|choice))\s*(?:is|:|=)\s*:?\s*([^\n]+)", re.I)
+_PHRASE_CUT_RE = re.compile(r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b", re.I)
+_LAST_NUMBER_RE = re.compile(
+    r"(?<![\w.])[-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*/\s*\d+)?(?:\s*%)?")
+
+
+def _match_brace(text, i):
+    """text[i] == '{': return the index of the matching '}', or -1."""
+    depth = 0
+    for j in range(i, len(text)):
+        c = text[j]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+        elif c == "\\" and j + 1 < len(text) and text[j + 1] in "{}":
+            # escaped braces \{ \} still nest in LaTeX sets; count them like braces
+            continue
+    return -1
+
+
+def _extract_boxed(text):
+    i = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
+    if i < 0:
+        return None
+    j = i + (6 if text.startswith("\\boxed", i) else 5)
+    while j < len(text) and text[j] == " ":
+        j += 1
+    if j < len(text) and text[j] == "{":
+        k = _match_brace(text, j)
+        return text[j + 1:k] if k > 0 else None
+    m = re.match(r"\s*([^\s$]+)", text[j:])
+    return m.group(1) if m else None
+
+
+def _extract_hash(text):
+    ms = _HASH_RE.findall(text)
+    return ms[-1].strip() if ms else None
+
+
+def _extract_answer_tag(text):
+    ms = _ANSWER_TAG_RE.findall(text)
+    if not ms:
+        return None
+    inner = ms[-1].strip()
+    if "\\boxed" in inner or "\\fbox" in inner:
+        return _extract_boxed(inner)
+    return inner or None
+
+
+def _extract_phrase(text):
+    ms = _PHRASE_RE.findall(text)
+    if not ms:
+        return None
+    ans = ms[-1]
+    if "\\boxed" in ans:
+        b = _extract_boxed(ans)
+        if b is not None:
+            return b
+    cut = _PHRASE_CUT_RE.search(ans)
+    if cut:
+        ans = ans[:cut.start()]
+    ans = ans.strip().rstrip(".")
+    return ans or None
+
+
+def _extract_last_number(text):
+    last = None
+    for last in _LAST_NUMBER_RE.finditer(text):
+        pass
+    return last.group(0) if last else None
+
+
+_EXTRACTORS = {
+    "boxed": _extract_boxed,
+    "hash": _extract_hash,
+    "answer_tag": _extract_answer_tag,
+    "answer_phrase": _extract_phrase,
+    "last_number": _extract_last_number,
+}
+
+
+def extract_answer(text, order=None):
+    """Returns (answer_text, method) for the first method in `order` that finds one, else (None, None)."""
+    if not isinstance(text, str):
+        return None, None
+    if len(text) > MAX_RESPONSE_CHARS:
+        text = text[-MAX_RESPONSE_CHARS:]
+    for method in (order or CONFIG["extract_order"]):
+        ans = _EXTRACTORS[method](text)
+        if ans is not None and ans.strip():
+            return ans.strip(), method
+    return None, None
+
+# --------------------------------------------------------------------------- normalisation
+
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "vartheta": "θ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ",
+    "psi": "ψ", "omega": "ω",
+}
+_CMD_SIMPLE = {
+    "times": "*", "cdot": "*", "ast": "*", "div": "/", "pi": "π", "infty": "∞", "infin": "∞",
+    "cup": " ∪ ", "in": " ∈ ", "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=",
+    "geqslant": ">=", "lt": "<", "gt": ">", "approx": "=", "circ": "", "degree": "", "emptyset": "∅",
+    "varnothing": "∅", "lbrace": "⦃", "rbrace": "⦄", "%": "%", "$": "", "{": "⦃", "}": "⦄",
+    "sin": " sin ", "cos": " cos ", "tan": " tan ", "cot": " cot ", "sec": " sec ", "csc": " csc ",
+    "arcsin": " arcsin ", "arccos": " arccos ", "arctan": " arctan ", "log": " log ", "ln": " ln ",
+    "exp": " exp ", "pm": "±", "mp": "±", "neq": "≠", "ne": "≠", "to": "→", "cap": "∩",
+    "dots": "…", "ldots": "…", "cdots": "…", "colon": ":", "mid": "|", "vert": "|", "lvert": "|",
+    "rvert": "|",
+}
+_CMD_SKIP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
+             "displaystyle", "textstyle", "limits", "nolimits", ",", ";", ":", "!", " ", "quad",
+             "qquad", "thinspace", "medspace", "enspace", "hspace*", "middle"}
+_CMD_CONTENT = {"text", "textbf", "textit", "textrm", "textnormal", "mathrm", "mathbf", "mathit",
+                "mathsf", "mathtt", "mbox", "operatorname", "boldsymbol", "bm", "mathbb", "hbox",
+                "texttt", "textsf", "emph", "mathcal"}
+_CMD_FRAC = {"frac", "dfrac", "tfrac", "cfrac"}
+_CMD_REPEAT = {"overline", "dot", "bar"}
+
+_TRANSLATE = str.maketrans({
+    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2012": "-", "\uFE63": "-", "\uFF0D": "-",
+    "×": "*", "·": "*", "⋅": "*", "∙": "*", "÷": "/", "∕": "/",
+    "\u2009": " ", "\u202F": " ", "\u200A": " ", "\u00A0": " ", "\u2002": " ", "\u2003": " ",
+    "\u2007": " ", "\u2008": " ", "\u200B": "", "~": " ",
+    "²": "^2", "³": "^3", "¹": "^1", "⁰": "^0", "⁴": "^4", "⁵": "^5", "⁶": "^6", "⁷": "^7",
+    "⁸": "^8", "⁹": "^9", "⁻": "^-",
+    "½": "(1/2)", "¼": "(1/4)", "¾": "(3/4)", "⅓": "(1/3)", "⅔": "(2/3)", "⅕": "(1/5)", "⅛": "(1/8)",
+    "≤": "<=", "≥": ">=", "≈": "=", "°": "", "$": "", "€": "", "£": "", "¥": "", "₹": "",
+    "∪": " ∪ ", "\u2032": "'", "√": "sqrt", "∞": "∞",
+})
+
+
+def _read_arg(s, i):
+    """Reads one LaTeX argument starting at s[i] (skipping spaces): {group}, \\cmd or one char."""
+    n = len(s)
+    while i < n and s[i] == " ":
+        i += 1
+    if i >= n:
+        return "", i
+    if s[i] == "{":
+        k = _match_brace(s, i)
+        if k < 0:
+            raise _ParseFailure("unbalanced braces")
+        return s[i + 1:k], k + 1
+    if s[i] == "\\":
+        m = re.match(r"\\([A-Za-z]+|.)", s[i:])
+        return m.group(0), i + len(m.group(0))
+    return s[i], i + 1
+
+
+class _ParseFailure(Exception):
+    pass
+
+
+def _latex_to_plain(s, depth=0):
+    """Rewrites LaTeX into a plain infix form: \\frac{a}{b} -> ((a)/(b)), \\sqrt{x} -> sqrt(x), ..."""
+    if depth > 30:
+        raise _ParseFailure("nesting too deep")
+    if "\\" not in s:
+        return s
+    out = []
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        m = re.match(r"\\([A-Za-z]+\*?|.)", s[i:])
+        if not m:
+            i += 1
+            continue
+        name = m.group(1)
+        i += len(m.group(0))
+        if name in _CMD_SKIP:
+            if name in ("left", "right", "middle") and i < n and s[i] == ".":
+                i += 1
+            continue
+        if name in _CMD_FRAC:
+            a, i = _read_arg(s, i)
+            b, i = _read_arg(s, i)
+            out.append("((" + _latex_to_plain(a, depth + 1) + ")/(" + _latex_to_plain(b, depth + 1) + "))")
+        elif name == "sqrt":
+            idx = None
+            if i < n and s[i] == "[":
+                k = s.find("]", i)
+                if k < 0:
+                    raise _ParseFailure("unbalanced [")
+                idx, i = s[i + 1:k], k + 1
+            a, i = _read_arg(s, i)
+            a = _latex_to_plain(a, depth + 1)
+            out.append(f"sqrt({a})" if idx is None else f"root({a},{_latex_to_plain(idx, depth + 1)})")
+        elif name in _CMD_CONTENT:
+            a, i = _read_arg(s, i)
+            out.append(" " + _latex_to_plain(a, depth + 1) + " ")
+        elif name in _CMD_REPEAT:
+            a, i = _read_arg(s, i)
+            out.append("‾(" + _latex_to_plain(a, depth + 1) + ")")
+        elif name in _CMD_SIMPLE:
+            out.append(_CMD_SIMPLE[name])
+        elif name in _GREEK:
+            out.append(_GREEK[name])
+        elif name == "\\":
+            out.append(" ")
+        elif len(name) == 1:
+            out.append(name)
+        else:
+            out.append(" " + name + " ")
+    return "".join(out)
+
+
+_THOUSANDS_RE = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")
+_THOUSANDS_MULTI_RE = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3}){2,}(?![\d,])")
+_SPACE_THOUSANDS_RE = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?: \d{3})+)(?![\d])")
+_REPEAT_RE = re.compile(r"(\d*)\.(\d*)‾\((\d+)\)")
+_REPEAT_PAREN_RE = re.compile(r"(\d*)\.(\d*)\((\d+)\)")
+_DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?")
+_ELLIPSIS_RE = re.compile(r"(\d*)\.(\d+)\s*(?:\.\.\.|…)")
+
+
+def _repeating_fraction(int_part, nonrep, rep):
+    ip = int(int_part or "0")
+    k, r = len(nonrep), len(rep)
+    nr = int(nonrep or "0")
+    rp = int(rep)
+    frac = Fraction(nr, 10 ** k) + Fraction(rp, (10 ** r - 1) * 10 ** k)
+    return ip + frac
+
+
+def _ellipsis_fraction(m):
+    ip, digits = m.group(1), m.group(2)
+    # shortest period p that repeats at the tail (at least 3 times for p=1, twice otherwise)
+    for p in range(1, 7):
+        reps = 3 if p == 1 else 2
+        if len(digits) < p * reps:
+            break
+        unit = digits[-p:]
+        if digits.endswith(unit * reps):
+            # strip the repeated tail to find the non-repeating prefix
+            pre = digits
+            while pre.endswith(unit):
+                pre = pre[:-p]
+            return _repeating_fraction(ip, pre, unit)
+    return None
+
+
+def _frac_text(f):
+    return f"({f.numerator}/{f.denominator})"
+
+
+def _normalise(s):
+    """LaTeX/Unicode -> plain text; raises _ParseFailure on broken input."""
+    s = s.translate(_TRANSLATE)
+    s = s.replace("{,}", "").replace("\\!", "")
+    if "circ" in s:
+        s = _DEGREE_RE.sub("", s)
+    s = _latex_to_plain(s)
+    s = s.translate(_TRANSLATE)
+    if "‾(" in s:
+        s = _REPEAT_RE.sub(lambda m: _frac_text(_repeating_fraction(*m.groups())), s)
+    if "(" in s and "." in s:
+        s = _REPEAT_PAREN_RE.sub(lambda m: _frac_text(_repeating_fraction(*m.groups())), s)
+    if "..." in s or "…" in s:
+        s = _ELLIPSIS_RE.sub(lambda m: _frac_text(f) if (f := _ellipsis_fraction(m)) is not None else m.group(0), s)
+    s = s.strip()
+    while s and s[-1] in ".;" and not s.endswith("..."):
+        s = s[:-1].rstrip()
+    return s
+
+# --------------------------------------------------------------------------- values
+
+
+class Num:
+    __slots__ = ("v", "pct")
+
+    def __init__(self, v, pct=False):
+        self.v, self.pct = v, pct
+
+    def __repr__(self):
+        return f"Num({self.v}{'%' if self.pct else ''})"
+
+
+class Expr:
+    __slots__ = ("tree", "vars", "src")
+
+    def __init__(self, tree, vars_, src):
+        self.tree, self.vars, self.src = tree, vars_, src
+
+    def __repr__(self):
+        return f"Expr({self.src})"
+
+
+class Seq:
+    __slots__ = ("kind", "items")   # kind: tuple (ordered), set (unordered), list (unordered bare list)
+
+    def __init__(self, kind, items):
+        self.kind, self.items = kind, items
+
+    def __repr__(self):
+        return f"Seq({self.kind}, {self.items})"
+
+
+class Interval:
+    __slots__ = ("lo_closed", "lo", "hi", "hi_closed")
+
+    def __init__(self, lo_closed, lo, hi, hi_closed):
+        self.lo_closed, self.lo, self.hi, self.hi_closed = lo_closed, lo, hi, hi_closed
+
+    def __repr__(self):
+        return f"Interval({'[' if self.lo_closed else '('}{self.lo}, {self.hi}{']' if self.hi_closed else ')'})"
+
+
+class Union:
+    __slots__ = ("parts",)
+
+    def __init__(self, parts):
+        self.parts = parts
+
+
+class Equation:
+    __slots__ = ("diff",)   # lhs - rhs as an Expr
+
+    def __init__(self, diff):
+        self.diff = diff
+
+
+class Choice:
+    __slots__ = ("letter",)
+
+    def __init__(self, letter):
+        self.letter = letter
+
+
+class Text:
+    __slots__ = ("s",)
+
+    def __init__(self, s):
+        self.s = s
+
+# --------------------------------------------------------------------------- expressions
+
+_FUNCS = ("arcsin", "arccos", "arctan", "sqrt", "root", "sin", "cos", "tan", "cot", "sec", "csc",
+          "log", "ln", "exp", "abs")
+_CONSTS = {"pi": "pi", "π": "pi", "inf": "inf", "infty": "inf", "infinity": "inf", "∞": "inf", "e": "E"}
+_TOKEN_RE = re.compile(
+    r"\s*(?:(?P<num>\d+\.?\d*(?:[eE][-+]?\d+(?![A-Za-z]))?|\.\d+(?:[eE][-+]?\d+)?)"
+    r"|(?P<id>[A-Za-zα-ωΑ-Ωπ∞]+)(?P<sub>_\d+|_\(\w+\))?"
+    r"|(?P<op>\*\*|[-+*/^(),|]))")
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())}
+_UNITS = set("""
+cm mm m km in inch inches ft feet foot yd yard yards mi mile miles meter meters metre metres
+centimeter centimeters kilometer kilometers millimeter millimeters g kg mg gram grams kilogram
+kilograms lb lbs pound pounds oz ounce ounces l ml liter liters litre litres gallon gallons s sec
+secs second seconds min mins minute minutes h hr hrs hour hours day days week weeks month months
+year years degree degrees deg rad radian radians dollar dollars usd cent cents euro euros eur
+unit units sq square cubic per mph kmh kph percent students people apples cookies marbles books
+cars points times items pieces boxes bags hours mins
+""".split())
+_KNOWN_WORDS = set(_FUNCS) | {"pi", "inf", "infty", "infinity"}
+
+
+def _split_ident(word):
+    """'xy' -> ['x', 'y']; 'sqrt' -> ['sqrt']; 'sinx' -> ['sin', 'x']; 'pi' stays."""
+    out, i = [], 0
+    while i < len(word):
+        for name in _FUNCS + ("infinity", "infty", "inf", "pi"):
+            if word.startswith(name, i):
+                out.append(name)
+                i += len(name)
+                break
+        else:
+            out.append(word[i])
+            i += 1
+    return out
+
+
+def _to_python(s):
+    """Tokenises a normalised scalar into a Python expression string with explicit operators.
+    Returns (source, variables). Raises _ParseFailure."""
+    pos, n = 0, len(s)
+    toks = []   # (kind, text): kind in num, var, const, func, op
+    while pos < n:
+        m = _TOKEN_RE.match(s, pos)
+        if not m or m.end() == pos:
+            if s[pos:].strip() == "":
+                break
+            raise _ParseFailure(f"unexpected {s[pos:pos + 10]!r}")
+        pos = m.end()
+        if m.group("num") is not None:
+            t = m.group("num")
+            if "." in t or "e" in t or "E" in t:
+                f = Fraction(t)
+                toks.append(("num", f"({f.numerator}/{f.denominator})"))
+            else:
+                toks.append(("num", str(int(t))))
+        elif m.group("id") is not None:
+            sub = m.group("sub")
+            parts = _split_ident(m.group("id"))
+            if sum(len(p) == 1 for p in parts) >= 3 and m.group("id").isascii():
+                raise _ParseFailure(f"{m.group('id')!r} looks like a word")
+            for j, p in enumerate(parts):
+                if p in _FUNCS:
+                    toks.append(("func", p))
+                elif p in _CONSTS:
+                    toks.append(("const", _CONSTS[p]))
+                else:
+                    name = "v_" + (p if p.isascii() else f"u{ord(p)}")
+                    if sub and j == len(parts) - 1:
+                        name += "_" + re.sub(r"\W", "", sub)
+                    toks.append(("var", name))
+        else:
+            op = m.group("op")
+            toks.append(("op", "**" if op == "^" else op))
+    if not toks:
+        raise _ParseFailure("empty")
+    out, vars_ = [], set()
+    prev = None
+    i = 0
+    pending_close = 0
+    while i < len(toks):
+        kind, t = toks[i]
+        atom_start = kind in ("num", "var", "const", "func") or t == "("
+        if prev is not None and atom_start and (prev[0] in ("num", "var", "const") or prev[1] == ")"):
+            if prev[0] == "num" and kind == "num":
+                raise _ParseFailure("two numbers in a row")
+            out.append("*")
+        if kind == "var":
+            vars_.add(t)
+        if t == "|":
+            raise _ParseFailure("absolute value bars are not supported")
+        if kind == "func":
+            nxt = toks[i + 1] if i + 1 < len(toks) else None
+            if nxt is None:
+                raise _ParseFailure("function without argument")
+            if nxt[1] != "(":
+                # sqrt 2, sin x: the next atom (with an optional power) is the argument
+                out.append(t + "(")
+                pending_close += 1
+                prev = ("op", "(")
+                i += 1
+                continue
+        out.append(t)
+        prev = (kind, t)
+        if pending_close and kind in ("num", "var", "const") and not (
+                i + 1 < len(toks) and toks[i + 1][1] == "**"):
+            out.append(")" * pending_close)
+            pending_close = 0
+            prev = ("op", ")")
+        i += 1
+    if pending_close:
+        out.append(")" * pending_close)
+    return "".join(out), vars_
+
+
+_ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+
+
+def _check_tree(node, depth=0):
+    if depth > 60:
+        raise _ParseFailure("expression too deep")
+    if isinstance(node, ast.Expression):
+        return _check_tree(node.body, depth + 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _ALLOWED_BINOPS):
+        _check_tree(node.left, depth + 1)
+        _check_tree(node.right, depth + 1)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        _check_tree(node.operand, depth + 1)
+    elif isinstance(node, ast.Constant) and type(node.value) is int:
+        pass
+    elif isinstance(node, ast.Name):
+        pass
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS \
+            and not node.keywords and 1 <= len(node.args) <= 2:
+        for a in node.args:
+            _check_tree(a, depth + 1)
+    else:
+        raise _ParseFailure(f"unsupported syntax {type(node).__name__}")
+
+
+class _EvalError(Exception):
+    pass
+
+
+def _is_exact(x):
+    return type(x) is Fraction or type(x) is int
+
+
+def _sqrt(x):
+    if _is_exact(x) and x >= 0:
+        x = Fraction(x)
+        rn, rd = math.isqrt(x.numerator), math.isqrt(x.denominator)
+        if rn * rn == x.numerator and rd * rd == x.denominator:
+            return Fraction(rn, rd)
+    x = float(x)
+    if x < 0:
+        raise _EvalError("sqrt of a negative number")
+    return math.sqrt(x)
+
+
+def _root(x, k):
+    if not (_is_exact(k) and Fraction(k).denominator == 1 and 1 <= k <= 64):
+        raise _EvalError("bad root index")
+    k = int(k)
+    if _is_exact(x):
+        x = Fraction(x)
+        sign = -1 if x < 0 else 1
+        if sign < 0 and k % 2 == 0:
+            raise _EvalError("even root of a negative number")
+        for part in (abs(x.numerator), x.denominator):
+            r = round(part ** (1.0 / k))
+            if r ** k != part:
+                break
+        else:
+            return sign * Fraction(round(abs(x.numerator) ** (1.0 / k)), round(x.denominator ** (1.0 / k)))
+    x = float(x)
+    if x < 0:
+        if k % 2 == 0:
+            raise _EvalError("even root of a negative number")
+        return -((-x) ** (1.0 / k))
+    return x ** (1.0 / k)
+
+
+def _log(x, base=None):
+    x = float(x)
+    if x <= 0:
+        raise _EvalError("log of a non-positive number")
+    if base is None:
+        return math.log(x)
+    b = float(base)
+    if b <= 0 or b == 1:
+        raise _EvalError("bad log base")
+    return math.log(x) / math.log(b)
+
+
+def _float_fn(f):
+    def g(x):
+        return f(float(x))
+    return g
+
+
+_FN_IMPL = {
+    "sqrt": _sqrt, "root": _root, "log": _log, "ln": _float_fn(math.log), "exp": _float_fn(math.exp),
+    "sin": _float_fn(math.sin), "cos": _float_fn(math.cos), "tan": _float_fn(math.tan),
+    "cot": _float_fn(lambda v: 1 / math.tan(v)), "sec": _float_fn(lambda v: 1 / math.cos(v)),
+    "csc": _float_fn(lambda v: 1 / math.sin(v)), "arcsin": _float_fn(math.asin),
+    "arccos": _float_fn(math.acos), "arctan": _float_fn(math.atan), "abs": abs,
+}
+_CONST_VAL = {"pi": math.pi, "E": math.e, "inf": math.inf}
+
+
+def _pow(a, b):
+    if _is_exact(b) and Fraction(b).denominator == 1:
+        e = int(b)
+        if abs(e) <= MAX_EXPONENT:
+            if _is_exact(a):
+                a = Fraction(a)
+                bits = max(a.numerator.bit_length(), a.denominator.bit_length())
+                if bits * abs(e) <= MAX_EXACT_POW_BITS:
+                    if a == 0 and e < 0:
+                        raise _EvalError("division by zero")
+                    return a ** e
+            return float(a) ** e
+        # huge exponents: only trivial bases have a finite, meaningful value
+        fa = float(a)
+        if fa in (0.0, 1.0):
+            return fa
+        if fa == -1.0:
+            return 1.0 if e % 2 == 0 else -1.0
+        raise _EvalError("exponent too large")
+    fa, fb = float(a), float(b)
+    if abs(fb) > MAX_EXPONENT and abs(fa) != 1.0:
+        raise _EvalError("exponent too large")
+    if fa < 0:
+        raise _EvalError("fractional power of a negative number")
+    return fa ** fb
+
+
+def _ev(node, env):
+    t = type(node)
+    if t is ast.BinOp:
+        a = _ev(node.left, env)
+        b = _ev(node.right, env)
+        op = type(node.op)
+        if op is ast.Add:
+            return a + b
+        if op is ast.Sub:
+            return a - b
+        if op is ast.Mult:
+            return a * b
+        if op is ast.Div:
+            if b == 0:
+                raise _EvalError("division by zero")
+            if _is_exact(a) and _is_exact(b):
+                return Fraction(a) / Fraction(b)
+            return a / b
+        return _pow(a, b)
+    if t is ast.Constant:
+        return node.value
+    if t is ast.Name:
+        v = env.get(node.id) if node.id.startswith("v_") else _CONST_VAL.get(node.id)
+        if v is None:
+            raise _EvalError(f"unbound {node.id}")
+        return v
+    if t is ast.UnaryOp:
+        v = _ev(node.operand, env)
+        return -v if type(node.op) is ast.USub else v
+    if t is ast.Call:
+        return _FN_IMPL[node.func.id](*[_ev(a, env) for a in node.args])
+    raise _EvalError("bad node")
+
+
+def _evaluate(tree, env):
+    """Evaluates; returns a finite number or None."""
+    try:
+        v = _ev(tree, env)
+    except (_EvalError, ArithmeticError, ValueError, TypeError, OverflowError, RecursionError):
+        return None
+    if type(v) is float and not math.isfinite(v) and not math.isinf(v):
+        return None
+    return v
+
+
+def _parse_expr(s):
+    """Plain scalar text -> Num (constant) or Expr (with variables). Raises _ParseFailure."""
+    src, vars_ = _to_python(s)
+    try:
+        tree = ast.parse(src, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise _ParseFailure(f"cannot parse {s!r}")
+    _check_tree(tree)
+    tree = tree.body
+    if not vars_:
+        v = _evaluate(tree, {})
+        if v is None:
+            raise _ParseFailure(f"{s!r} has no finite value")
+        return Num(v)
+    return Expr(tree, frozenset(vars_), src)
+
+# --------------------------------------------------------------------------- parsing answers
+
+_NUM_FAST_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_CHOICE_RE = re.compile(
+    r"^\s*(?:(?:option|choice|answer)\s*)?[(\[]?\s*([A-Ja-j])\s*[)\]]?(?:\s*[.:)]|\s|$)", re.I)
+_LHS_VAR_RE = re.compile(r"^\s*([A-Za-zα-ω](?:_\w+|_\(\w+\))?)\s*(?:=|∈)\s*(.+)$", re.S)
+_INEQ_RE = re.compile(r"^\s*(.+?)\s*(<=|>=|<|>)\s*(.+?)\s*(?:(<=|>=|<|>)\s*(.+?))?\s*$")
+_UNIT_WORD = r"[A-Za-z]+\.?(?:\s*\^\s*\(?-?\d+\)?)?"
+_UNIT_TAIL_RE = re.compile(
+    r"^(.*?[\d)π])\s*(" + _UNIT_WORD + r"(?:(?:\s*[/*]\s*|\s+)" + _UNIT_WORD + r")*)\s*$")
+_WORD_RE = re.compile(r"^[A-Za-z][A-Za-z '\-]*$")
+
+
+def _split_top(s, sep=","):
+    parts, depth, cur = [], 0, []
+    for c in s:
+        if c in "([⦃":
+            depth += 1
+        elif c in ")]⦄":
+            depth -= 1
+            if depth < 0:
+                raise _ParseFailure("unbalanced brackets")
+        if c == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+    if depth != 0:
+        raise _ParseFailure("unbalanced brackets")
+    parts.append("".join(cur))
+    return parts
+
+
+def _enclosed(s):
+    """True when s[0] and s[-1] are a matching outer pair."""
+    depth = 0
+    for i, c in enumerate(s):
+        if c in "([⦃":
+            depth += 1
+        elif c in ")]⦄":
+            depth -= 1
+            if depth == 0 and i != len(s) - 1:
+                return False
+    return depth == 0
+
+
+def _strip_units(s):
+    """'12 cm^2' -> '12', 'five apples' stays for the word path; returns None when nothing to strip."""
+    m = _UNIT_TAIL_RE.match(s)
+    if not m:
+        return None
+    head, tail = m.group(1), m.group(2)
+    words = re.findall(r"[A-Za-z]+", tail)
+    if not words:
+        return None
+    for w in words:
+        lw = w.lower()
+        if lw not in _UNITS and (len(w) < 3 or lw in _KNOWN_WORDS or lw in _CONSTS):
+            return None
+    return head
+
+
+def _parse_scalar(s):
+    s = s.strip()
+    if not s:
+        raise _ParseFailure("empty")
+    if _NUM_FAST_RE.fullmatch(s):
+        return Num(Fraction(s) if ("." in s or "e" in s or "E" in s) else int(s))
+    pct = False
+    if s.endswith("%"):
+        s, pct = s[:-1].strip(), True
+    low = s.lower()
+    if low.endswith(" percent"):
+        s, pct, low = s[:-8].strip(), True, low[:-8].strip()
+    if low in _NUMBER_WORDS:
+        return Num(_NUMBER_WORDS[low], pct)
+    first, _, rest = low.partition(" ")
+    if first in _NUMBER_WORDS and rest and _strip_units("1 " + rest) is not None:
+        return Num(_NUMBER_WORDS[first], pct)
+    # thin-space/space thousands: 1 000 000
+    if " " in s:
+        s = _SPACE_THOUSANDS_RE.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), s)
+    head = _strip_units(s) if re.search(r"[A-Za-z]", s) else None
+    if head is not None:
+        try:
+            v = _parse_expr(head)
+            if isinstance(v, Num):
+                v.pct = pct
+                return v
+        except _ParseFailure:
+            pass
+    v = _parse_expr(s)
+    if pct:
+        if not isinstance(v, Num):
+            raise _ParseFailure("percent of an expression")
+        v.pct = True
+    return v
+
+
+def _parse_endpoint(s):
+    v = _parse_scalar(s)
+    if isinstance(v, Num) and v.pct:
+        raise _ParseFailure("percent endpoint")
+    return v
+
+
+def _parse_value(s, depth=0):
+    """Normalised text -> value. Raises _ParseFailure."""
+    if depth > 8:
+        raise _ParseFailure("nesting too deep")
+    s = s.strip()
+    if not s:
+        raise _ParseFailure("empty")
+    if s in ("∅", "⦃⦄"):
+        return Seq("set", [])
+    m = _LHS_VAR_RE.match(s)
+    if m and "=" not in m.group(2) and m.group(1) not in _CONSTS:
+        return _parse_value(m.group(2), depth + 1)
+    if "∪" in s:
+        parts = [p.strip() for p in s.split("∪")]
+        vals = [_parse_value(p, depth + 1) for p in parts]
+        if not all(isinstance(v, (Interval, Seq)) for v in vals):
+            raise _ParseFailure("union of non-intervals")
+        return Union(vals)
+    if s.count("=") == 1 and not any(x in s for x in ("<=", ">=", "!=")):
+        lhs, rhs = s.split("=")
+        a, b = _parse_scalar(lhs), _parse_scalar(rhs)
+        if isinstance(a, Expr) or isinstance(b, Expr):
+            return Equation(_diff(a, b))
+        raise _ParseFailure("equation without variables")
+    if any(op in s for op in ("<", ">")):
+        if len(s) > 120:
+            raise _ParseFailure("inequality too long")
+        return _parse_inequality(s)
+    if "," in s and not _THOUSANDS_ONLY(s):
+        enclosed = s[0] in "([⦃" and s[-1] in ")]⦄" and _enclosed(s)
+        if enclosed:
+            inner = s[1:-1]
+            items = _split_top(inner)
+            if len(items) > MAX_ITEMS:
+                raise _ParseFailure("too many items")
+            if s[0] == "⦃":
+                return Seq("set", [_parse_value(x, depth + 1) for x in items])
+            if len(items) == 2 and (s[0] == "[" or s[-1] == "]" or _is_inf(items[0]) or _is_inf(items[1])):
+                return Interval(s[0] == "[", _parse_endpoint(items[0]), _parse_endpoint(items[1]), s[-1] == "]")
+            return Seq("tuple" if s[0] == "(" else "list", [_parse_value(x, depth + 1) for x in items])
+        items = _split_top(s)
+        if len(items) > MAX_ITEMS:
+            raise _ParseFailure("too many items")
+        if len(items) > 1:
+            return Seq("list" if CONFIG["unordered_lists"] else "tuple",
+                       [_parse_value(x, depth + 1) for x in items])
+    if s[0] == "⦃" and s[-1] == "⦄" and _enclosed(s):
+        return Seq("set", [_parse_value(s[1:-1], depth + 1)])
+    if "," in s and _THOUSANDS_ONLY(s):
+        s = s.replace(",", "")
+    if s[0] == "[" and s[-1] == "]" and _enclosed(s):
+        s = s[1:-1]
+    s = s.replace("⦃", "(").replace("⦄", ")").replace("{", "(").replace("}", ")")
+    return _parse_scalar(s)
+
+
+def _THOUSANDS_ONLY(s):
+    """True when every comma in s belongs to a thousands separator (1,000 or 1,234,567)."""
+    core = s
+    if not (s[0] in "([⦃"):
+        core = _THOUSANDS_RE.sub("", s)
+    else:
+        core = _THOUSANDS_MULTI_RE.sub("", s)
+    return "," not in core
+
+
+def _is_inf(s):
+    return s.strip().lstrip("+-").strip() in ("∞", "inf", "infty", "infinity")
+
+
+def _diff(a, b):
+    src = f"({_src(a)})-({_src(b)})"
+    tree = ast.parse(src, mode="eval").body
+    vars_ = (a.vars if isinstance(a, Expr) else frozenset()) | (b.vars if isinstance(b, Expr) else frozenset())
+    return Expr(tree, vars_, src)
+
+
+def _src(v):
+    if isinstance(v, Expr):
+        return v.src
+    x = v.v
+    if _is_exact(x):
+        x = Fraction(x)
+        return f"({x.numerator}/{x.denominator})"
+    raise _ParseFailure("irrational constant in an equation")   # keeps _diff exact and simple
+
+
+def _parse_inequality(s):
+    m = _INEQ_RE.match(s)
+    if not m:
+        raise _ParseFailure("bad inequality")
+    a, op1, b, op2, c = m.groups()
+    if op2 is None:
+        if re.fullmatch(r"[A-Za-zα-ω]", a.strip()):
+            val = _parse_endpoint(b)
+            if op1 in ("<", "<="):
+                return Interval(False, Num(-math.inf), val, op1 == "<=")
+            return Interval(op1 == ">=", val, Num(math.inf), False)
+        if re.fullmatch(r"[A-Za-zα-ω]", b.strip()):
+            val = _parse_endpoint(a)
+            flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op1]
+            return _parse_inequality(f"{b} {flip} {a}")
+        raise _ParseFailure("inequality without a lone variable")
+    if not re.fullmatch(r"[A-Za-zα-ω]", b.strip()) or op1[0] != op2[0]:
+        raise _ParseFailure("unsupported chained inequality")
+    lo, hi = _parse_endpoint(a), _parse_endpoint(c)
+    if op1[0] == ">":
+        lo, hi = hi, lo
+        op1, op2 = op2.replace(">", "<"), op1.replace(">", "<")
+    return Interval(op1 == "<=", lo, hi, op2 == "<=")
+
+
+def _parse_choice(s):
+    m = _CHOICE_RE.match(s.replace("⦃", "").replace("⦄", ""))
+    return Choice(m.group(1).upper()) if m else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_reference(text):
+    """Reference answer text -> value. Raises ReferenceParseError."""
+    if len(text) > MAX_ANSWER_CHARS:
+        raise ReferenceParseError(f"reference answer longer than {MAX_ANSWER_CHARS} characters")
+    try:
+        s = _normalise(text)
+        if re.fullmatch(r"\(?[A-J]\)?", s):
+            return Choice(s.strip("()"))
+        if s.lower() in ("yes", "no", "true", "false"):
+            return Text(s.lower())
+        if not s:
+            raise _ParseFailure("empty")
+        try:
+            return _parse_value(s)
+        except _ParseFailure:
+            low = " ".join(s.lower().split())
+            if _WORD_RE.match(low) and (len(low) >= 3 or low in ("no",)):
+                return Text(low)
+            raise
+    except _ParseFailure as e:
+        raise ReferenceParseError(f"cannot parse reference answer {text!r}: {e}") from None
+    except RecursionError:
+        raise ReferenceParseError(f"reference answer {text!r} is nested too deeply") from None
+
+
+def _parse_candidate(text, ref):
+    """Candidate answer text -> value, or None when it cannot be parsed."""
+    if len(text) > MAX_ANSWER_CHARS:
+        return None
+    try:
+        s = _normalise(text)
+        if isinstance(ref, Choice):
+            return _parse_choice(s)
+        if isinstance(ref, Text):
+            return Text(" ".join(s.lower().split()).strip(" ."))
+        return _parse_value(s)
+    except (_ParseFailure, RecursionError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+
+# --------------------------------------------------------------------------- comparison
+
+_POINTS = [[random.Random(1000 + 97 * k + j).uniform(0.3, 2.7) for j in range(16)] for k in range(12)]
+
+
+def _num_equal(a, b, rel_tol, abs_tol):
+    if _is_exact(a) and _is_exact(b):
+        return a == b
+    try:
+        fa, fb = float(a), float(b)
+    except OverflowError:
+        return False
+    if math.isinf(fa) or math.isinf(fb):
+        return fa == fb
+    return abs(fa - fb) <= max(rel_tol * max(abs(fa), abs(fb)), abs_tol)
+
+
+def _exprs_equal(ta, tb, vars_, cfg, proportional=False):
+    names = sorted(vars_)
+    valid = 0
+    ratio = None
+    for k in range(min(int(cfg["random_points"]), len(_POINTS))):
+        env = {name: _POINTS[k][j % 16] for j, name in enumerate(names)}
+        a, b = _evaluate(ta, env), _evaluate(tb, env)
+        if a is None or b is None:
+            continue
+        if proportional:
+            if _num_equal(b, 0, 0, 1e-12):
+                if not _num_equal(a, 0, 0, 1e-12):
+                    return False
+                continue
+            r = float(a) / float(b)
+            if ratio is None:
+                if r == 0:
+                    return False
+                ratio = r
+            elif not _num_equal(r, ratio, cfg["rel_tol"], cfg["abs_tol"]):
+                return False
+        elif not _num_equal(a, b, cfg["rel_tol"], cfg["abs_tol"]):
+            return False
+        valid += 1
+    return valid >= 3
+
+
+def _equal(ref, cand, cfg):
+    if cand is None:
+        return False
+    tr, tc = type(ref), type(cand)
+    if tr is Num:
+        if tc is Seq and len(cand.items) == 1:
+            return _equal(ref, cand.items[0], cfg)
+        if tc is not Num:
+            return False
+        if ref.pct == cand.pct or not cfg["percent_equivalence"]:
+            return _num_equal(ref.v, cand.v, cfg["rel_tol"], cfg["abs_tol"])
+        # 50% matches 50 and 0.5 (either side may carry the percent sign)
+        p, q = (ref, cand) if ref.pct else (cand, ref)
+        return (_num_equal(p.v, q.v, cfg["rel_tol"], cfg["abs_tol"]) or
+                _num_equal(Fraction(p.v) / 100 if _is_exact(p.v) else p.v / 100, q.v, cfg["rel_tol"], cfg["abs_tol"]))
+    if tr is Expr:
+        if tc is not Expr or ref.vars != cand.vars:
+            return False
+        if _exprs_equal(ref.tree, cand.tree, ref.vars, cfg):
+            return True
+        return _sympy_equal(ref.src, cand.src, cfg)
+    if tr is Seq:
+        if tc is not Seq or len(ref.items) != len(cand.items):
+            if tc is Seq or len(ref.items) != 1:
+                return False
+            return _equal(ref.items[0], cand, cfg)
+        ordered = ref.kind == "tuple" or cand.kind == "tuple"
+        if ordered and ref.kind != cand.kind and "set" in (ref.kind, cand.kind):
+            return False
+        if ordered:
+            return all(_equal(a, b, cfg) for a, b in zip(ref.items, cand.items))
+        return _match_unordered(ref.items, cand.items, cfg)
+    if tr is Interval:
+        return (tc is Interval and ref.lo_closed == cand.lo_closed and ref.hi_closed == cand.hi_closed
+                and _equal(ref.lo, cand.lo, cfg) and _equal(ref.hi, cand.hi, cfg))
+    if tr is Union:
+        return tc is Union and len(ref.parts) == len(cand.parts) and _match_unordered(ref.parts, cand.parts, cfg)
+    if tr is Equation:
+        if tc is not Equation or ref.diff.vars != cand.diff.vars:
+            return False
+        return _exprs_equal(ref.diff.tree, cand.diff.tree, ref.diff.vars, cfg, proportional=True)
+    if tr is Choice:
+        return tc is Choice and ref.letter == cand.letter
+    if tr is Text:
+        return tc is Text and ref.s == cand.s
+    return False
+
+
+def _match_unordered(ref_items, cand_items, cfg):
+    if len(ref_items) != len(cand_items):
+        return False
+    used = [False] * len(cand_items)
+    for r in ref_items:
+        for j, c in enumerate(cand_items):
+            if not used[j] and _equal(r, c, cfg):
+                used[j] = True
+                break
+        else:
+            return False
+    return True
+
+# --------------------------------------------------------------------------- optional sympy check
+
+_sympy_lock = threading.Lock()
+_sympy_state = {"module": None, "tried": False}
+_sympy_slots = threading.BoundedSemaphore(2)   # at most 2 runaway sympy threads at a time
+
+
+def _sympy():
+    with _sympy_lock:
+        if not _sympy_state["tried"]:
+            _sympy_state["tried"] = True
+            try:
+                import sympy  # noqa: F401  (optional dependency)
+                _sympy_state["module"] = sympy
+            except ImportError:
+                pass
+        return _sympy_state["module"]
+
+
+def _to_sympy(sp, node):
+    t = type(node)
+    if t is ast.BinOp:
+        a, b = _to_sympy(sp, node.left), _to_sympy(sp, node.right)
+        op = type(node.op)
+        return {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
+                ast.Div: lambda: a / b, ast.Pow: lambda: a ** b}[op]()
+    if t is ast.UnaryOp:
+        v = _to_sympy(sp, node.operand)
+        return -v if type(node.op) is ast.USub else v
+    if t is ast.Constant:
+        return sp.Integer(node.value)
+    if t is ast.Name:
+        return {"pi": sp.pi, "E": sp.E, "inf": sp.oo}.get(node.id) or sp.Symbol(node.id)
+    if t is ast.Call:
+        fn = {"sqrt": sp.sqrt, "root": lambda x, k: sp.root(x, k), "log": sp.log, "ln": sp.log,
+              "exp": sp.exp, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.sec,
+              "csc": sp.csc, "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "abs": sp.Abs}
+        return fn[node.func.id](*[_to_sympy(sp, a) for a in node.args])
+    raise _EvalError("bad node")
+
+
+def _sympy_equal(src_a, src_b, cfg):
+    """Optional: sympy.simplify(a - b) == 0, in a helper thread with a deadline (no signals).
+    A thread that overruns is abandoned (sympy cannot be interrupted) and its slot stays taken
+    until it finishes, so at most two can run away at once."""
+    if not cfg["use_sympy"]:
+        return False
+    sp = _sympy()
+    if sp is None or not _sympy_slots.acquire(blocking=False):
+        return False
+    result = []
+
+    def work():
+        try:
+            a = _to_sympy(sp, ast.parse(src_a, mode="eval").body)
+            b = _to_sympy(sp, ast.parse(src_b, mode="eval").body)
+            result.append(sp.simplify(a - b) == 0)
+        except Exception:
+            result.append(False)
+        finally:
+            _sympy_slots.release()
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    t.join(cfg["sympy_timeout_ms"] / 1000.0)
+    return bool(result and result[0])
+
+# --------------------------------------------------------------------------- public API
+
+
+def is_equivalent(reference, candidate, cfg=None):
+    """True when candidate answer text equals reference answer text. Raises ReferenceParseError."""
+    cfg = cfg or CONFIG
+    ref = _parse_reference(str(reference).strip())
+    return _equal(ref, _parse_candidate(candidate.strip(), ref), cfg)
+
+
+def _reference_texts(sample):
+    ref = sample.get("reference_answer")
+    if ref is None and isinstance(sample.get("metadata"), dict):
+        ref = sample["metadata"].get("reference_answer")
+    if isinstance(ref, dict):
+        for key in ("answer", "answers", "ground_truth", "solution", "final_answer"):
+            if key in ref:
+                ref = ref[key]
+                break
+        else:
+            raise ReferenceParseError(f"reference_answer object has none of the fields answer/answers/ground_truth")
+    refs = ref if isinstance(ref, list) else [ref]
+    if not refs or any(r is None or isinstance(r, (dict, list, bool)) for r in refs):
+        raise ReferenceParseError(f"reference_answer must be a string, a number, or a list of them; got {ref!r}")
+    return [format(r, ".17g") if isinstance(r, float) else str(r) for r in refs]
+
+
+def _response_text(sample):
+    msgs = sample.get("messages")
+    if isinstance(msgs, list):
+        for m in reversed(msgs):
+            if isinstance(m, dict) and m.get("role") == "assistant":
+                c = m.get("content")
+                if isinstance(c, list):   # content parts
+                    c = "".join(p.get("text", "") for p in c if isinstance(p, dict))
+                return c if isinstance(c, str) else ""
+    for key in ("response", "completion", "output_text"):
+        if isinstance(sample.get(key), str):
+            return sample[key]
+    return ""
+
+
+def grade(response, reference, cfg=None):
+    """Scores one response against one reference (text, number or list of accepted answers).
+    Returns (score, format_ok, extracted). Raises ReferenceParseError."""
+    cfg = cfg or CONFIG
+    refs = _reference_texts({"reference_answer": reference})
+    parsed = [_parse_reference(r.strip()) for r in refs]
+    answer, method = extract_answer(response, cfg["extract_order"])
+    if answer is None:
+        return 0.0, 0, 0
+    ok = any(_equal(ref, _parse_candidate(answer, ref), cfg) for ref in parsed)
+    return (1.0 if ok else 0.0), int(method in cfg["format_methods"]), 1
+
+
+def _score_sample(sample, cfg):
+    refs = _reference_texts(sample)
+    score, format_ok, extracted = grade(_response_text(sample), refs, cfg)
+    return {
+        "id": sample.get("id"),
+        "aggregate_reward_score": score,
+        "metrics_list": [
+            {"name": "correct", "value": score, "type": "Reward"},
+            {"name": "format_ok", "value": float(format_ok), "type": "Metric"},
+            {"name": "extracted", "value": float(extracted), "type": "Metric"},
+        ],
+    }
+
+
+def lambda_handler(event, context=None):
+    """Bedrock batch contract: a list of samples in, one result per sample out.
+    A sample whose reference cannot be parsed gets {"id", "error": {"type": "invalid_reference", ...}}
+    (or raises, when config on_bad_reference is "raise"); the rest of the batch is still scored."""
+    samples = event if isinstance(event, list) else [event]
+    out = []
+    for sample in samples:
+        sid = sample.get("id") if isinstance(sample, dict) else None
+        try:
+            if not isinstance(sample, dict):
+                raise ReferenceParseError(f"sample must be an object, got {type(sample).__name__}")
+            out.append(_score_sample(sample, CONFIG))
+        except ReferenceParseError as e:
+            if CONFIG["on_bad_reference"] == "raise":
+                raise ReferenceParseError(f"sample {sid}: {e}") from None
+            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"sample {sid}: {e}"}})
+    return out
+
+
+CONFIG = _load_config()
