@@ -24,6 +24,7 @@ struct RFT: ParsableCommand {
             BenchCommand.self,
             TrainCommand.self,
             DemoCommand.self,
+            EvalCommand.self,
             DataCommand.self,
             RunsCommand.self,
             ReportCommand.self,
