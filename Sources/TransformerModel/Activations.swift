@@ -30,21 +30,19 @@ struct LayerOffsets {
 /// Everything the forward pass keeps for the backward pass, plus scratch, carved from one
 /// allocation. Sized for `rows` packed tokens; reused while a batch fits.
 ///
-/// To save memory, norm outputs and the SwiGLU activation are recomputed in the backward pass
-/// (cheap element-wise work) rather than stored, and the backward scratch of the MLP and the
-/// attention share one region.
+/// To save memory, norm outputs, the rotated q|k, the SwiGLU activation and the attention
+/// probabilities (O(T²)) are recomputed in the backward pass rather than stored, and the scratch
+/// of the MLP and of the attention share one region.
 final class Activations {
-    let rows: Int, probsPerLayer: Int, maxLength: Int, chunk: Int
+    let rows: Int, maxLength: Int, chunk: Int
     private let base: FloatPtr
 
     // Saved by the forward pass; per-layer arrays are [nLayers, ...].
     let resid: FloatPtr      // [nLayers + 1, N, dim]  residual stream entering each layer (last: final)
     let rstd1: FloatPtr      // [nLayers, N]           input_layernorm 1/rms
     let qkv: FloatPtr        // [nLayers, N, qkvDim]   q|k|v projections (+bias)
-    let qk: FloatPtr         // [nLayers, N, qDim+kvDim] q|k after q/k-norm and RoPE
     let rstdQ: FloatPtr      // [nLayers, N, nHeads]   (qkNorm)
     let rstdK: FloatPtr      // [nLayers, N, nKVHeads] (qkNorm)
-    let probs: FloatPtr      // [nLayers, probsPerLayer] attention probabilities (causal blocks)
     let att: FloatPtr        // [nLayers, N, qDim]     attention output (o_proj input)
     let hres: FloatPtr       // [nLayers, N, dim]      residual after attention
     let rstd2: FloatPtr      // [nLayers, N]           post_attention_layernorm 1/rms
@@ -57,22 +55,25 @@ final class Activations {
     let dxn: FloatPtr        // [N, dim]   gradient of a norm output
     let dxf: FloatPtr        // [N, dim]   gradient of the final norm output
     let act: FloatPtr        // [N, ffn]   SwiGLU output, then its gradient (shares the region below)
+    let sig: FloatPtr        // [N, ffn]   σ(gate), recomputed with act in backward
     let datt: FloatPtr       // [N, qDim]            } attention backward,
     let dqk: FloatPtr        // [N, qDim+kvDim]      } same region as `act`
     let dqkv: FloatPtr       // [N, qkvDim]          }
-    let dScores: FloatPtr    // [causalBlockSize(maxLength)]
+    let qk: FloatPtr         // [N, qDim+kvDim]      } q|k after q/k-norm and RoPE (forward and backward)
+    let probs: FloatPtr      // [causalBlockSize(maxLength)]  one head's attention probabilities
+    let dScores: FloatPtr    // [causalBlockSize(maxLength)]  their gradient
     // Output head, `chunk` scored rows at a time.
     let xg: FloatPtr, dxg: FloatPtr, logits: FloatPtr
 
-    init(config c: ModelConfig, rows N: Int, probsPerLayer: Int, maxLength: Int) {
+    init(config c: ModelConfig, rows N: Int, maxLength: Int) {
         let L = c.nLayers, d = c.dim, qDim = c.nHeads * c.headDim, kvDim = c.nKVHeads * c.headDim
         let F = c.ffnDim, qkvDim = qDim + 2 * kvDim, qkDim = qDim + kvDim
-        rows = N; self.probsPerLayer = probsPerLayer; self.maxLength = maxLength
+        rows = N; self.maxLength = maxLength
         chunk = max(16, min(512, 4_194_304 / c.vocabSize))
-        let shared = max(N * F, N * (qDim + qkDim + qkvDim))
+        let shared = max(2 * N * F, N * (qDim + 2 * qkDim + qkvDim))
         let sizes = [
-            (L + 1) * N * d, L * N, L * N * qkvDim, L * N * qkDim, L * N * c.nHeads, L * N * c.nKVHeads,
-            L * probsPerLayer, L * N * qDim, L * N * d, L * N, L * N * 2 * F, N * d, N,
+            (L + 1) * N * d, L * N, L * N * qkvDim, L * N * c.nHeads, L * N * c.nKVHeads,
+            causalBlockSize(maxLength), L * N * qDim, L * N * d, L * N, L * N * 2 * F, N * d, N,
             N * d, N * d, N * d, N * d, shared, causalBlockSize(maxLength),
             chunk * d, chunk * d, chunk * c.vocabSize,
         ]
@@ -81,18 +82,17 @@ final class Activations {
         base = allocateFloats(rounded.reduce(0, +))
         var ptrs: [FloatPtr] = [], off = 0
         for r in rounded { ptrs.append(base + off); off += r }
-        (resid, rstd1, qkv, qk, rstdQ, rstdK, probs) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6])
-        (att, hres, rstd2, gateUp, xf, rstdF) = (ptrs[7], ptrs[8], ptrs[9], ptrs[10], ptrs[11], ptrs[12])
-        (xn, dresid, dxn, dxf) = (ptrs[13], ptrs[14], ptrs[15], ptrs[16])
-        act = ptrs[17]; datt = ptrs[17]; dqk = ptrs[17] + N * qDim; dqkv = ptrs[17] + N * (qDim + qkDim)
-        dScores = ptrs[18]
-        (xg, dxg, logits) = (ptrs[19], ptrs[20], ptrs[21])
+        (resid, rstd1, qkv, rstdQ, rstdK, probs) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5])
+        (att, hres, rstd2, gateUp, xf, rstdF) = (ptrs[6], ptrs[7], ptrs[8], ptrs[9], ptrs[10], ptrs[11])
+        (xn, dresid, dxn, dxf) = (ptrs[12], ptrs[13], ptrs[14], ptrs[15])
+        act = ptrs[16]; sig = ptrs[16] + N * F
+        datt = ptrs[16]; dqk = datt + N * qDim; dqkv = dqk + N * qkDim; qk = dqkv + N * qkvDim
+        dScores = ptrs[17]
+        (xg, dxg, logits) = (ptrs[18], ptrs[19], ptrs[20])
     }
 
     deinit { free(base) }
 
     /// Whether a batch of this shape fits (per-layer strides use the batch's own row count).
-    func fits(rows N: Int, probsPerLayer p: Int, maxLength m: Int) -> Bool {
-        N <= rows && p <= probsPerLayer && m <= maxLength
-    }
+    func fits(rows N: Int, maxLength m: Int) -> Bool { N <= rows && m <= maxLength }
 }

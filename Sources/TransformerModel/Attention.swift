@@ -17,29 +17,39 @@ func causalBlockSize(_ L: Int) -> Int {
     return total
 }
 
+/// Probabilities of one head: per causal block `[i1 − i0, i1]` of `P`,
+/// `softmax(scale · q[i0..<i1] · k[0..<i1]ᵀ)` with zeros above the diagonal.
+/// `q [L, ldq]` and `k [L, ldk]` point at the head's columns.
+func attentionProbabilities(_ P: FloatPtr, q: ConstFloatPtr, ldq: Int, k: ConstFloatPtr, ldk: Int, L: Int, headDim hd: Int) {
+    let scale = 1 / Float(hd).squareRoot()
+    var block = P
+    for i0 in stride(from: 0, to: L, by: attentionBlock) {
+        let i1 = min(i0 + attentionBlock, L), bm = i1 - i0
+        gemm(transB: true, m: bm, n: i1, k: hd, alpha: scale, a: q + i0 * ldq, lda: ldq,
+             b: k, ldb: ldk, beta: 0, c: block, ldc: i1)
+        for t in i0..<i1 { causalSoftmaxRow(block + (t - i0) * i1, t: t, width: i1) }
+        block += bm * i1
+    }
+}
+
 /// Forward.
 /// `q [L, ldq]` (head h at column h·hd), `k [L, ldk]`, `v [L, ldv]` (kv head g at g·hd),
-/// `out [L, ldo]` (head h at h·hd), `probs [nHeads, causalBlockSize(L)]`: per block a
-/// `[i1 − i0, i1]` row-major matrix of softmax(q·kᵀ/√hd) (zero above the diagonal),
-/// kept for the backward pass.
-func attentionForward(out: FloatPtr, ldo: Int, probs: FloatPtr,
+/// `out [L, ldo]` (head h at h·hd). `probs` is scratch for one head's `causalBlockSize(L)`
+/// probabilities; they are recomputed in the backward pass rather than kept (O(L²) memory).
+func attentionForward(out: FloatPtr, ldo: Int, probs P: FloatPtr,
                       q: ConstFloatPtr, ldq: Int, k: ConstFloatPtr, ldk: Int, v: ConstFloatPtr, ldv: Int,
                       L: Int, nHeads: Int, nKVHeads: Int, headDim hd: Int) {
-    let scale = 1 / Float(hd).squareRoot()
-    let group = nHeads / nKVHeads, perHead = causalBlockSize(L)
+    let group = nHeads / nKVHeads
     for h in 0..<nHeads {
         let g = h / group
-        let qh = q + h * hd, kh = k + g * hd, vh = v + g * hd
-        var P = probs + h * perHead
+        attentionProbabilities(P, q: q + h * hd, ldq: ldq, k: k + g * hd, ldk: ldk, L: L, headDim: hd)
+        var block = P
         for i0 in stride(from: 0, to: L, by: attentionBlock) {
             let i1 = min(i0 + attentionBlock, L), bm = i1 - i0
-            // P [bm, i1] = scale · q[i0..<i1] · k[0..<i1]ᵀ
-            gemm(transB: true, m: bm, n: i1, k: hd, alpha: scale, a: qh + i0 * ldq, lda: ldq,
-                 b: kh, ldb: ldk, beta: 0, c: P, ldc: i1)
-            for t in i0..<i1 { causalSoftmaxRow(P + (t - i0) * i1, t: t, width: i1) }
             // out[i0..<i1] = P · v[0..<i1]
-            gemm(m: bm, n: hd, k: i1, a: P, lda: i1, b: vh, ldb: ldv, beta: 0, c: out + i0 * ldo + h * hd, ldc: ldo)
-            P += bm * i1
+            gemm(m: bm, n: hd, k: i1, a: block, lda: i1, b: v + g * hd, ldb: ldv, beta: 0,
+                 c: out + i0 * ldo + h * hd, ldc: ldo)
+            block += bm * i1
         }
     }
 }
@@ -55,19 +65,21 @@ func causalSoftmaxRow(_ row: FloatPtr, t: Int, width: Int) {
 
 /// Backward. `dout [L, ldo]` in; `dq [L, ldq]` assigned; `dk [L, ldk]`, `dv [L, ldv]` accumulated
 /// (zero them first: kv heads are shared by `nHeads / nKVHeads` query heads).
-/// `scratch` holds `causalBlockSize(L)` floats.
+/// `probs` and `scratch` each hold `causalBlockSize(L)` floats; each head's probabilities are
+/// recomputed into `probs`.
 ///   dP = dout · vᵀ,  dv += Pᵀ · dout,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 ///   dq = scale · dS · k,  dk += scale · dSᵀ · q.
 func attentionBackward(dq: FloatPtr, ldq: Int, dk: FloatPtr, ldk: Int, dv: FloatPtr, ldv: Int,
-                       dout: ConstFloatPtr, ldo: Int, probs: ConstFloatPtr,
+                       dout: ConstFloatPtr, ldo: Int, probs: FloatPtr,
                        q: ConstFloatPtr, k: ConstFloatPtr, v: ConstFloatPtr, ldqIn: Int, ldkIn: Int, ldvIn: Int,
                        scratch: FloatPtr, L: Int, nHeads: Int, nKVHeads: Int, headDim hd: Int) {
     let scale = 1 / Float(hd).squareRoot()
-    let group = nHeads / nKVHeads, perHead = causalBlockSize(L)
+    let group = nHeads / nKVHeads
     for h in 0..<nHeads {
         let g = h / group
         let dO = dout + h * hd
-        var P = probs + h * perHead, dS = scratch
+        attentionProbabilities(probs, q: q + h * hd, ldq: ldqIn, k: k + g * hd, ldk: ldkIn, L: L, headDim: hd)
+        var P = probs, dS = scratch
         for i0 in stride(from: 0, to: L, by: attentionBlock) {
             let i1 = min(i0 + attentionBlock, L), bm = i1 - i0
             // dP [bm, i1] = dO[i0..<i1] · v[0..<i1]ᵀ

@@ -14,8 +14,13 @@ func logSoftmaxRow(_ z: ConstFloatPtr, V: Int, target: Int) -> (logp: Float, ent
         sum8 += e; weighted8 += e * d
         v += 8
     }
-    var sum = sum8.sum(), weighted = weighted8.sum()
-    while v < V { let d = z[v] - mx, e = fastExp(d); sum += e; weighted += e * d; v += 1 }
+    if v < V {
+        var d = F8()
+        for j in 0..<(V - v) { d[j] = z[v + j] - mx }
+        let e = fastExp(d)
+        for j in 0..<(V - v) { sum8[j] += e[j]; weighted8[j] += e[j] * d[j] }
+    }
+    let sum = sum8.sum(), weighted = weighted8.sum()
     let logZ = logf(sum)
     return (z[target] - mx - logZ, logZ - weighted / sum)
 }

@@ -39,6 +39,13 @@ public enum FinishReason: String, Codable, Sendable {
 public struct Completion: Equatable, Sendable {
     public var tokens: [Int]
     public var finishReason: FinishReason
+    /// `log p(token | prefix)` of each token under the model itself (temperature 1, before top-k
+    /// and top-p), from the sampling pass; matches `tokenLogProbs` to about 1e-5.
+    public var logProbs: [Float]
+
+    public init(tokens: [Int], finishReason: FinishReason, logProbs: [Float] = []) {
+        self.tokens = tokens; self.finishReason = finishReason; self.logProbs = logProbs
+    }
 }
 
 extension Transformer {
@@ -98,11 +105,13 @@ extension Transformer {
 
         // Sequence state per slot.
         var generated = [[Int]](repeating: [], count: slots)
+        var logProbs = [[Float]](repeating: [], count: slots)
         var active: [Int] = []
         let budget = prompts.map { min(options.maxNewTokens, c.maxSeqLen - $0.count) }
-        func append(_ tok: Int, slot: Int) {
+        func append(_ tok: Int, slot: Int, logits: ConstFloatPtr) {
             let p = slot / G
             generated[slot].append(tok)
+            logProbs[slot].append(logSoftmaxRow(logits, V: V, target: tok).logp)
             var reason: FinishReason?
             if options.eosTokenIDs.contains(tok) {
                 reason = .eos
@@ -112,7 +121,7 @@ extension Transformer {
             }
             if reason == nil && generated[slot].count >= budget[p] { reason = .length }
             if let reason {
-                results[p][slot % G] = Completion(tokens: generated[slot], finishReason: reason)
+                results[p][slot % G] = Completion(tokens: generated[slot], finishReason: reason, logProbs: logProbs[slot])
             } else {
                 active.append(slot)
             }
@@ -120,7 +129,7 @@ extension Transformer {
         for p in 0..<P {
             for g in 0..<G {
                 let tok = sampleToken(scratch.logits + p * V, probs: scratch.probs, options: options, rng: &rng)
-                append(tok, slot: p * G + g)
+                append(tok, slot: p * G + g, logits: scratch.logits + p * V)
             }
         }
         // Decode all unfinished sequences together, one token each per step.
@@ -136,7 +145,7 @@ extension Transformer {
                        cache: cache, prefix: prefix, s: scratch)
             for (i, slot) in rows.enumerated() {
                 let tok = sampleToken(scratch.logits + i * V, probs: scratch.probs, options: options, rng: &rng)
-                append(tok, slot: slot)
+                append(tok, slot: slot, logits: scratch.logits + i * V)
             }
         }
         return results

@@ -86,9 +86,6 @@ struct PackedBatch {
     var positions: [Int32] = []
     var starts: [Int] = []
     var lengths: [Int] = []
-    /// Offset of each sequence's `[nHeads, causalBlockSize(L)]` attention probabilities within one layer.
-    var probOffsets: [Int] = []
-    var probsPerLayer = 0
     /// Scored token k is predicted by packed row `predRows[k]` and is `targets[k]`.
     var predRows: [Int] = []
     var targets: [Int32] = []
@@ -113,8 +110,6 @@ struct PackedBatch {
             }
             let start = tokens.count
             starts.append(start); lengths.append(seq.count)
-            probOffsets.append(probsPerLayer)
-            probsPerLayer += config.nHeads * causalBlockSize(seq.count)
             var scored = 0
             for (t, tok) in seq.enumerated() {
                 guard tok >= 0 && tok < config.vocabSize else {

@@ -111,11 +111,11 @@ public final class Transformer {
     }
 
     func activations(for b: PackedBatch) -> Activations {
-        if let a = activations, a.fits(rows: b.rows, probsPerLayer: b.probsPerLayer, maxLength: b.maxLength) {
+        if let a = activations, a.fits(rows: b.rows, maxLength: b.maxLength) {
             return a
         }
         activations = nil
-        let a = Activations(config: config, rows: b.rows, probsPerLayer: b.probsPerLayer, maxLength: b.maxLength)
+        let a = Activations(config: config, rows: b.rows, maxLength: b.maxLength)
         activations = a
         return a
     }

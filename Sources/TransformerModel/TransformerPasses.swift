@@ -17,7 +17,7 @@ extension Transformer {
             for l in 0..<c.nLayers {
                 let w = layers[l]
                 let x = a.resid + l * N * d, rstd1 = a.rstd1 + l * N
-                let qkv = a.qkv + l * N * qkvDim, qk = a.qk + l * N * qkDim
+                let qkv = a.qkv + l * N * qkvDim, qk = a.qk
                 let att = a.att + l * N * qDim, h = a.hres + l * N * d
                 let rstd2 = a.rstd2 + l * N, gu = a.gateUp + l * N * 2 * F
                 let xNext = a.resid + (l + 1) * N * d
@@ -35,7 +35,7 @@ extension Transformer {
                 for s in 0..<b.starts.count {
                     let r0 = b.starts[s]
                     attentionForward(out: att + r0 * qDim, ldo: qDim,
-                                     probs: a.probs + l * b.probsPerLayer + b.probOffsets[s],
+                                     probs: a.probs,
                                      q: qk + r0 * qkDim, ldq: qkDim, k: qk + r0 * qkDim + qDim, ldk: qkDim,
                                      v: qkv + r0 * qkvDim + qDim + kvDim, ldv: qkvDim,
                                      L: b.lengths[s], nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)
@@ -140,18 +140,19 @@ extension Transformer {
             for l in (0..<c.nLayers).reversed() {
                 let w = layers[l]
                 let x = a.resid + l * N * d, rstd1 = a.rstd1 + l * N
-                let qkv = a.qkv + l * N * qkvDim, qk = a.qk + l * N * qkDim
+                let qkv = a.qkv + l * N * qkvDim, qk = a.qk
                 let att = a.att + l * N * qDim, h = a.hres + l * N * d
                 let rstd2 = a.rstd2 + l * N, gu = a.gateUp + l * N * 2 * F
 
                 // MLP: xNext = h + act · Wdownᵀ, act = swiglu(gu), gu = rmsnorm(h) · Wguᵀ.
-                // Recompute act [N, F]; dWdown += dresidᵀ · act; then act's buffer takes dact = dresid · Wdown.
-                swigluForward(out: a.act, gateUp: gu, N: N, F: F)
+                // Recompute act [N, F] (and σ(gate)); dWdown += dresidᵀ · act; then act's buffer takes
+                // dact = dresid · Wdown.
+                swigluForward(out: a.act, sigmoid: a.sig, gateUp: gu, N: N, F: F)
                 linearBackward(dinp: nil, ldDinp: F, dinpBeta: 0, dweight: g + w.wDown, dbias: nil,
                                dout: dresid, ldDout: d, inp: a.act, ldInp: F, weight: p + w.wDown, N: N, I: F, O: d)
                 gemm(m: N, n: F, k: d, a: dresid, lda: d, b: p + w.wDown, ldb: F, beta: 0, c: a.act, ldc: F)
                 // dgu [N, 2F] overwrites gu in place.
-                swigluBackward(dgateUp: gu, dout: a.act, gateUp: gu, N: N, F: F)
+                swigluBackward(dgateUp: gu, dout: a.act, gateUp: gu, sigmoid: a.sig, N: N, F: F)
                 // Recompute xn = rmsnorm(h); dxn = dgu · Wgu; dWgu += dguᵀ · xn.
                 rmsnormForward(out: a.xn, rstd: rstd2, inp: h, weight: p + w.norm2, N: N, C: d, eps: c.normEps)
                 linearBackward(dinp: a.dxn, ldDinp: d, dinpBeta: 0, dweight: g + w.wGateUp, dbias: nil,
@@ -163,6 +164,11 @@ extension Transformer {
                 // Attention: h = x + att · Woᵀ
                 linearBackward(dinp: a.datt, ldDinp: qDim, dinpBeta: 0, dweight: g + w.wo, dbias: nil,
                                dout: dresid, ldDout: d, inp: att, ldInp: qDim, weight: p + w.wo, N: N, I: qDim, O: d)
+                // Recompute qk [N, qDim + kvDim] = rope(qk_norm(q | k)) from the saved projections.
+                qkNormForward(qk: qk, qkv: qkv, rstdQ: a.rstdQ + l * N * c.nHeads,
+                              rstdK: a.rstdK + l * N * c.nKVHeads, N: N, w: w)
+                ropeForward(qk, ld: qkDim, N: N, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
+                ropeForward(qk + qDim, ld: qkDim, N: N, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
                 // dk and dv accumulate over the query heads sharing them: zero those columns.
                 for n in 0..<N {
                     memset(a.dqk + n * qkDim + qDim, 0, kvDim * MemoryLayout<Float>.stride)
@@ -173,7 +179,7 @@ extension Transformer {
                     attentionBackward(dq: a.dqk + r0 * qkDim, ldq: qkDim, dk: a.dqk + r0 * qkDim + qDim, ldk: qkDim,
                                       dv: a.dqkv + r0 * qkvDim + qDim + kvDim, ldv: qkvDim,
                                       dout: a.datt + r0 * qDim, ldo: qDim,
-                                      probs: a.probs + l * b.probsPerLayer + b.probOffsets[s],
+                                      probs: a.probs,
                                       q: qk + r0 * qkDim, k: qk + r0 * qkDim + qDim, v: qkv + r0 * qkvDim + qDim + kvDim,
                                       ldqIn: qkDim, ldkIn: qkDim, ldvIn: qkvDim, scratch: a.dScores,
                                       L: b.lengths[s], nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)

@@ -67,9 +67,14 @@ typealias F8 = SIMD8<Float>
     var sum = F8(), i = 0
     let s = F8(repeating: shift)
     while i + 8 <= n { let e = fastExp(load8(x, i) - s); store8(x, i, e); sum += e; i += 8 }
-    var total = sum.sum()
-    while i < n { let e = fastExp(x[i] - shift); x[i] = e; total += e; i += 1 }
-    return total
+    if i < n {
+        // The tail through one padded vector (padding lanes give exp(−87) ≈ 1e-38, not summed).
+        var v = F8(repeating: -.infinity)
+        for j in 0..<(n - i) { v[j] = x[i + j] }
+        let e = fastExp(v - s)
+        for j in 0..<(n - i) { x[i + j] = e[j]; sum[j] += e[j] }
+    }
+    return sum.sum()
 }
 
 /// `x[i] *= s` for `i < n`.
@@ -87,14 +92,6 @@ typealias F8 = SIMD8<Float>
     var s = acc.sum()
     while i < n { s += a[i] * b[i]; i += 1 }
     return s
-}
-
-/// `y[i] += alpha · x[i]`.
-@inline(__always) func addScaled(_ y: FloatPtr, _ x: ConstFloatPtr, _ alpha: Float, _ n: Int) {
-    var i = 0
-    let va = F8(repeating: alpha)
-    while i + 8 <= n { store8(y, i, load8(y, i) + va * load8(x, i)); i += 8 }
-    while i < n { y[i] += alpha * x[i]; i += 1 }
 }
 
 /// `scores[j] = scale · q · keys[j]` for `j < n`, with `keys [n, hd]` contiguous.

@@ -9,17 +9,14 @@ struct BenchModelCommand: ParsableCommand {
         commandName: "model",
         abstract: "Transformer training and sampling throughput, as a fraction of the sgemm peak measured in the same run.",
         discussion: """
-        For each config: training tokens/s (forward + backward + AdamW on 4 × 256-token sequences),
-        achieved GFLOP/s over the measured single-threaded sgemm peak, sampling tokens/s for
-        64 sequences × 16 new tokens (by default 8 prompts of 16 tokens × 8 completions, as GRPO
-        samples; KV cache, prefill included), and the peak RSS while that config ran. Times are the fastest of several runs,
-        like the sgemm peak (best of 5), in thread CPU time: on a shared machine, time slices lost
-        to other processes do not count, so the ratio to the peak stays meaningful. Everything runs
-        on one thread. Build with -c release.
+        For each config: training tokens/s (forward + backward + clipping + AdamW on 4 sequences of 256 tokens); the achieved GFLOP/s as a fraction of the single-threaded sgemm peak measured in the same run; sampling tokens/s for 64 sequences × 16 new tokens (by default 8 prompts of 16 tokens × 8 completions each, as GRPO samples; KV cache, prefill included); and the peak RSS while that config ran.
+
+        Times are the fastest of several runs, like the sgemm peak (best of 5), in thread CPU time: on a shared machine, time slices lost to other processes do not count, so the ratio to the peak stays meaningful. Everything runs on one thread. Build with -c release.
 
         Examples:
           swift build -c release && .build/release/rft bench model
           .build/release/rft bench model --json --config ref-1m
+          .build/release/rft bench model --config ref-1m --prompts 64 --prompt-length 4
         """
     )
 
@@ -38,6 +35,9 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Distinct prompts among the 64 sampled sequences (a divisor of 64; each gets 64/N completions).")
     var prompts = 8
 
+    @Option(help: "Tokens per sampling prompt.")
+    var promptLength = 16
+
     static let known: [(String, ModelConfig)] = [("ref-1m", .ref1m), ("demo", .demo), ("dim512", .bench512)]
 
     func validate() throws {
@@ -46,6 +46,7 @@ struct BenchModelCommand: ParsableCommand {
         }
         guard trainSteps > 0, sampleRuns > 0 else { throw ValidationError("--train-steps and --sample-runs must be positive") }
         guard prompts > 0, 64 % prompts == 0 else { throw ValidationError("--prompts must divide 64") }
+        guard promptLength > 0, promptLength <= 200 else { throw ValidationError("--prompt-length must be in 1...200") }
     }
 
     struct Result: Codable {
@@ -112,12 +113,12 @@ struct BenchModelCommand: ParsableCommand {
         return (Double(batchSize * length) / times.min()!, config.trainingFlopsPerToken(contextLength: length))
     }
 
-    /// Tokens/s of the fastest run sampling 64 sequences (`prompts` prompts of 16 tokens ×
+    /// Tokens/s of the fastest run sampling 64 sequences (`prompts` prompts of `promptLength` tokens ×
     /// 64/`prompts` completions) × 16 new tokens.
     func benchSampling(_ config: ModelConfig) throws -> Double {
         let model = Transformer(config: config, seed: 1)
         var rng = RandomGenerator(seed: 3)
-        let promptTokens = (0..<prompts).map { _ in (0..<16).map { _ in Int(rng.next() % UInt64(config.vocabSize)) } }
+        let promptTokens = (0..<prompts).map { _ in (0..<promptLength).map { _ in Int(rng.next() % UInt64(config.vocabSize)) } }
         let options = SamplingOptions(maxNewTokens: 16, temperature: 1)
         var produced = 0
         func run() throws {

@@ -76,14 +76,15 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testSwiGLU() {
-        let N = 3, F = 5
+        let N = 3, F = 13
         let gu = TestBuffer(N * 2 * F, &rng, std: 2), y = TestBuffer(zeros: N * F), w = TestBuffer(N * F, &rng)
         func loss() -> Double {
             swigluForward(out: y.p, gateUp: gu.p, N: N, F: F)
             return weightedSum(y.p, w.p, N * F)
         }
-        let d = TestBuffer(zeros: N * 2 * F)
-        swigluBackward(dgateUp: d.p, dout: w.p, gateUp: gu.p, N: N, F: F)
+        let d = TestBuffer(zeros: N * 2 * F), sig = TestBuffer(zeros: N * F)
+        swigluForward(out: y.p, sigmoid: sig.p, gateUp: gu.p, N: N, F: F)
+        swigluBackward(dgateUp: d.p, dout: w.p, gateUp: gu.p, sigmoid: sig.p, N: N, F: F)
         assertGradient("dgateUp", d.buf, numericGradient(gu.buf, loss))
     }
 
@@ -91,7 +92,7 @@ final class LayerGradientTests: XCTestCase {
     func testCausalGroupedAttention() {
         let L = 70, nH = 4, nKV = 2, hd = 4, ldq = 20, ldk = 10, ldv = 12, ldo = 18
         let q = TestBuffer(L * ldq, &rng), k = TestBuffer(L * ldk, &rng), v = TestBuffer(L * ldv, &rng)
-        let out = TestBuffer(zeros: L * ldo), probs = TestBuffer(zeros: nH * L * L), w = TestBuffer(L * ldo, &rng)
+        let out = TestBuffer(zeros: L * ldo), probs = TestBuffer(zeros: causalBlockSize(L)), w = TestBuffer(L * ldo, &rng)
         // Only the columns attention reads/writes take part.
         for r in 0..<L { for c in (nH * hd)..<ldo { w.buf[r * ldo + c] = 0 } }
         func loss() -> Double {
@@ -101,7 +102,7 @@ final class LayerGradientTests: XCTestCase {
         }
         _ = loss()
         // Causal: row t's probabilities vanish beyond t and sum to 1.
-        // Head 0's causal blocks: rows 0..<64 are [64, 64], rows 64..<70 are [6, 70].
+        // The last head's causal blocks: rows 0..<64 are [64, 64], rows 64..<70 are [6, 70].
         XCTAssertEqual(causalBlockSize(L), 64 * 64 + 6 * 70)
         for t in [0, 1, 63, 64, 69] {
             let (row, width) = t < 64 ? (t * 64, 64) : (64 * 64 + (t - 64) * 70, 70)
@@ -110,7 +111,7 @@ final class LayerGradientTests: XCTestCase {
             XCTAssertEqual(s, 1, accuracy: 1e-5)
         }
         let dq = TestBuffer(zeros: L * ldq), dk = TestBuffer(zeros: L * ldk), dv = TestBuffer(zeros: L * ldv)
-        let scratch = TestBuffer(zeros: L * L)
+        let scratch = TestBuffer(zeros: causalBlockSize(L))
         attentionBackward(dq: dq.p, ldq: ldq, dk: dk.p, ldk: ldk, dv: dv.p, ldv: ldv, dout: w.p, ldo: ldo,
                           probs: probs.p, q: q.p, k: k.p, v: v.p, ldqIn: ldq, ldkIn: ldk, ldvIn: ldv,
                           scratch: scratch.p, L: L, nHeads: nH, nKVHeads: nKV, headDim: hd)

@@ -61,6 +61,22 @@ final class SamplingTests: XCTestCase {
         }
     }
 
+    /// The log-probabilities reported while sampling are the scoring pass's, at any temperature.
+    func testSampledLogProbsMatchTokenLogProbs() throws {
+        let model = ModelGradientTests.randomModel(ModelGradientTests.qwen3, seed: 12)
+        var rng = RandomGenerator(seed: 4)
+        let prompts = [[1, 2, 3], [5]]
+        let out = try model.sample(prompts: prompts, completionsPerPrompt: 3,
+                                   options: SamplingOptions(maxNewTokens: 6, temperature: 0.7, topK: 5), rng: &rng)
+        for (p, prompt) in prompts.enumerated() {
+            for c in out[p] {
+                XCTAssertEqual(c.logProbs.count, c.tokens.count)
+                let reference = try model.tokenLogProbs(TokenBatch(prompts: [prompt], completions: [c.tokens]))
+                assertClose(c.logProbs, reference.logProbs[0], accuracy: 1e-4)
+            }
+        }
+    }
+
     func testSeededSamplingIsReproducible() throws {
         let model = Transformer(config: config, seed: 1)
         let options = SamplingOptions(maxNewTokens: 8, temperature: 1)
