@@ -23,7 +23,11 @@ protocol BatchInvoker: AnyObject {
     /// Whether a batch would run without starting anything first.
     var isWarm: Bool { get }
     /// Runs one batch. Never throws: every failure is typed.
-    func invoke(_ batch: [Sample], requestID: String) -> BatchAttempt
+    ///
+    /// - Parameter lookahead: called once the answer has arrived and before it is checked; a batch it
+    ///   returns is sent to the (now idle) worker right away, so checking this answer overlaps with the
+    ///   worker's next batch. The caller must pass that batch to `invoke` next.
+    func invoke(_ batch: [Sample], requestID: String, lookahead: (() -> (batch: [Sample], requestID: String)?)?) -> BatchAttempt
     /// Stops any live process and reaps it.
     func shutdown()
 }
@@ -48,11 +52,18 @@ func sandboxPolicy(for m: GraderManifest, directory: URL, warm: Bool, passthroug
 
 /// Batch JSON with one sample per line inside the list, so line-oriented tools (sh, awk) can read it.
 func batchJSON(_ batch: [Sample]) -> [UInt8] {
-    var out: [UInt8] = [UInt8(ascii: "["), 0x0A]
+    var out: [UInt8] = []
+    out.reserveCapacity(batch.reduce(4) { $0 + $1.encoded.count + 2 })
+    appendBatchJSON(batch, to: &out)
+    return out
+}
+
+/// Appends ``batchJSON(_:)`` to `out`.
+func appendBatchJSON(_ batch: [Sample], to out: inout [UInt8]) {
+    out.append(contentsOf: [UInt8(ascii: "["), 0x0A])
     for (i, s) in batch.enumerated() {
-        JSONValue.object(s.record).write(into: &out)
+        out.append(contentsOf: s.encoded)
         out.append(contentsOf: i + 1 < batch.count ? [UInt8(ascii: ","), 0x0A] : [0x0A])
     }
     out.append(contentsOf: [UInt8(ascii: "]"), 0x0A])
-    return out
 }

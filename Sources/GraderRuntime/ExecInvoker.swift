@@ -22,7 +22,7 @@ final class ExecInvoker: BatchInvoker {
     func prewarm() -> Swift.Result<Double, GraderError> { .success(0) }
     var isWarm: Bool { true }
 
-    func invoke(_ batch: [Sample], requestID: String) -> BatchAttempt {
+    func invoke(_ batch: [Sample], requestID: String, lookahead: (() -> (batch: [Sample], requestID: String)?)? = nil) -> BatchAttempt {
         let start = FrameChannel.now()
         let o = sandbox.run(argv, stdin: batchJSON(batch), environment: ["RFT_REQUEST_ID": requestID])
         let wallMs = Double(FrameChannel.now() - start) / 1e6

@@ -20,11 +20,22 @@ enum FrameChannel {
         return n >= deadline ? 0 : Int32(min((deadline - n) / 1_000_000 + 1, UInt64(Int32.max)))
     }
 
-    /// Writes one frame; false when the deadline passed or the reader is gone.
-    static func write(_ fd: Int32, _ payload: [UInt8], deadline: UInt64) -> Bool {
-        let n = UInt32(payload.count)
-        var bytes: [UInt8] = [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)]
-        bytes.append(contentsOf: payload)
+    /// Starts a frame: 4 placeholder bytes for the length, then the payload is appended by the caller.
+    static func begin(capacity: Int) -> [UInt8] {
+        var bytes: [UInt8] = [0, 0, 0, 0]
+        bytes.reserveCapacity(capacity + 4)
+        return bytes
+    }
+
+    /// Writes a frame made with ``begin(capacity:)`` (fills in its length); false when the deadline passed
+    /// or the reader is gone.
+    static func write(_ fd: Int32, frame: inout [UInt8], deadline: UInt64) -> Bool {
+        let n = UInt32(frame.count - 4)
+        frame[0] = UInt8(n >> 24); frame[1] = UInt8((n >> 16) & 0xff); frame[2] = UInt8((n >> 8) & 0xff); frame[3] = UInt8(n & 0xff)
+        return writeAll(fd, frame, deadline: deadline)
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], deadline: UInt64) -> Bool {
         let flags = fcntl(fd, F_GETFL)
         if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
         var off = 0
@@ -50,7 +61,6 @@ enum FrameChannel {
         // `buffer` keeps bytes read past the end of a frame (there should be none in a correct protocol).
         var need = 4
         var length: Int?
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             if length == nil, buffer.count >= 4 {
                 let n = Int(buffer[0]) << 24 | Int(buffer[1]) << 16 | Int(buffer[2]) << 8 | Int(buffer[3])
@@ -69,13 +79,18 @@ enum FrameChannel {
             let r = poll(&p, 1, ms)
             if r < 0 { if errno == EINTR { continue }; return .violation("poll failed: \(String(cString: strerror(errno)))") }
             if r == 0 { continue }
-            let got = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            // Read straight into the buffer's spare capacity (no zero-filled scratch array per call).
+            let want = max(need - buffer.count, 1 << 16)
+            let old = buffer.count
+            var got = 0
+            buffer.append(contentsOf: repeatElement(0, count: want))
+            got = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + old, want) }
+            buffer.removeLast(want - max(got, 0))
             if got < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
                 return .eof
             }
             if got == 0 { return buffer.isEmpty ? .eof : .violation("the channel closed in the middle of a frame") }
-            buffer.append(contentsOf: chunk[0..<got])
         }
     }
 }

@@ -194,7 +194,7 @@ final class PoolCore: @unchecked Sendable {
             if case .failure(let e) = probe.prewarm() { return e }
             return nil
         }
-        let attempt = inv.invoke([], requestID: "validate")
+        let attempt = inv.invoke([], requestID: "validate", lookahead: nil)
         switch attempt.result {
         case .failed(let e): return e
         case .checked: return nil
@@ -215,7 +215,7 @@ final class PoolCore: @unchecked Sendable {
             defer { probe.shutdown() }
             return probe.prewarm()
         }
-        let attempt = ExecInvoker(manifest: manifest, directory: directory, sandbox: sandbox).invoke([], requestID: "cold-start")
+        let attempt = ExecInvoker(manifest: manifest, directory: directory, sandbox: sandbox).invoke([], requestID: "cold-start", lookahead: nil)
         if case .failed(let e) = attempt.result { return .failure(e) }
         return .success(attempt.wallMs)
     }
@@ -250,33 +250,55 @@ final class PoolCore: @unchecked Sendable {
     private func slotLoop(slot: Int, invoker: BatchInvoker) {
         defer { invoker.shutdown(); threadsDone.leave() }
         if options.prewarm && manifest.runtime == .python { recordStart(invoker.prewarm()) }
-        while true {
+        // A batch taken by the lookahead (and already sent to this slot's worker) runs next, even when closing.
+        var pending: (job: Job, requestID: String)?
+        let lookahead: () -> (batch: [Sample], requestID: String)? = { [self] in
             cond.lock()
-            while queueHead == queue.count && !closing { cond.wait() }
-            if queueHead == queue.count {
+            defer { cond.unlock() }
+            guard !closing, initFailure == nil, queueHead < queue.count else { return nil }
+            let next = takeJob(slot: slot)
+            pending = next
+            return (next.job.samples, next.requestID)
+        }
+        while true {
+            let job: Job, requestID: String
+            if let p = pending {
+                (job, requestID) = p
+                pending = nil
+            } else {
+                cond.lock()
+                while queueHead == queue.count && !closing { cond.wait() }
+                if queueHead == queue.count {
+                    cond.unlock()
+                    return
+                }
+                (job, requestID) = takeJob(slot: slot)
+                let cachedInitFailure = initFailure
                 cond.unlock()
-                return
+                if let e = cachedInitFailure {
+                    job.finish(job.samples.map { SampleResult(id: $0.id, outcome: .failed(e)) })
+                    continue
+                }
             }
-            let job = queue[queueHead]
-            queueHead += 1
-            if queueHead > 1024 && queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
-            requestCounter += 1
-            let requestID = "\(manifest.name)-\(slot)-\(requestCounter)"
-            let cachedInitFailure = initFailure
-            stats.batches += 1
-            cond.unlock()
-            if let e = cachedInitFailure {
-                job.finish(job.samples.map { SampleResult(id: $0.id, outcome: .failed(e)) })
-                continue
-            }
-            run(job, invoker: invoker, requestID: requestID)
+            run(job, invoker: invoker, requestID: requestID, lookahead: manifest.runtime == .python ? lookahead : nil)
             // Replace a worker that was killed or recycled now, not when the next batch is already waiting.
-            if options.prewarm && !invoker.isWarm && !isClosing { recordStart(invoker.prewarm()) }
+            if pending == nil && options.prewarm && !invoker.isWarm && !isClosing { recordStart(invoker.prewarm()) }
         }
     }
 
-    private func run(_ job: Job, invoker: BatchInvoker, requestID: String) {
-        let attempt = invoker.invoke(job.samples, requestID: requestID)
+    /// Pops the next job (call with `cond` held).
+    private func takeJob(slot: Int) -> (job: Job, requestID: String) {
+        let job = queue[queueHead]
+        queueHead += 1
+        if queueHead > 1024 && queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
+        requestCounter += 1
+        stats.batches += 1
+        return (job, "\(manifest.name)-\(slot)-\(requestCounter)")
+    }
+
+    private func run(_ job: Job, invoker: BatchInvoker, requestID: String,
+                     lookahead: (() -> (batch: [Sample], requestID: String)?)?) {
+        let attempt = invoker.invoke(job.samples, requestID: requestID, lookahead: lookahead)
         var batchError: GraderError?
         if case .failed(let e) = attempt.result { batchError = e }
         if let onBatch = options.onBatch {

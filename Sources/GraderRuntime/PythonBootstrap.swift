@@ -58,9 +58,11 @@ try:
 
     def loads(data):
         text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
-        start = len(text) - len(text.lstrip())
+        start = 0
+        if text[:1].isspace():
+            start = len(text) - len(text.lstrip())
         obj, end = _scan(text, start)
-        if text[end:].strip():
+        if end != len(text) and text[end:].strip():
             raise ValueError("extra data after the JSON value")
         return obj
 

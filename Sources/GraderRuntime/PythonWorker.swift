@@ -15,6 +15,8 @@ final class PythonWorker: BatchInvoker {
     private var process: SandboxedProcess?
     private var readBuffer: [UInt8] = []
     private var invocations = 0
+    /// A request already sent ahead (its id and send time); cleared whenever the worker goes away.
+    private var sentAhead: (requestID: String, start: UInt64)?
     /// What a worker that was just killed had printed.
     private var deadWorkerLogs: ([UInt8], [UInt8])?
 
@@ -67,27 +69,40 @@ final class PythonWorker: BatchInvoker {
         }
     }
 
-    func invoke(_ batch: [Sample], requestID: String) -> BatchAttempt {
-        if invocations >= manifest.recycleAfter { shutdown() }
-        if process == nil, case .failure(let e) = prewarm() {
-            return BatchAttempt(result: .failed(e))
+    func invoke(_ batch: [Sample], requestID: String, lookahead: (() -> (batch: [Sample], requestID: String)?)? = nil) -> BatchAttempt {
+        var start = FrameChannel.now()
+        var sent = false
+        if let ahead = sentAhead, ahead.requestID == requestID, process != nil {
+            // Sent while the previous answer was being checked.
+            start = ahead.start
+            sent = true
+        }
+        sentAhead = nil
+        if !sent {
+            if invocations >= manifest.recycleAfter { shutdown() }
+            if process == nil, case .failure(let e) = prewarm() {
+                return BatchAttempt(result: .failed(e))
+            }
+            start = FrameChannel.now()
         }
         guard let p = process else { return BatchAttempt(result: .failed(GraderError(.crash, "no worker"))) }
-        invocations += 1
-        let start = FrameChannel.now()
         let deadline = start + UInt64(manifest.timeoutMs) * 1_000_000
-        var request: [UInt8] = Array("{\"request_id\":".utf8)
-        JSONValue.writeString(requestID, into: &request)
-        request.append(contentsOf: ",\"timeout_ms\":\(manifest.timeoutMs),\"batch\":".utf8)
-        request.append(contentsOf: batchJSON(batch))
-        request.append(UInt8(ascii: "}"))
 
         var attempt: BatchAttempt
-        if !FrameChannel.write(p.requestFD, request, deadline: deadline) {
+        if !sent && !send(batch, requestID: requestID, to: p, deadline: deadline) {
             attempt = BatchAttempt(result: .failed(kill(p, timedOut: FrameChannel.now() >= deadline)))
         } else {
             switch FrameChannel.read(p.responseFD, deadline: deadline, buffer: &readBuffer) {
             case .frame(let bytes):
+                // The worker is idle now: give it the next batch before checking this answer.
+                if !settleLogs, invocations < manifest.recycleAfter, let next = lookahead?() {
+                    let nextStart = FrameChannel.now()
+                    if send(next.batch, requestID: next.requestID, to: p,
+                            deadline: nextStart + UInt64(manifest.timeoutMs) * 1_000_000) {
+                        sentAhead = (next.requestID, nextStart)
+                    }
+                    // A failed send leaves sentAhead empty: that batch is sent again when it is invoked.
+                }
                 attempt = BatchAttempt(result: response(bytes, batch: batch, requestID: requestID))
             case .timeout:
                 attempt = BatchAttempt(result: .failed(kill(p, timedOut: true)))
@@ -113,6 +128,18 @@ final class PythonWorker: BatchInvoker {
             deadWorkerLogs = nil
         }
         return attempt
+    }
+
+    /// Writes one request frame; counts the invocation.
+    private func send(_ batch: [Sample], requestID: String, to p: SandboxedProcess, deadline: UInt64) -> Bool {
+        invocations += 1
+        var frame = FrameChannel.begin(capacity: batch.reduce(128) { $0 + $1.encoded.count + 2 })
+        frame.append(contentsOf: "{\"request_id\":".utf8)
+        JSONValue.writeString(requestID, into: &frame)
+        frame.append(contentsOf: ",\"timeout_ms\":\(manifest.timeoutMs),\"batch\":".utf8)
+        appendBatchJSON(batch, to: &frame)
+        frame.append(UInt8(ascii: "}"))
+        return FrameChannel.write(p.requestFD, frame: &frame, deadline: deadline)
     }
 
     /// Decodes a response frame into checked per-sample results.
@@ -151,6 +178,7 @@ final class PythonWorker: BatchInvoker {
         let o = p.wait()
         process = nil
         readBuffer = []
+        sentAhead = nil
         deadWorkerLogs = (Array(o.stdout.utf8), Array(o.stderr.utf8))
         if timedOut && o.status != .memory_limit && o.status != .syscall_violation {
             return GraderError(.timeout, "the batch exceeded timeout_ms \(manifest.timeoutMs); the worker was killed\(GraderError.stderrTail(o.stderr))")
@@ -163,6 +191,7 @@ final class PythonWorker: BatchInvoker {
     }
 
     func shutdown() {
+        sentAhead = nil
         guard let p = process else { return }
         process = nil
         readBuffer = []

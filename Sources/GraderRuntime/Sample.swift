@@ -9,7 +9,12 @@ public struct Sample: Sendable, Equatable {
     /// The sample's id; unique within one `score` call.
     public var id: String
     /// The whole record, including `id`.
-    public var record: JSONObject
+    public var record: JSONObject {
+        didSet { encoded = JSONValue.object(record).jsonBytes() }
+    }
+    /// The record as compact JSON, encoded once when the sample is made (it is what travels to graders,
+    /// possibly several times: retries, several graders in a reward spec).
+    public private(set) var encoded: [UInt8]
 
     /// Wraps a record; its `id` (a string or a number) is used, or `defaultID` when it has none.
     public init(record: JSONObject, defaultID: String) {
@@ -21,6 +26,7 @@ public struct Sample: Sendable, Equatable {
         }
         record["id"] = .string(id)
         self.record = record
+        self.encoded = JSONValue.object(record).jsonBytes()
     }
 
     /// A chat sample: `messages` (ending with the generated assistant turn) and an optional reference answer.
@@ -33,6 +39,7 @@ public struct Sample: Sendable, Equatable {
         for k in extra.keys.sorted() where r[k] == nil { r[k] = extra[k] }
         self.id = id
         self.record = r
+        self.encoded = JSONValue.object(r).jsonBytes()
     }
 
     /// `reference_answer` at the top level, else under `metadata`.

@@ -11,10 +11,10 @@ struct GraderBenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmark a grader: samples/s, p50/p99 batch latency, cold start, and the ratio to an in-process loop.",
         discussion: """
-        The baseline, measured in the same run, is the same handler called through the same contract adapter
-        by a minimal Python loop over the same JSON batches (json.loads, call, json.dumps; no sandbox, no IPC).
-        ratio = samples_per_s / inprocess_samples_per_s. cold_start_ms is the median time from spawning a
-        sandboxed worker to its handler being imported; the text report also shows Python's own start-up.
+        The baseline, measured in the same run, is the same handler called through the same contract adapter \
+        by a minimal Python loop over the same JSON batches (json.loads, call, json.dumps; no sandbox, no IPC). \
+        ratio = samples_per_s / inprocess_samples_per_s. cold_start_ms is the median time from spawning a \
+        sandboxed worker to its handler being imported; the text report also shows Python's own start-up. \
         Samples come from DIR/cases.jsonl, repeated to --samples. Build with -c release for real figures.
 
         Example:
@@ -39,6 +39,9 @@ struct GraderBenchCommand: ParsableCommand {
                                   options: .init(prewarm: true, onBatch: { latencies.add($0.wallMs) }))
         defer { pool.shutdown() }
 
+        // Let the pool's own workers finish starting, so they do not compete with the measurements.
+        _ = pool.score(Array(data.prefix(manifest.batchSize * manifest.concurrency * 2)))
+
         // Cold starts, interleaved with the baseline (Python's own start-up, plain posix_spawn, no sandbox)
         // so both see the same machine load.
         guard case .success(let firstStart) = pool.measureColdStart() else {
@@ -55,15 +58,17 @@ struct GraderBenchCommand: ParsableCommand {
         }
         let pythonStartup = median(pythonStartups)
 
-        // Throughput: warm every worker, then alternate timed runs of rft and of the in-process loop.
-        _ = pool.score(Array(data.prefix(manifest.batchSize * manifest.concurrency * 2)))
+        // Throughput: alternate timed runs of rft and of the in-process loop.
         var rates: [Double] = [], inprocessRates: [Double] = []
         var allLatencies: [Double] = []
+        var runtimeCPUus: [Double] = []  // rft's own CPU per sample (all its threads), the workers excluded
         for _ in 0..<max(1, rounds) {
             latencies.reset()
+            let cpu0 = processCPUSeconds()
             let start = DispatchTime.now().uptimeNanoseconds
             let results = pool.score(data)
             rates.append(Double(data.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            runtimeCPUus.append((processCPUSeconds() - cpu0) * 1e6 / Double(data.count))
             allLatencies += latencies.sorted()
             let failed = results.filter { $0.error != nil }
             if let first = failed.first?.error {
@@ -96,6 +101,7 @@ struct GraderBenchCommand: ParsableCommand {
                 print(String(format: "ratio             %.2f", throughput / inprocess))
             }
             print(String(format: "batch p50 / p99   %.2f / %.2f ms", p50, p99))
+            print(String(format: "rft CPU/sample    %.2f µs (encode, frames, checking; workers excluded)", median(runtimeCPUus)))
             print(String(format: "cold start        %.1f ms median of %d (python start-up %.1f ms, +%.1f ms)", cold, colds.count, pythonStartup, cold - pythonStartup))
             print("rounds            rft " + rates.map { String(format: "%.0f", $0) }.joined(separator: ", ") + (inprocessRates.isEmpty ? "" : "; in-process " + inprocessRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
             print(String(format: "first start       %.1f ms (with the sandbox slot's one-time setup)", firstStart))
@@ -151,6 +157,13 @@ final class LatencyLog: @unchecked Sendable {
     func sorted() -> [Double] { lock.lock(); defer { lock.unlock() }; return values.sorted() }
 }
 
+
+/// User + system CPU seconds of this process so far (all threads; children not included).
+func processCPUSeconds() -> Double {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
 
 /// Milliseconds to posix_spawn `argv` and reap it (no sandbox), or nil if it could not start.
 func timeSpawn(_ argv: [String]) -> Double? {

@@ -8,8 +8,8 @@ struct GraderCommand: ParsableCommand {
         commandName: "grader",
         abstract: "Run, test, validate and benchmark graders (a directory with grader.json).",
         discussion: """
-        A grader is a directory with a grader.json manifest, its code, and optionally cases.jsonl.
-        Python handlers (bedrock, openai, trl and verl contracts) run in warm sandboxed workers;
+        A grader is a directory with a grader.json manifest, its code, and optionally cases.jsonl. \
+        Python handlers (bedrock, openai, trl and verl contracts) run in warm sandboxed workers; \
         exec graders get the batch JSON on stdin and print the output list. See docs/GRADERS.md.
 
         Examples:
@@ -50,8 +50,8 @@ struct GraderInvokeCommand: ParsableCommand {
         commandName: "invoke",
         abstract: "Score samples with a grader and print the output list.",
         discussion: """
-        The input is a JSON list or JSONL of samples in Bedrock's format (messages ending with the
-        generated assistant turn, an id, reference_answer at the top level or under metadata).
+        The input is a JSON list or JSONL of samples in Bedrock's format (messages ending with the \
+        generated assistant turn, an id, reference_answer at the top level or under metadata). \
         Each output entry is {"id", "aggregate_reward_score", "metrics_list"} or {"id", "error": {"type", "message"}}.
 
         Example:
@@ -97,7 +97,7 @@ struct GraderTestCommand: ParsableCommand {
         commandName: "test",
         abstract: "Run a grader's cases and compare with the expected scores; exit 1 on any failure.",
         discussion: """
-        Each case is a sample plus "expected_score" (a number, or null for an abstention) and an optional
+        Each case is a sample plus "expected_score" (a number, or null for an abstention) and an optional \
         "tolerance" (default 1e-6), or "expected_error" (an error type such as "timeout").
 
         Example:
@@ -188,7 +188,7 @@ struct GraderValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check the manifest and run the init phase in the sandbox; report structured errors.",
         discussion: """
-        Like OpenAI's grader validate endpoint: prints {"valid": true|false, "errors": [...]}, each error
+        Like OpenAI's grader validate endpoint: prints {"valid": true|false, "errors": [...]}, each error \
         with a type ("manifest", "init_error", ...), the field path where one applies, and a message.
 
         Example:
