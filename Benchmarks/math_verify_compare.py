@@ -3,7 +3,7 @@
 The samples are templates/math/cases.jsonl without its 10 hostile rows (on those math-verify spends
 seconds each in its own timeouts), repeated to --samples. Three figures are measured in the same run:
 
-  math-verify   parse(reference) + parse(response) + verify(gold, pred), one sample at a time
+  math-verify   parse("$reference$") + parse(response) + verify(gold, pred), one sample at a time
                 (the way TRL's accuracy_reward calls it), after its import;
   handler       the math template's lambda_handler called in-process on batches of 64;
   rft (end to end, with --rft BIN)
@@ -79,7 +79,8 @@ def bench_handler(mod, samples, batch=64, repeats=3):
 
 
 def math_verify_score(mv, sample):
-    gold = mv.parse(reference_of(sample))
+    # the reference as LaTeX in $...$, the form math-verify's default extraction expects for gold answers
+    gold = mv.parse("$" + reference_of(sample) + "$")
     pred = mv.parse(sample["messages"][-1]["content"])
     return 1.0 if mv.verify(gold, pred) else 0.0
 

@@ -7,12 +7,12 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Create a grader directory from a built-in template, ready for `rft grader test`.",
         discussion: """
-        Templates: math, code-execution, judge, format, generic. Each copy holds the grader code,
-        grader.json (the manifest), config.json where the template has one, README.md (what it
+        Templates: math, code-execution, judge, format, generic. Each copy holds the grader code, \
+        grader.json (the manifest), config.json where the template has one, README.md (what it \
         scores and how to change it) and cases.jsonl (examples with expected scores).
 
-        The templates directory is found in this order: $RFT_TEMPLATES; a `templates` folder next
-        to the rft executable or up to four folders above it (also `share/rft/templates`); the
+        The templates directory is found in this order: $RFT_TEMPLATES; a `templates` folder next \
+        to the rft executable or up to four folders above it (also `share/rft/templates`); the \
         source tree rft was built from.
 
         Examples:

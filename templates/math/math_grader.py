@@ -1005,11 +1005,14 @@ def _parse_candidate(text, ref):
 
 # --------------------------------------------------------------------------- comparison
 
-# Evaluation points: first in (0.3, 2.7); when an expression is undefined there (sqrt(x - 5),
-# log(-x)), further points in (2.5, 40) and (-20, -0.3) are tried.
-_POINTS = ([[random.Random(1000 + 97 * k + j).uniform(0.3, 2.7) for j in range(16)] for k in range(12)] +
+# Evaluation points alternate between (0.3, 2.7) and (-2.7, -0.3), so sqrt(x^2) is told apart
+# from x; points where an expression is undefined are skipped, and further points in (2.5, 40)
+# and (-20, -2.5) serve expressions undefined near zero (sqrt(x - 5), log(-x)).
+_POS = [[random.Random(1000 + 97 * k + j).uniform(0.3, 2.7) for j in range(16)] for k in range(10)]
+_NEG = [[random.Random(3000 + 97 * k + j).uniform(-2.7, -0.3) for j in range(16)] for k in range(10)]
+_POINTS = ([p for pair in zip(_POS, _NEG) for p in pair] +
            [[random.Random(5000 + 97 * k + j).uniform(2.5, 40.0) for j in range(16)] for k in range(8)] +
-           [[random.Random(9000 + 97 * k + j).uniform(-20.0, -0.3) for j in range(16)] for k in range(8)])
+           [[random.Random(9000 + 97 * k + j).uniform(-20.0, -2.5) for j in range(16)] for k in range(8)])
 
 
 def _num_equal(a, b, rel_tol, abs_tol):

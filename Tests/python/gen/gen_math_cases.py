@@ -217,6 +217,8 @@ ROWS = [
  ("expression", r"\sqrt{x-5}", r"\boxed{\sqrt{x - 5}}", 1),   # undefined on (0.3, 2.7): wider points
  ("expression", r"\sqrt{x-5}", r"\boxed{\sqrt{x-6}}", 0),
  ("expression", r"\ln(-x)", r"\boxed{\log(-x)}", 1),
+ ("expression", "x", r"\boxed{\sqrt{x^2}}", 0),      # |x|, not x
+ ("expression", r"\sqrt{x}", r"\boxed{\sqrt{x}}", 1),   # defined on half the points only
  # --- equations
  ("equation", "y = 2x + 1", r"\boxed{2x+1}", 1),
  ("equation", "y = 2x + 1", r"\boxed{y = 2x + 1}", 1),

@@ -145,7 +145,7 @@ def start(port=0, api_key=None):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--port", type=int, default=8011)
+    ap.add_argument("--port", type=int, default=8011, help="0 picks a free port (printed on the first line)")
     ap.add_argument("--api-key", default=None)
     args = ap.parse_args()
     handler = type("BoundHandler", (Handler,), {"api_key": args.api_key})
