@@ -35,6 +35,7 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	/usr/bin/python3 -m unittest discover -s Tests/python -t .
 
 ## demo: the main job on the embedded default.
 demo: release

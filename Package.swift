@@ -40,7 +40,9 @@ let package = Package(
 
         // Transformer policy on BLAS (no other dependency).
         .target(name: "TransformerModel", dependencies: ["CBLAS"],
-                swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
+                swiftSettings: [.swiftLanguageMode(.v5)] + optimized
+                    // SIMD kernels are ~100× slower unoptimised; keep debug test runs quick.
+                    + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Run reports: TensorBoard event files, HTML report, live progress (no dependencies).
         .target(name: "RunReports", swiftSettings: [.swiftLanguageMode(.v5)]),

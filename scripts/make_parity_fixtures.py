@@ -81,6 +81,21 @@ LLAMA3_TEMPLATE = (
 )
 
 
+def fuzz_texts(n, seed):
+    """Random strings mixing the character classes the split patterns treat differently."""
+    import random
+    r = random.Random(seed)
+    pieces = ["a", "Z", "é", "ß", "Ω", "я", "日本", "한", "٣", "7", "42", "12345", " ", "  ", "\t", "\n", "\r\n", "\n\n ",
+              "\u00a0", "\u3000", "\x0b", "\x0c", "\x85", "\u2028", "\u2009", "\u180e", "\u1680", "ǅ", "ʰ", "〇", "Ⅻ", "'s", "'T", "'ll", "'VE", "n't", "!", "?!", "...", "-", "_", "$", "#", "(", ")", "{", "}",
+              "\"", "\\", "/", "@", "🙂", "👍🏽", "\u200b", "e\u0301", "ﬁ", "Ⅻ", "½", "x²", "\x00", "\x7f", "<|", "|>", "<|im_end|>"]
+    out = []
+    for _ in range(n):
+        k = r.randint(1, 12)
+        out.append("".join(r.choice(pieces) if r.random() < 0.6 else r.choice(["the", " cat", " running", "Hello", " world", "IT'S", " 2024"])
+                           for _ in range(k)))
+    return out
+
+
 def train_tokenizer(kind):
     """A tiny byte-level BPE in the style of GPT-2, Llama-3 or Qwen2."""
     bpe = models.BPE(ignore_merges=(kind == "llama3"))
@@ -125,6 +140,9 @@ def save_tokenizer(tok, kind, specials, out_dir):
     if kind == "gpt2":
         # Exercise the older "a b" string form of merges too.
         data["model"]["merges"] = [m if isinstance(m, str) else " ".join(m) for m in merges]
+        # As in GPT-2's own tokenizer.json.
+        data["model"]["continuing_subword_prefix"] = ""
+        data["model"]["end_of_word_suffix"] = ""
     with open(path, "w") as f:
         json.dump(data, f, ensure_ascii=False, indent=1)
     # Keep only what rft reads.
@@ -226,7 +244,7 @@ def main():
         t = fast[kind]
         encodings[kind] = [{"text": s,
                             "ids": t.encode(s, add_special_tokens=False),
-                            "decoded": t.decode(t.encode(s, add_special_tokens=False))} for s in TEXTS]
+                            "decoded": t.decode(t.encode(s, add_special_tokens=False))} for s in TEXTS + fuzz_texts(120, 7)]
     with open(os.path.join(tok_root, "encodings.json"), "w") as f:
         json.dump(encodings, f, ensure_ascii=False, indent=1)
 

@@ -123,10 +123,8 @@ static long write_file(const char *path, const char *data) {
     return n < 0 ? n : 0;
 }
 
-static long send_fd(int sock, int fd) {
-    struct rft_msg m;
-    for (size_t i = 0; i < sizeof m; i++) ((char *)&m)[i] = 0;
-    m.kind = RFT_MSG_LISTENER;
+static long send_fd(int sock, const struct rft_msg *msg, int fd) {
+    struct rft_msg m = *msg;
     struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
@@ -144,6 +142,7 @@ static long send_fd(int sock, int fd) {
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     *(int *)CMSG_DATA(c) = fd;
+    if (fd < 0) { mh.msg_control = 0; mh.msg_controllen = 0; }
     long r;
     do { r = RS3(SYS_sendmsg, sock, &mh, MSG_NOSIGNAL); } while (r == -EINTR);
     return r < 0 ? r : 0;
@@ -152,8 +151,14 @@ static long send_fd(int sock, int fd) {
 // ---------------------------------------------------------------------------------------------
 // B: the target. Runs in A's namespaces, shares memory with A (vfork) until exec.
 // ---------------------------------------------------------------------------------------------
+struct b_args {
+    const struct rft_spawn_config *cfg;
+    int listener_sock; /* B -> A: the seccomp listener, forwarded to P with STARTED */
+};
+
 static int child_b(void *arg) {
-    const struct rft_spawn_config *cfg = arg;
+    const struct b_args *ba = arg;
+    const struct rft_spawn_config *cfg = ba->cfg;
     int ctl = cfg->control_fd;
     long r;
 
@@ -163,17 +168,23 @@ static int child_b(void *arg) {
         if (r < 0) { send_fail(ctl, RFT_STAGE_CGROUP, i, r); c_exit(127); }
     }
 
-    // 2. fds: move the control socket and every source above the target range, then dup into place.
+    // 2. fds: the target gets fds[0..n-1]; the control socket and the listener socket move to n and
+    //    n+1 (close-on-exec); every other descriptor is closed now, so that RLIMIT_NOFILE and the
+    //    seccomp listener see a small table whatever the parent holds.
     int n = cfg->n_fds;
+    int lsock = ba->listener_sock;
     int moved[16];
     if (n > 16) { send_fail(ctl, RFT_STAGE_FDS, n, EINVAL); c_exit(127); }
-    r = RS3(SYS_fcntl, ctl, F_DUPFD_CLOEXEC, n > 3 ? n : 3);
+    r = RS3(SYS_fcntl, ctl, F_DUPFD_CLOEXEC, n + 2);
     if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -1, r); c_exit(127); }
     ctl = (int)r;
+    r = RS3(SYS_fcntl, lsock, F_DUPFD_CLOEXEC, n + 2);
+    if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -1, r); c_exit(127); }
+    lsock = (int)r;
     for (int i = 0; i < n; i++) {
         moved[i] = -1;
         if (cfg->fds[i] < 0) continue;
-        r = RS3(SYS_fcntl, cfg->fds[i], F_DUPFD_CLOEXEC, n);
+        r = RS3(SYS_fcntl, cfg->fds[i], F_DUPFD_CLOEXEC, n + 2);
         if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, i, r); c_exit(127); }
         moved[i] = (int)r;
     }
@@ -182,7 +193,13 @@ static int child_b(void *arg) {
         r = RS3(SYS_dup3, moved[i], i, 0);
         if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, i, r); c_exit(127); }
     }
-    r = RS3(SYS_close_range, (unsigned)n, ~0U, CLOSE_RANGE_CLOEXEC);
+    r = RS3(SYS_dup3, ctl, n, O_CLOEXEC);
+    if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -3, r); c_exit(127); }
+    ctl = n;
+    r = RS3(SYS_dup3, lsock, n + 1, O_CLOEXEC);
+    if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -4, r); c_exit(127); }
+    lsock = n + 1;
+    r = RS3(SYS_close_range, (unsigned)(n + 2), ~0U, 0);
     if (r < 0) { send_fail(ctl, RFT_STAGE_FDS, -2, r); c_exit(127); }
 
     // 3. rlimits.
@@ -221,7 +238,10 @@ static int child_b(void *arg) {
         if (r < 0) { send_fail(ctl, RFT_STAGE_SECCOMP, 0, r); c_exit(127); }
         if (cfg->filter_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
             int listener = (int)r;
-            r = send_fd(ctl, listener);
+            struct rft_msg lm;
+            for (size_t i = 0; i < sizeof lm; i++) ((char *)&lm)[i] = 0;
+            lm.kind = RFT_MSG_LISTENER;
+            r = send_fd(lsock, &lm, listener);
             if (r < 0) { send_fail(ctl, RFT_STAGE_LISTENER, 0, r); c_exit(127); }
             RS1(SYS_close, listener);
         }
@@ -333,10 +353,44 @@ static int child_a(void *arg) {
     long sfd = RS4(SYS_signalfd4, -1, &chld, 8, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) { send_fail(ctl, RFT_STAGE_SIGNALFD, 0, sfd); c_exit(1); }
 
+    int ab[2];
+    r = RS4(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ab);
+    if (r < 0) { send_fail(ctl, RFT_STAGE_LISTENER, 1, r); c_exit(1); }
+    struct b_args ba = {.cfg = cfg, .listener_sock = ab[1]};
     char *top = (char *)cfg->stack_b + cfg->stack_b_size;
     top = (char *)((uintptr_t)top & ~(uintptr_t)15);
-    int b = clone(child_b, top, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)cfg);
+    int b = clone(child_b, top, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)&ba);
     if (b < 0) { send_fail(ctl, RFT_STAGE_CLONE_CHILD, 0, EAGAIN); c_exit(1); }
+
+    // Pick up the listener B queued before exec, to forward it with STARTED (one wakeup of P).
+    RS1(SYS_close, ab[1]);
+    int listener = -1;
+    {
+        struct rft_msg lm;
+        struct iovec iov = {.iov_base = &lm, .iov_len = sizeof lm};
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        for (size_t i = 0; i < sizeof u; i++) u.buf[i] = 0;
+        struct msghdr mh;
+        for (size_t i = 0; i < sizeof mh; i++) ((char *)&mh)[i] = 0;
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = u.buf;
+        mh.msg_controllen = sizeof u.buf;
+        if (RS3(SYS_recvmsg, ab[0], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) > 0) {
+            struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+            if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) listener = *(int *)CMSG_DATA(c);
+        }
+        RS1(SYS_close, ab[0]);
+    }
+    struct rft_msg m;
+    for (size_t i = 0; i < sizeof m; i++) ((char *)&m)[i] = 0;
+    m.kind = RFT_MSG_STARTED;
+    m.pid = b;
+    send_fd(ctl, &m, listener);
+    if (listener >= 0) RS1(SYS_close, listener);
 
     // B has exec'd or died: A drops every fd except the control socket and the signalfd, so the
     // pipes of this and other spawns see EOF when their writers exit.
@@ -344,12 +398,6 @@ static int child_a(void *arg) {
     if (lo > 0) RS3(SYS_close_range, 0, lo - 1, 0);
     if (hi > lo + 1) RS3(SYS_close_range, lo + 1, hi - 1, 0);
     RS3(SYS_close_range, hi + 1, ~0U, 0);
-
-    struct rft_msg m;
-    for (size_t i = 0; i < sizeof m; i++) ((char *)&m)[i] = 0;
-    m.kind = RFT_MSG_STARTED;
-    m.pid = b;
-    send_msg(ctl, &m);
 
     for (;;) {
         struct pollfd pfd[2] = {{.fd = ctl, .events = POLLRDHUP}, {.fd = (int)sfd, .events = POLLIN}};
@@ -620,6 +668,29 @@ int rft_mount_cleanup(int mnt_fd, const char *const *paths, int n) {
     struct mnt_helper_args t = {.mnt_fd = mnt_fd, .paths = paths, .n = n, .fd = -1, .err = 0};
     int r = run_helper(cleanup_child, &t, 0);
     return r < 0 ? r : t.err;
+}
+
+static int probe_child(void *arg) {
+    (void)arg;
+    c_exit(0);
+}
+
+int rft_probe_clone(unsigned long flags) {
+    static const size_t size = 16384;
+    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -errno;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int p = clone(probe_child, (char *)stack + size, (int)(CLONE_VM | CLONE_VFORK | flags | SIGCHLD), NULL);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (p > 0) {
+        int st;
+        while (waitpid(p, &st, __WALL) < 0 && errno == EINTR) {}
+    }
+    munmap(stack, size);
+    return p < 0 ? -e : 0;
 }
 
 int rft_memfd(const char *name) {

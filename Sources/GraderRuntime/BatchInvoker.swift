@@ -20,6 +20,8 @@ struct BatchAttempt {
 protocol BatchInvoker: AnyObject {
     /// Starts whatever can be started ahead of the first batch; returns the cold start in ms, or the init error.
     func prewarm() -> Swift.Result<Double, GraderError>
+    /// Whether a batch would run without starting anything first.
+    var isWarm: Bool { get }
     /// Runs one batch. Never throws: every failure is typed.
     func invoke(_ batch: [Sample], requestID: String) -> BatchAttempt
     /// Stops any live process and reaps it.

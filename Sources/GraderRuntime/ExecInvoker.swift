@@ -20,6 +20,7 @@ final class ExecInvoker: BatchInvoker {
     }
 
     func prewarm() -> Swift.Result<Double, GraderError> { .success(0) }
+    var isWarm: Bool { true }
 
     func invoke(_ batch: [Sample], requestID: String) -> BatchAttempt {
         let start = FrameChannel.now()

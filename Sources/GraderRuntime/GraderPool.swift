@@ -25,10 +25,13 @@ public final class GraderPool: @unchecked Sendable {
         public var environment: [String: String]
         /// Called after every batch attempt (logs, latency); called on a worker thread.
         public var onBatch: (@Sendable (BatchLog) -> Void)?
+        /// Attribute each batch's prints to it exactly (costs ~2 ms per python batch; for `--logs`).
+        /// Without it, a python batch's log may hold prints the sandbox had not drained yet from the one before.
+        public var captureLogs: Bool
 
         public init(prewarm: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment,
-                    onBatch: (@Sendable (BatchLog) -> Void)? = nil) {
-            self.prewarm = prewarm; self.environment = environment; self.onBatch = onBatch
+                    captureLogs: Bool = false, onBatch: (@Sendable (BatchLog) -> Void)? = nil) {
+            self.prewarm = prewarm; self.environment = environment; self.captureLogs = captureLogs; self.onBatch = onBatch
         }
     }
 
@@ -56,20 +59,11 @@ public final class GraderPool: @unchecked Sendable {
         public var errors: [GraderErrorType: Int] = [:]
     }
 
-    public let manifest: GraderManifest
-    public let directory: URL
-    private let options: Options
-    private let cond = NSCondition()
-    private var queue: [Job] = []
-    private var queueHead = 0
-    private var closing = false
-    private var closed = false
-    private var consecutiveInitFailures = 0
-    private var initFailure: GraderError?
-    private var stats = Stats()
-    private var requestCounter = 0
-    private let threadsDone = DispatchGroup()
-    private let invokers: [BatchInvoker]
+    /// The validated manifest.
+    public var manifest: GraderManifest { core.manifest }
+    /// The grader directory (absolute, symlinks resolved).
+    public var directory: URL { core.directory }
+    private let core: PoolCore
 
     /// Loads `DIR/grader.json` and starts `concurrency` sandboxed workers.
     /// - Throws: ``ManifestErrors`` for an invalid manifest, `SandboxError` when the sandbox policy is rejected.
@@ -79,6 +73,59 @@ public final class GraderPool: @unchecked Sendable {
 
     /// Starts a pool for an already-validated manifest.
     public init(manifest: GraderManifest, directory: URL, options: Options = Options()) throws {
+        core = try PoolCore(manifest: manifest, directory: directory, options: options)
+    }
+
+    /// Dropping the pool shuts it down.
+    deinit { core.shutdown() }
+
+    /// Scores samples; blocks until every sample has exactly one result (returned in input order).
+    public func score(_ samples: [Sample]) -> [SampleResult] { core.score(samples) }
+
+    /// Scores samples without blocking the caller's thread.
+    public func score(_ samples: [Sample]) async -> [SampleResult] {
+        let core = self.core
+        return await withCheckedContinuation { (c: CheckedContinuation<[SampleResult], Never>) in
+            DispatchQueue.global().async { c.resume(returning: core.score(samples)) }
+        }
+    }
+
+    /// Starts one worker and runs the init phase (python: import the handler; exec: run an empty batch).
+    /// Returns nil when the grader is ready, or the init error.
+    public func validate() -> GraderError? { core.validate() }
+
+    /// Times one cold start of a fresh sandboxed worker, in milliseconds (see `rft grader bench`).
+    public func measureColdStart() -> Swift.Result<Double, GraderError> { core.measureColdStart() }
+
+    /// A snapshot of the pool's counters.
+    public var currentStats: Stats { core.currentStats }
+
+    /// Stops accepting work, lets in-flight batches finish, gives queued ones `throttled`, then kills and
+    /// reaps every worker and releases the sandbox. Idempotent.
+    public func shutdown() { core.shutdown() }
+}
+
+/// The pool's state and worker threads (the threads hold this, never the public ``GraderPool``).
+final class PoolCore: @unchecked Sendable {
+    let manifest: GraderManifest
+    let directory: URL
+    private let options: GraderPool.Options
+    private let cond = NSCondition()
+    private var queue: [Job] = []
+    private var queueHead = 0
+    private var closing = false
+    private var closed = false
+    private var consecutiveInitFailures = 0
+    private var initFailure: GraderError?
+    private var stats = GraderPool.Stats()
+    private var requestCounter = 0
+    private let threadsDone = DispatchGroup()
+    private var invokers: [BatchInvoker]
+    /// Released at shutdown, so a stopped pool holds no sandbox slots (uids, cgroups, descriptors).
+    private var sandbox: Sandbox?
+
+    /// Starts a pool for an already-validated manifest.
+    init(manifest: GraderManifest, directory: URL, options: GraderPool.Options) throws {
         signal(SIGPIPE, SIG_IGN)  // a worker that dies mid-write must not take the runtime down
         let dir = directory.standardizedFileURL.resolvingSymlinksInPath()
         self.manifest = manifest
@@ -86,29 +133,31 @@ public final class GraderPool: @unchecked Sendable {
         self.options = options
         let warm = manifest.runtime == .python
         let policy = sandboxPolicy(for: manifest, directory: dir, warm: warm, passthrough: options.environment)
+        // One sandbox per pool: it is thread-safe and hands each concurrent worker its own slot
+        // (uid, cgroups, network namespace).
+        let sandbox = try Sandbox(policy: policy)
+        self.sandbox = sandbox
         var invokers: [BatchInvoker] = []
         for _ in 0..<manifest.concurrency {
-            let sandbox = try Sandbox(policy: policy)
-            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.onBatch != nil)
+            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.captureLogs)
                                  : ExecInvoker(manifest: manifest, directory: dir, sandbox: sandbox))
         }
         self.invokers = invokers
-        for (slot, invoker) in invokers.enumerated() {
+        for (slot, invoker) in self.invokers.enumerated() {
             threadsDone.enter()
-            let t = Thread { [unowned self] in self.slotLoop(slot: slot, invoker: invoker) }
+            // The thread holds the core, not the public pool, so dropping the pool can shut it down.
+            let t = Thread { [self] in self.slotLoop(slot: slot, invoker: invoker) }
             t.name = "rft-grader-\(manifest.name)-\(slot)"
             t.start()
         }
     }
 
-    deinit { shutdown() }
-
     /// Scores samples; blocks until every sample has exactly one result (returned in input order).
-    public func score(_ samples: [Sample]) -> [SampleResult] {
+    func score(_ samples: [Sample]) -> [SampleResult] {
         if samples.isEmpty { return [] }
         let collector = Collector(ids: samples.map(\.id))
         var jobs: [Job] = []
-        for batch in GraderPool.batches(samples, size: manifest.batchSize) {
+        for batch in PoolCore.batches(samples, size: manifest.batchSize) {
             jobs.append(Job(samples: batch.map { samples[$0] }, indexes: batch, retriesLeft: manifest.retries,
                             attempt: 1, collector: collector))
         }
@@ -131,25 +180,15 @@ public final class GraderPool: @unchecked Sendable {
         return collector.wait()
     }
 
-    /// Scores samples without blocking the caller's thread.
-    public func score(_ samples: [Sample]) async -> [SampleResult] {
-        await withCheckedContinuation { (c: CheckedContinuation<[SampleResult], Never>) in
-            DispatchQueue.global().async { c.resume(returning: self.score(samples)) }
-        }
-    }
-
     /// Starts one worker and runs the init phase (python: import the handler; exec: run an empty batch).
     /// Returns nil when the grader is ready, or the init error.
-    public func validate() -> GraderError? {
-        let inv = invokers.first!
+    func validate() -> GraderError? {
+        cond.lock()
+        let inv = invokers.first, sandbox = self.sandbox
+        cond.unlock()
+        guard let inv, let sandbox else { return GraderError(.throttled, "the grader pool is shut down") }
         if manifest.runtime == .python {
             // Use a fresh worker so a warm one does not hide an import problem.
-            let sandbox: Sandbox
-            do {
-                sandbox = try Sandbox(policy: sandboxPolicy(for: manifest, directory: directory, warm: true, passthrough: options.environment))
-            } catch {
-                return GraderError(.sandboxError, "\(error)")
-            }
             let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
             defer { probe.shutdown() }
             if case .failure(let e) = probe.prewarm() { return e }
@@ -162,16 +201,15 @@ public final class GraderPool: @unchecked Sendable {
         }
     }
 
-    /// Times one cold start in a fresh sandboxed worker (python: spawn to handler imported; exec: an
-    /// empty batch end to end), in milliseconds. Used by `rft grader bench`.
-    public func measureColdStart() -> Swift.Result<Double, GraderError> {
-        let sandbox: Sandbox
-        do {
-            sandbox = try Sandbox(policy: sandboxPolicy(for: manifest, directory: directory,
-                                                        warm: manifest.runtime == .python, passthrough: options.environment))
-        } catch {
-            return .failure(GraderError(.sandboxError, "\(error)"))
-        }
+    /// Times one cold start of a fresh sandboxed worker (python: spawn to handler imported; exec: an
+    /// empty batch end to end), in milliseconds. Used by `rft grader bench`. Probes use the pool's sandbox, so
+    /// only the first pays the one-time slot setup (uid, cgroups, network namespace), as a pool's
+    /// replacement workers do.
+    func measureColdStart() -> Swift.Result<Double, GraderError> {
+        cond.lock()
+        let sandbox = self.sandbox
+        cond.unlock()
+        guard let sandbox else { return .failure(GraderError(.throttled, "the grader pool is shut down")) }
         if manifest.runtime == .python {
             let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
             defer { probe.shutdown() }
@@ -182,12 +220,14 @@ public final class GraderPool: @unchecked Sendable {
         return .success(attempt.wallMs)
     }
 
+    private var isClosing: Bool { cond.lock(); defer { cond.unlock() }; return closing || initFailure != nil }
+
     /// A snapshot of the pool's counters.
-    public var currentStats: Stats { cond.lock(); defer { cond.unlock() }; return stats }
+    var currentStats: GraderPool.Stats { cond.lock(); defer { cond.unlock() }; return stats }
 
     /// Stops accepting work, lets in-flight batches finish, gives queued ones `throttled`, then kills and
     /// reaps every worker. Idempotent.
-    public func shutdown() {
+    func shutdown() {
         cond.lock()
         if closed { cond.unlock(); return }
         closed = true
@@ -199,6 +239,10 @@ public final class GraderPool: @unchecked Sendable {
         cond.unlock()
         for job in pending { job.finish(job.samples.map { .failed($0.id, .throttled, "the grader pool is shut down") }) }
         threadsDone.wait()
+        cond.lock()
+        invokers = []
+        sandbox = nil
+        cond.unlock()
     }
 
     // MARK: - Workers
@@ -226,6 +270,8 @@ public final class GraderPool: @unchecked Sendable {
                 continue
             }
             run(job, invoker: invoker, requestID: requestID)
+            // Replace a worker that was killed or recycled now, not when the next batch is already waiting.
+            if options.prewarm && !invoker.isWarm && !isClosing { recordStart(invoker.prewarm()) }
         }
     }
 
@@ -234,7 +280,7 @@ public final class GraderPool: @unchecked Sendable {
         var batchError: GraderError?
         if case .failed(let e) = attempt.result { batchError = e }
         if let onBatch = options.onBatch {
-            onBatch(BatchLog(requestID: requestID, ids: job.samples.map(\.id), attempt: job.attempt, wallMs: attempt.wallMs,
+            onBatch(GraderPool.BatchLog(requestID: requestID, ids: job.samples.map(\.id), attempt: job.attempt, wallMs: attempt.wallMs,
                              stdout: String(decoding: attempt.stdout, as: UTF8.self),
                              stderr: String(decoding: attempt.stderr, as: UTF8.self), error: batchError))
         }

@@ -97,7 +97,7 @@ private struct JSONByteParser {
             guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw error("expected ':' after object key") }
             i += 1
             skipWhitespace()
-            obj[key] = try value(depth: depth + 1)
+            obj.appendParsed(key, try value(depth: depth + 1))
             skipWhitespace()
             guard i < buf.count else { throw error("unexpected end of input inside object") }
             if buf[i] == UInt8(ascii: ",") { i += 1; continue }

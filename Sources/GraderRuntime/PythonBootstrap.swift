@@ -1,6 +1,6 @@
 /// rft's Python runtime interface client, modelled on AWS Lambda's.
 ///
-/// It runs as `/usr/bin/python3 -I -B -c <source> <grader-dir> <module.function> <contract> <name> <memory-mb>`
+/// It runs as `/usr/bin/python3 -I -S -B -c <source> <grader-dir> <module.function> <contract> <name> <memory-mb>`
 /// inside the sandbox (passing the source on the command line means no file has to be mounted):
 /// 1. **Init**: import the handler once. Success sends `{"ready": true, "init_ms": …}`; failure sends
 ///    `{"init_error": {errorType, errorMessage, stackTrace}}` and exits, before any sample is scored.
@@ -22,7 +22,7 @@ public enum PythonBootstrap {
 
     /// argv that starts a worker for `manifest` in `directory`.
     public static func argv(directory: String, manifest: GraderManifest) -> [String] {
-        [interpreter, "-I", "-B", "-c", source, directory, manifest.handler ?? "", manifest.contract.rawValue,
+        [interpreter, "-I", "-S", "-B", "-c", source, directory, manifest.handler ?? "", manifest.contract.rawValue,
          manifest.name, String(manifest.memoryMB)]
     }
 
@@ -34,7 +34,43 @@ public enum PythonBootstrap {
 
     /// The bootstrap's Python source.
     public static let source = #"""
-import sys, os, json, time, struct, importlib, fcntl
+import sys, os, time
+
+# The frame codec. `import json` costs about as much CPU as Python's whole start-up (it compiles regular
+# expressions), so the worker drives CPython's C scanner and encoder directly; json is the fallback.
+try:
+    import _json
+    _INF = float("inf")
+
+    class _DecodeContext:
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        parse_constant = {"NaN": float("nan"), "Infinity": _INF, "-Infinity": -_INF}.__getitem__
+        memo = {}
+
+    _scan = _json.make_scanner(_DecodeContext())
+
+    def _default(o):
+        raise TypeError("Object of type %s is not JSON serializable" % type(o).__name__)
+
+    def loads(data):
+        text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+        start = len(text) - len(text.lstrip())
+        obj, end = _scan(text, start)
+        if text[end:].strip():
+            raise ValueError("extra data after the JSON value")
+        return obj
+
+    def dumps(obj):
+        encode = _json.make_encoder({}, _default, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+        return "".join(encode(obj, 0))
+except (ImportError, AttributeError):
+    import json
+    loads = json.loads
+    dumps = lambda obj: json.dumps(obj, allow_nan=True)
 
 def _error(e):
     import traceback
@@ -119,7 +155,7 @@ def make_dispatch(contract, fn):
         def one(s):
             text = _output_text(s)
             try:
-                parsed = json.loads(text)
+                parsed = loads(text)
             except Exception:
                 parsed = None
             sample = {"output_text": text, "output_json": parsed,
@@ -188,11 +224,19 @@ def make_dispatch(contract, fn):
         return run
     raise ValueError("unknown contract %r" % contract)
 
+# -S skips `site` (a sizeable share of start-up); the system's package directories are added directly
+# (their .pth files are not processed).
+_SITE_DIRS = ["/usr/local/lib/python%d.%d/dist-packages" % sys.version_info[:2], "/usr/lib/python3/dist-packages",
+              "/usr/lib/python%d.%d/dist-packages" % sys.version_info[:2]]
+
 def load_handler(directory, handler):
+    if sys.flags.no_site:
+        sys.path.extend(d for d in _SITE_DIRS if d not in sys.path and os.path.isdir(d))
     sys.path.insert(0, directory)
     os.chdir(directory)
     module_name, _, func_name = handler.rpartition(".")
-    module = importlib.import_module(module_name)
+    __import__(module_name)
+    module = sys.modules[module_name]
     fn = getattr(module, func_name, None)
     if fn is None:
         raise AttributeError("module '%s' has no attribute '%s'" % (module_name, func_name))
@@ -201,6 +245,7 @@ def load_handler(directory, handler):
     return fn
 
 def inprocess(directory, handler, contract, samples_file, batch_size):
+    import json
     with open(samples_file, "rb") as f:
         samples = json.load(f)
     batches = [json.dumps(samples[i:i + batch_size]) for i in range(0, len(samples), batch_size)]
@@ -221,8 +266,11 @@ def main():
     if sys.argv[4] == "--inprocess":
         return inprocess(directory, handler, contract, sys.argv[5], int(sys.argv[6]))
     name, memory_mb = sys.argv[4], int(sys.argv[5])
-    req_fd = fcntl.fcntl(3, fcntl.F_DUPFD_CLOEXEC, 100)
-    resp_fd = fcntl.fcntl(4, fcntl.F_DUPFD_CLOEXEC, 100)
+    # Move the channel above the fds user code is likely to touch, close-on-exec (os.dup2 makes the copy
+    # inheritable, so clear that) and close the originals.
+    req_fd, resp_fd = 101, 102
+    os.dup2(3, req_fd, inheritable=False)
+    os.dup2(4, resp_fd, inheritable=False)
     os.close(3)
     os.close(4)
     requests = open(req_fd, "rb", buffering=1 << 16)
@@ -230,11 +278,11 @@ def main():
 
     def send(obj):
         try:
-            data = json.dumps(obj, allow_nan=True).encode()
-        except (TypeError, ValueError) as e:
-            data = json.dumps({"request_id": obj.get("request_id"),
+            data = dumps(obj).encode()
+        except (TypeError, ValueError, RecursionError) as e:
+            data = dumps({"request_id": obj.get("request_id"),
                                "marshal_error": "the handler's result is not JSON serializable: %s" % e}).encode()
-        responses.write(struct.pack(">I", len(data)))
+        responses.write(len(data).to_bytes(4, "big"))
         responses.write(data)
         responses.flush()
 
@@ -253,8 +301,8 @@ def main():
         header = requests.read(4)
         if len(header) < 4:
             return
-        (n,) = struct.unpack(">I", header)
-        request = json.loads(requests.read(n))
+        n = int.from_bytes(header, "big")
+        request = loads(requests.read(n))
         rid = request.get("request_id")
         ctx = LambdaContext(rid, name, memory_mb, time.monotonic() + request.get("timeout_ms", 3000) / 1000.0)
         try:

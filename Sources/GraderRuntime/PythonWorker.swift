@@ -29,6 +29,8 @@ final class PythonWorker: BatchInvoker {
         self.checker = OutputChecker(scoreRange: manifest.scoreRange.map { $0[0]...$0[1] })
     }
 
+    var isWarm: Bool { process != nil }
+
     func prewarm() -> Swift.Result<Double, GraderError> {
         if process != nil { return .success(0) }
         let start = FrameChannel.now()

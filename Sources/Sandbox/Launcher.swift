@@ -128,6 +128,10 @@ final class SpawnTemplate: @unchecked Sendable {
 
     deinit { if mountTemplateFD >= 0 { close(mountTemplateFD) } }
 
+    /// Test hook: makes one layer's setup fail for real inside the shim (with EBADF).
+    enum Fault { case network, cgroup, filesystem }
+    var injectedFault: Fault?
+
     /// Starts a sandboxed process in `slot`. Blocks until the target has exec'd or failed.
     func launch(argv: [String], environment: [String: String], slot: Slot, channels: Bool) throws -> Launched {
         guard let program = argv.first, !program.isEmpty else {
@@ -229,6 +233,13 @@ final class SpawnTemplate: @unchecked Sendable {
             cfg.stack_b = slot.stackB
             cfg.stack_b_size = Slot.stackSize
 
+            let badFD: Int32 = 1_000_000
+            switch injectedFault {
+            case .network?: cfg.netns_fd = badFD
+            case .cgroup?: cfg.cgroup_fds = UnsafePointer(a.copy([badFD])); cfg.n_cgroup_fds = 1
+            case .filesystem?: cfg.mnt_template_fd = badFD; cfg.new_root = nil
+            case nil: break
+            }
             slot.cgroups?.beforeRun()
             var pid: pid_t = 0, pidfd: Int32 = -1
             let rc = withUnsafePointer(to: &cfg) { rft_spawn($0, &pid, &pidfd) }
@@ -251,7 +262,7 @@ final class SpawnTemplate: @unchecked Sendable {
                     }
                     break
                 }
-                if msg.kind == RFT_MSG_LISTENER.rawValue, passed >= 0 { launched.listener = passed; continue }
+                if msg.kind == RFT_MSG_STARTED.rawValue, passed >= 0 { launched.listener = passed; break }
                 if passed >= 0 { close(passed) }
                 if msg.kind == RFT_MSG_FAIL.rawValue {
                     launched.failure = Self.failure(stage: msg.stage, detail: msg.detail, err: msg.err,

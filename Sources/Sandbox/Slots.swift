@@ -169,6 +169,12 @@ final class SlotPool: @unchecked Sendable {
         cleaned.unlock()
     }
 
+    /// The uids of this pool's slots (root).
+    var slotUIDs: [UInt32] {
+        lock.lock(); defer { lock.unlock() }
+        return all.compactMap { $0.uid }
+    }
+
     /// Every cgroup directory this pool created (for tests and `info`).
     var cgroupDirs: [String] {
         lock.lock(); defer { lock.unlock() }

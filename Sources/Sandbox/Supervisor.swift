@@ -101,7 +101,8 @@ final class Supervisor: @unchecked Sendable {
             if stdinW >= 0 { add(stdinW, POLLOUT, 3) }
             if !exited {
                 add(listener, POLLIN, 4)
-                add(control, POLLIN, 5)
+                // The control socket is read once the init has exited (its EXIT report stays queued):
+                // one wakeup less per run.
                 add(launched.pidfd, POLLIN, 6)
             }
             if fds.isEmpty { break }
@@ -223,7 +224,8 @@ final class Supervisor: @unchecked Sendable {
         var o = Outcome(status: .ok)
         o.wallMs = Double(monotonicNs() - startNs) / 1e6
         if let ns = facts?.cpuNs { o.cpuMs = Double(ns) / 1e6 } else { o.cpuMs = Double(initCPUus) / 1e3 }
-        o.peakMemoryBytes = facts?.peakBytes ?? exitMessage.map { UInt64(max(0, $0.maxrss_kb)) * 1024 }
+        // Only the memory cgroup knows the peak: rusage maxrss of a vfork child includes the parent's RSS.
+        o.peakMemoryBytes = facts?.peakBytes
         o.stdout = String(decoding: out.bytes, as: UTF8.self)
         o.stderr = String(decoding: err.bytes, as: UTF8.self)
         o.stdoutTruncated = out.truncated

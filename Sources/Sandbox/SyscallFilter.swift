@@ -37,7 +37,7 @@ struct SyscallFilter {
         defer { seccomp_release(ctx) }
         let notify = rft_seccomp_action_notify()
         // Non-native architectures (i386 int 0x80, x32): notify, so the listener names the call.
-        var usesListener = true
+        let usesListener = true
         if seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, notify) != 0 {
             _ = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, rft_seccomp_action_kill_process())
         }

@@ -27,46 +27,53 @@ struct LayerOffsets {
     }
 }
 
-/// Everything the forward pass keeps for the backward pass, plus backward scratch,
-/// carved from one allocation. Sized for `rows` packed tokens; reused while a batch fits.
+/// Everything the forward pass keeps for the backward pass, plus scratch, carved from one
+/// allocation. Sized for `rows` packed tokens; reused while a batch fits.
+///
+/// To save memory, norm outputs and the SwiGLU activation are recomputed in the backward pass
+/// (cheap element-wise work) rather than stored, and the backward scratch of the MLP and the
+/// attention share one region.
 final class Activations {
     let rows: Int, probsPerLayer: Int, maxLength: Int, chunk: Int
     private let base: FloatPtr
 
     // Saved by the forward pass; per-layer arrays are [nLayers, ...].
     let resid: FloatPtr      // [nLayers + 1, N, dim]  residual stream entering each layer (last: final)
-    let xn1: FloatPtr        // [nLayers, N, dim]      input_layernorm output
-    let rstd1: FloatPtr      // [nLayers, N]
+    let rstd1: FloatPtr      // [nLayers, N]           input_layernorm 1/rms
     let qkv: FloatPtr        // [nLayers, N, qkvDim]   q|k|v projections (+bias)
     let qk: FloatPtr         // [nLayers, N, qDim+kvDim] q|k after q/k-norm and RoPE
     let rstdQ: FloatPtr      // [nLayers, N, nHeads]   (qkNorm)
     let rstdK: FloatPtr      // [nLayers, N, nKVHeads] (qkNorm)
-    let probs: FloatPtr      // [nLayers, probsPerLayer] attention probabilities
+    let probs: FloatPtr      // [nLayers, probsPerLayer] attention probabilities (causal blocks)
     let att: FloatPtr        // [nLayers, N, qDim]     attention output (o_proj input)
     let hres: FloatPtr       // [nLayers, N, dim]      residual after attention
-    let xn2: FloatPtr        // [nLayers, N, dim]      post_attention_layernorm output
-    let rstd2: FloatPtr      // [nLayers, N]
-    let gateUp: FloatPtr     // [nLayers, N, 2·ffn]    gate|up projections
-    let act: FloatPtr        // [nLayers, N, ffn]      silu(gate)·up
+    let rstd2: FloatPtr      // [nLayers, N]           post_attention_layernorm 1/rms
+    let gateUp: FloatPtr     // [nLayers, N, 2·ffn]    gate|up projections (backward overwrites with their gradient)
     let xf: FloatPtr         // [N, dim]               final norm output
     let rstdF: FloatPtr      // [N]
-    // Backward scratch (one layer at a time).
-    let dresid: FloatPtr, dxn: FloatPtr, dqkv: FloatPtr, dqk: FloatPtr, datt: FloatPtr
-    let dgateUp: FloatPtr, dact: FloatPtr, dxf: FloatPtr, dScores: FloatPtr
+    // Scratch.
+    let xn: FloatPtr         // [N, dim]   a norm output (forward), recomputed in backward
+    let dresid: FloatPtr     // [N, dim]   gradient of the residual stream
+    let dxn: FloatPtr        // [N, dim]   gradient of a norm output
+    let dxf: FloatPtr        // [N, dim]   gradient of the final norm output
+    let act: FloatPtr        // [N, ffn]   SwiGLU output, then its gradient (shares the region below)
+    let datt: FloatPtr       // [N, qDim]            } attention backward,
+    let dqk: FloatPtr        // [N, qDim+kvDim]      } same region as `act`
+    let dqkv: FloatPtr       // [N, qkvDim]          }
+    let dScores: FloatPtr    // [causalBlockSize(maxLength)]
     // Output head, `chunk` scored rows at a time.
     let xg: FloatPtr, dxg: FloatPtr, logits: FloatPtr
 
     init(config c: ModelConfig, rows N: Int, probsPerLayer: Int, maxLength: Int) {
         let L = c.nLayers, d = c.dim, qDim = c.nHeads * c.headDim, kvDim = c.nKVHeads * c.headDim
-        let F = c.ffnDim
+        let F = c.ffnDim, qkvDim = qDim + 2 * kvDim, qkDim = qDim + kvDim
         rows = N; self.probsPerLayer = probsPerLayer; self.maxLength = maxLength
         chunk = max(16, min(512, 4_194_304 / c.vocabSize))
+        let shared = max(N * F, N * (qDim + qkDim + qkvDim))
         let sizes = [
-            (L + 1) * N * d, L * N * d, L * N, L * N * (qDim + 2 * kvDim), L * N * (qDim + kvDim),
-            L * N * c.nHeads, L * N * c.nKVHeads, L * probsPerLayer, L * N * qDim, L * N * d, L * N * d, L * N,
-            L * N * 2 * F, L * N * F, N * d, N,
-            N * d, N * d, N * (qDim + 2 * kvDim), N * (qDim + kvDim), N * qDim,
-            N * 2 * F, N * F, N * d, maxLength * maxLength,
+            (L + 1) * N * d, L * N, L * N * qkvDim, L * N * qkDim, L * N * c.nHeads, L * N * c.nKVHeads,
+            L * probsPerLayer, L * N * qDim, L * N * d, L * N, L * N * 2 * F, N * d, N,
+            N * d, N * d, N * d, N * d, shared, causalBlockSize(maxLength),
             chunk * d, chunk * d, chunk * c.vocabSize,
         ]
         // Round each piece up to 16 floats (64 bytes) so every array stays aligned.
@@ -74,10 +81,12 @@ final class Activations {
         base = allocateFloats(rounded.reduce(0, +))
         var ptrs: [FloatPtr] = [], off = 0
         for r in rounded { ptrs.append(base + off); off += r }
-        (resid, xn1, rstd1, qkv, qk, rstdQ, rstdK, probs) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6], ptrs[7])
-        (att, hres, xn2, rstd2, gateUp, act, xf, rstdF) = (ptrs[8], ptrs[9], ptrs[10], ptrs[11], ptrs[12], ptrs[13], ptrs[14], ptrs[15])
-        (dresid, dxn, dqkv, dqk, datt, dgateUp, dact, dxf, dScores) = (ptrs[16], ptrs[17], ptrs[18], ptrs[19], ptrs[20], ptrs[21], ptrs[22], ptrs[23], ptrs[24])
-        (xg, dxg, logits) = (ptrs[25], ptrs[26], ptrs[27])
+        (resid, rstd1, qkv, qk, rstdQ, rstdK, probs) = (ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], ptrs[5], ptrs[6])
+        (att, hres, rstd2, gateUp, xf, rstdF) = (ptrs[7], ptrs[8], ptrs[9], ptrs[10], ptrs[11], ptrs[12])
+        (xn, dresid, dxn, dxf) = (ptrs[13], ptrs[14], ptrs[15], ptrs[16])
+        act = ptrs[17]; datt = ptrs[17]; dqk = ptrs[17] + N * qDim; dqkv = ptrs[17] + N * (qDim + qkDim)
+        dScores = ptrs[18]
+        (xg, dxg, logits) = (ptrs[19], ptrs[20], ptrs[21])
     }
 
     deinit { free(base) }

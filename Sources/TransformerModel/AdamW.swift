@@ -42,13 +42,26 @@ public final class AdamW {
         }
         m.withUnsafeMutableBufferPointer { mb in
             v.withUnsafeMutableBufferPointer { vb in
-                let mp = mb.baseAddress!, vp = vb.baseAddress!
-                for i in 0..<mb.count {
+                let mp = mb.baseAddress!, vp = vb.baseAddress!, n = mb.count
+                let vb1 = F8(repeating: b1), vb1c = F8(repeating: 1 - b1), vb2 = F8(repeating: b2)
+                let vb2c = F8(repeating: 1 - b2), vStep = F8(repeating: lr * c1), vc2 = F8(repeating: c2)
+                let ve = F8(repeating: e)
+                var i = 0
+                while i + 8 <= n {
+                    let gi = load8(g, i)
+                    let mi = vb1 * load8(mp, i) + vb1c * gi
+                    let vi = vb2 * load8(vp, i) + vb2c * gi * gi
+                    store8(mp, i, mi); store8(vp, i, vi)
+                    store8(p, i, load8(p, i) - vStep * mi / ((vi * vc2).squareRoot() + ve))
+                    i += 8
+                }
+                while i < n {
                     let gi = g[i]
                     let mi = b1 * mp[i] + (1 - b1) * gi
                     let vi = b2 * vp[i] + (1 - b2) * gi * gi
                     mp[i] = mi; vp[i] = vi
-                    p[i] -= lr * (mi * c1) / ((vi * c2).squareRoot() + e)
+                    p[i] -= lr * c1 * mi / ((vi * c2).squareRoot() + e)
+                    i += 1
                 }
             }
         }
@@ -77,17 +90,17 @@ public final class AdamW {
 /// before clipping (accumulated in double precision). A non-finite norm leaves them unchanged.
 @discardableResult
 public func clipGradNorm(_ gradients: UnsafeMutableBufferPointer<Float>, maxNorm: Float) -> Float {
+    guard let g = gradients.baseAddress else { return 0 }
+    let n = gradients.count
     var ss: Double = 0
-    var chunk: Float = 0
-    for (i, g) in gradients.enumerated() {
-        chunk += g * g
-        if i & 1023 == 1023 { ss += Double(chunk); chunk = 0 }
+    // Eight-lane float partial sums over blocks of 1024, accumulated in double.
+    for start in stride(from: 0, to: n, by: 1024) {
+        let count = min(1024, n - start)
+        ss += Double(dotProduct(g + start, g + start, count))
     }
-    ss += Double(chunk)
     let norm = Float(ss.squareRoot())
     if norm.isFinite && norm > maxNorm && maxNorm > 0 {
-        let s = maxNorm / (norm + 1e-6)
-        for i in gradients.indices { gradients[i] *= s }
+        scaleInPlace(g, n, maxNorm / (norm + 1e-6))
     }
     return norm
 }

@@ -21,15 +21,16 @@ public struct ChatDatasetIssue: Error, Equatable, CustomStringConvertible {
 /// - Bedrock conversation format: `{"system": [{"text": "..."}], "messages":
 ///   [{"role": "user", "content": [{"text": "..."}]}, ...]}`.
 ///
-/// Each record needs at least one assistant message. Blank lines are skipped. Bad lines
+/// Each record needs at least one assistant message to train on (an assistant message with
+/// OpenAI's `"weight": 0` is kept as context only). Blank lines and a UTF-8 byte-order mark
+/// are skipped. Bad lines
 /// do not stop the load: they are returned as issues naming `file:line`.
 public enum ChatDataset {
     public static func load(_ url: URL) throws -> (records: [ChatRecord], issues: [ChatDatasetIssue]) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelIOError.unreadable(path: url.path, detail: error.localizedDescription)
-        }
-        return parse(String(decoding: data, as: UTF8.self), file: url.path)
+        let data = try ModelIOError.read(url)
+        var text = String(decoding: data, as: UTF8.self)
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        return parse(text, file: url.path)
     }
 
     /// Parses JSONL text; `file` names the source in issues.
@@ -69,9 +70,16 @@ public enum ChatDataset {
                 throw RecordError(message: "messages[\(i)].role '\(role)' is not system, user or assistant")
             }
             guard let content = m["content"] else { throw RecordError(message: "messages[\(i)].content is missing") }
-            out.append(ChatMessage(role: role, content: try text(content, field: "messages[\(i)].content")))
+            var weight: Int?
+            if let w = m["weight"] {
+                guard let n = w as? NSNumber, n.intValue == 0 || n.intValue == 1, n.doubleValue == Double(n.intValue) else {
+                    throw RecordError(message: "messages[\(i)].weight must be 0 or 1")
+                }
+                weight = n.intValue
+            }
+            out.append(ChatMessage(role: role, content: try text(content, field: "messages[\(i)].content"), weight: weight))
         }
-        guard out.contains(where: { $0.role == "assistant" }) else {
+        guard out.contains(where: \.isTrained) else {
             throw RecordError(message: "no assistant message to train on")
         }
         return out

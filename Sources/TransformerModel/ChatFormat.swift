@@ -3,7 +3,14 @@ public struct ChatMessage: Codable, Equatable, Sendable {
     /// `system`, `user` or `assistant` (`developer` is read as `system`).
     public var role: String
     public var content: String
-    public init(role: String, content: String) { self.role = role; self.content = content }
+    /// OpenAI fine-tuning's per-message `weight`: an assistant message with weight 0 is
+    /// context only (not trained on). nil means 1.
+    public var weight: Int?
+    public init(role: String, content: String, weight: Int? = nil) {
+        self.role = role; self.content = content; self.weight = weight
+    }
+    /// Whether SFT trains on this message (assistant messages whose weight is not 0).
+    public var isTrained: Bool { role == "assistant" && weight != 0 }
 }
 
 /// A rendered conversation: token ids and which of them SFT trains on.
@@ -46,6 +53,7 @@ public enum ChatFormat: String, Codable, Sendable, CaseIterable {
     public static func detect(_ tokenizer: any Tokenizer) -> ChatFormat {
         if tokenizer is ByteTokenizer { return .byte }
         let has = { (s: String) in tokenizer.specialTokenID(s) != nil }
+        if has("<|user|>") && has("<|assistant|>") { return .byte }   // rft's byte markers, exported
         if has("<|im_start|>") && has("<|im_end|>") { return .chatml }
         if has("<|start_header_id|>") && has("<|end_header_id|>") && has("<|eot_id|>") { return .llama3 }
         return .plain
@@ -148,22 +156,22 @@ public struct ChatTemplate: Sendable {
                 } else {
                     if let s = pendingSystem { out.add([specials["<|user|>"]!] + text(s) + [tokenizer.eosID]); pendingSystem = nil }
                     out.add([specials["<|assistant|>"]!])
-                    out.add(text(m.content) + [tokenizer.eosID], trained: true)
+                    out.add(text(m.content) + [tokenizer.eosID], trained: m.isTrained)
                 }
             case .chatml:
                 let end = specials["<|im_end|>"]!
                 out.add([specials["<|im_start|>"]!] + text(role + "\n"))
-                out.add(text(m.content), trained: role == "assistant")
-                out.add([end], trained: role == "assistant")
+                out.add(text(m.content), trained: m.isTrained)
+                out.add([end], trained: m.isTrained)
                 out.add(text("\n"))
             case .llama3:
                 out.add([specials["<|start_header_id|>"]!] + text(role) + [specials["<|end_header_id|>"]!] + text("\n\n"))
-                out.add(text(m.content.trimmingWhitespace()) + [specials["<|eot_id|>"]!], trained: role == "assistant")
+                out.add(text(m.content.trimmingWhitespace()) + [specials["<|eot_id|>"]!], trained: m.isTrained)
             case .plain:
                 switch role {
                 case "assistant":
                     out.add(text("Assistant:\n"))
-                    out.add(text(m.content) + [tokenizer.eosID], trained: true)
+                    out.add(text(m.content) + [tokenizer.eosID], trained: m.isTrained)
                     out.add(text("\n\n"))
                 case "user": out.add(text("User:\n" + m.content + "\n\n"))
                 default: out.add(text("System:\n" + m.content + "\n\n"))

@@ -1,32 +1,38 @@
 import Foundation
 
 /// Keys and values of every layer for a set of sequences ("slots"), as RoPE'd k and plain v:
-/// `k, v [nLayers, slots, capacity, kvDim]`.
+/// `kv [nLayers, slots, nKVHeads, 2, capacity, headDim]`: one head's keys are contiguous and
+/// followed by its values, so a decode step streams through one block per head.
 final class KVCache {
-    let slots: Int, capacity: Int, nLayers: Int, kvDim: Int
-    let k: FloatPtr, v: FloatPtr
+    let slots: Int, capacity: Int, nLayers: Int, nKVHeads: Int, headDim: Int
+    let kv: FloatPtr
 
     init(config: ModelConfig, slots: Int, capacity: Int) {
         self.slots = slots; self.capacity = capacity; nLayers = config.nLayers
-        kvDim = config.nKVHeads * config.headDim
-        k = allocateFloats(nLayers * slots * capacity * kvDim)
-        v = allocateFloats(nLayers * slots * capacity * kvDim)
+        nKVHeads = config.nKVHeads; headDim = config.headDim
+        kv = allocateFloats(nLayers * slots * nKVHeads * 2 * capacity * headDim)
     }
 
-    deinit { free(k); free(v) }
+    deinit { free(kv) }
 
-    /// Offset of `(layer, slot, position)`.
+    /// Keys of `(layer, slot, kv head)`: `[capacity, headDim]`.
     @inline(__always)
-    func offset(_ layer: Int, _ slot: Int, _ pos: Int) -> Int { ((layer * slots + slot) * capacity + pos) * kvDim }
-
-    /// Copies positions `0..<count` of slot `src` into slot `dst`, in every layer
-    /// (the G completions of a prompt share its prefilled cache).
-    func copy(slot src: Int, to dst: Int, count: Int) {
-        for l in 0..<nLayers {
-            (k + offset(l, dst, 0)).update(from: k + offset(l, src, 0), count: count * kvDim)
-            (v + offset(l, dst, 0)).update(from: v + offset(l, src, 0), count: count * kvDim)
-        }
+    func keys(_ layer: Int, _ slot: Int, _ head: Int) -> FloatPtr {
+        kv + ((layer * slots + slot) * nKVHeads + head) * 2 * capacity * headDim
     }
+
+    /// Values of `(layer, slot, kv head)`: `[capacity, headDim]`.
+    @inline(__always)
+    func values(_ layer: Int, _ slot: Int, _ head: Int) -> FloatPtr { keys(layer, slot, head) + capacity * headDim }
+}
+
+/// A shared, read-only prefix for the rows of a cached step: row r continues slot `slots[r]`
+/// of `cache`, whose first `lengths[r]` positions it attends to before its own.
+/// The G completions of a prompt all read the prompt's single prefilled entry.
+struct CachePrefix {
+    let cache: KVCache
+    let slots: [Int32]
+    let lengths: [Int32]
 }
 
 /// Work buffers of a cached forward step over up to `rows` rows.
@@ -34,6 +40,8 @@ final class DecodeScratch {
     let rows: Int
     let x: FloatPtr, xn: FloatPtr, rstd: FloatPtr, qkv: FloatPtr, qk: FloatPtr, rstdQ: FloatPtr, rstdK: FloatPtr
     let att: FloatPtr, gateUp: FloatPtr, act: FloatPtr, scores: FloatPtr, logits: FloatPtr, probs: FloatPtr
+    /// Per row: cache slot, prefix slot and prefix length.
+    let slot: UnsafeMutablePointer<Int32>, prefixSlot: UnsafeMutablePointer<Int32>, prefixLength: UnsafeMutablePointer<Int32>
     private var all: [FloatPtr] = []
 
     init(config c: ModelConfig, rows M: Int, logitRows: Int, capacity: Int) {
@@ -46,50 +54,34 @@ final class DecodeScratch {
         scores = allocateFloats(capacity); logits = allocateFloats(logitRows * c.vocabSize)
         probs = allocateFloats(c.vocabSize)
         all = [x, xn, rstd, qkv, qk, rstdQ, rstdK, att, gateUp, act, scores, logits, probs]
+        slot = .allocate(capacity: M); prefixSlot = .allocate(capacity: M); prefixLength = .allocate(capacity: M)
     }
 
-    deinit { for p in all { free(p) } }
-}
-
-/// `Σᵢ a[i]·b[i]`, eight lanes at a time (plain SSE multiply/add, no FMA call).
-@inline(__always)
-func dotProduct(_ a: ConstFloatPtr, _ b: ConstFloatPtr, _ n: Int) -> Float {
-    var acc = SIMD8<Float>(), i = 0
-    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-    while i + 8 <= n {
-        acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        i += 8
+    deinit {
+        for p in all { free(p) }
+        slot.deallocate(); prefixSlot.deallocate(); prefixLength.deallocate()
     }
-    var s = acc.sum()
-    while i < n { s += a[i] * b[i]; i += 1 }
-    return s
-}
-
-/// `y[i] += alpha · x[i]`, eight lanes at a time.
-@inline(__always)
-func addScaled(_ y: FloatPtr, _ x: ConstFloatPtr, _ alpha: Float, _ n: Int) {
-    var i = 0
-    let ry = UnsafeMutableRawPointer(y), rx = UnsafeRawPointer(x), va = SIMD8<Float>(repeating: alpha)
-    while i + 8 <= n {
-        let r = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            + va * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        ry.storeBytes(of: r, toByteOffset: i * 4, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < n { y[i] += alpha * x[i]; i += 1 }
 }
 
 extension Transformer {
     /// One cached forward step over `M` rows: row r is token `tokens[r]` at position `positions[r]`
-    /// of cache slot `slots[r]`. Writes each row's k and v into the cache, then attends over
-    /// positions `0...positions[r]` of its slot (so a whole prompt can be prefilled in one step).
+    /// of its sequence. With a `prefix`, positions `0..<prefix.lengths[r]` come from the shared
+    /// prefix cache and the row's own entries start at index 0 of `cache` slot `slots[r]`.
+    /// Each row's k and v are written first, then every row attends over all its positions up to
+    /// its own, so a whole prompt can be prefilled in one step.
     /// Leaves `s.logits [logitRows.count, V]` for the rows listed in `logitRows` (increasing).
     func cachedStep(tokens: [Int32], slots: [Int32], positions: [Int32], logitRows: [Int],
-                    cache: KVCache, s: DecodeScratch) {
+                    cache: KVCache, prefix: CachePrefix? = nil, s: DecodeScratch) {
         let c = config, M = tokens.count, d = dim, F = c.ffnDim, hd = c.headDim
         let p = parameters.baseAddress!
         let scale = 1 / Float(hd).squareRoot(), group = c.nHeads / c.nKVHeads
+        // Per-row cache coordinates as raw Int32 buffers (no array traffic in the loops).
+        let prefixCache = prefix?.cache
+        for r in 0..<M {
+            s.slot[r] = slots[r]
+            s.prefixSlot[r] = prefix?.slots[r] ?? 0
+            s.prefixLength[r] = prefix?.lengths[r] ?? 0
+        }
         tokens.withUnsafeBufferPointer { embeddingForward(out: s.x, tokens: $0.baseAddress!, weight: p + embedOffset, N: M, C: d) }
         positions.withUnsafeBufferPointer { posBuf in
             let pos = posBuf.baseAddress!
@@ -101,28 +93,30 @@ extension Transformer {
                 qkNormForward(qk: s.qk, qkv: s.qkv, rstdQ: s.rstdQ, rstdK: s.rstdK, N: M, w: w)
                 ropeForward(s.qk, ld: qkDim, N: M, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
                 ropeForward(s.qk + qDim, ld: qkDim, N: M, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
-                // cache[l, slot, pos] = (k, v)
+                // cache[l, slot, g, own index] = (k, v) of kv head g
                 for r in 0..<M {
-                    let o = cache.offset(l, Int(slots[r]), Int(pos[r]))
-                    (cache.k + o).update(from: s.qk + r * qkDim + qDim, count: kvDim)
-                    (cache.v + o).update(from: s.qkv + r * qkvDim + qDim + kvDim, count: kvDim)
+                    let own = Int(pos[r]) - Int(s.prefixLength[r]), slot = Int(s.slot[r])
+                    for g in 0..<c.nKVHeads {
+                        (cache.keys(l, slot, g) + own * hd).update(from: s.qk + r * qkDim + qDim + g * hd, count: hd)
+                        (cache.values(l, slot, g) + own * hd).update(from: s.qkv + r * qkvDim + qDim + kvDim + g * hd, count: hd)
+                    }
                 }
-                // att [M, qDim]: each row attends over its slot's positions 0...pos
+                // att [M, qDim]: each row attends over its prefix positions, then its own 0...own
                 for r in 0..<M {
-                    let n = Int(pos[r]) + 1, base = cache.offset(l, Int(slots[r]), 0)
+                    let n0 = Int(s.prefixLength[r]), n1 = Int(pos[r]) - n0 + 1, slot = Int(s.slot[r])
                     for h in 0..<c.nHeads {
                         let g = h / group, q = s.qk + r * qkDim + h * hd
-                        let kb = cache.k + base + g * hd, vb = cache.v + base + g * hd
-                        var mx = -Float.infinity
-                        for j in 0..<n {
-                            let sc = dotProduct(q, kb + j * kvDim, hd) * scale
-                            s.scores[j] = sc; mx = max(mx, sc)
-                        }
-                        var sum: Float = 0
-                        for j in 0..<n { let e = expf(s.scores[j] - mx); s.scores[j] = e; sum += e }
-                        let out = s.att + r * qDim + h * hd, inv = 1 / sum
+                        let kb = cache.keys(l, slot, g), vb = cache.values(l, slot, g)
+                        let pk = prefixCache?.keys(l, Int(s.prefixSlot[r]), g)
+                        let pv = prefixCache?.values(l, Int(s.prefixSlot[r]), g)
+                        if let pk { attentionScores(s.scores, q: q, keys: pk, n: n0, hd: hd, scale: scale) }
+                        attentionScores(s.scores + n0, q: q, keys: kb, n: n1, hd: hd, scale: scale)
+                        let sum = expShiftInPlace(s.scores, n0 + n1, shift: maxElement(s.scores, n0 + n1))
+                        scaleInPlace(s.scores, n0 + n1, 1 / sum)
+                        let out = s.att + r * qDim + h * hd
                         memset(out, 0, hd * MemoryLayout<Float>.stride)
-                        for j in 0..<n { addScaled(out, vb + j * kvDim, s.scores[j] * inv, hd) }
+                        if let pv { attentionWeightedSum(out, p: s.scores, values: pv, n: n0, hd: hd) }
+                        attentionWeightedSum(out, p: s.scores + n0, values: vb, n: n1, hd: hd)
                     }
                 }
                 // x += att · Woᵀ ;  x += down(silu(gate) ⊙ up) of rmsnorm(x)

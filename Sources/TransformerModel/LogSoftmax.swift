@@ -6,14 +6,16 @@ import Foundation
 /// `log p = z − logsumexp(z)` and `entropy = −Σ p log p`.
 @inline(__always)
 func logSoftmaxRow(_ z: ConstFloatPtr, V: Int, target: Int) -> (logp: Float, entropy: Float) {
-    var mx = -Float.infinity
-    for v in 0..<V { mx = max(mx, z[v]) }
-    var sum: Float = 0, weighted: Float = 0
-    for v in 0..<V {
-        let e = expf(z[v] - mx)
-        sum += e
-        weighted += e * (z[v] - mx)
+    let mx = maxElement(z, V)
+    var sum8 = F8(), weighted8 = F8(), v = 0
+    let m8 = F8(repeating: mx)
+    while v + 8 <= V {
+        let d = load8(z, v) - m8, e = fastExp(d)
+        sum8 += e; weighted8 += e * d
+        v += 8
     }
+    var sum = sum8.sum(), weighted = weighted8.sum()
+    while v < V { let d = z[v] - mx, e = fastExp(d); sum += e; weighted += e * d; v += 1 }
     let logZ = logf(sum)
     return (z[target] - mx - logZ, logZ - weighted / sum)
 }
@@ -22,11 +24,8 @@ func logSoftmaxRow(_ z: ConstFloatPtr, V: Int, target: Int) -> (logp: Float, ent
 /// `dz = dlogp · (onehot(target) − softmax(z))`. The entropy is a metric and gets no gradient.
 @inline(__always)
 func logSoftmaxRowBackward(_ z: FloatPtr, V: Int, target: Int, dlogp: Float) {
-    var mx = -Float.infinity
-    for v in 0..<V { mx = max(mx, z[v]) }
-    var sum: Float = 0
-    for v in 0..<V { let e = expf(z[v] - mx); z[v] = e; sum += e }
-    let scale = -dlogp / sum
-    for v in 0..<V { z[v] *= scale }
+    let mx = maxElement(z, V)
+    let sum = expShiftInPlace(z, V, shift: mx)
+    scaleInPlace(z, V, -dlogp / sum)
     z[target] += dlogp
 }

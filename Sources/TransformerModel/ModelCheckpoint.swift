@@ -28,10 +28,7 @@ public struct ModelCheckpoint: Sendable {
     /// Reads the config and tokenizer (not the weights) of the checkpoint in `directory`.
     public init(directory: URL) throws {
         let configURL = directory.appendingPathComponent("config.json")
-        let data: Data
-        do { data = try Data(contentsOf: configURL) } catch {
-            throw ModelIOError.unreadable(path: configURL.path, detail: "no config.json (\(error.localizedDescription))")
-        }
+        let data = try ModelIOError.read(configURL, hint: "not a checkpoint directory")
         guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ModelIOError.malformed(path: configURL.path, detail: "not a JSON object")
         }
@@ -113,9 +110,7 @@ public struct ModelCheckpoint: Sendable {
     }
 
     private static func readTokenizer(marker: URL, directory: URL) throws -> (any Tokenizer, ChatFormat) {
-        guard let data = try? Data(contentsOf: marker) else {
-            throw ModelIOError.unreadable(path: marker.path, detail: "an rft checkpoint needs rft_tokenizer.json")
-        }
+        let data = try ModelIOError.read(marker, hint: "an rft checkpoint needs it; a Hugging Face config.json needs hidden_size")
         guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ModelIOError.malformed(path: marker.path, detail: "not a JSON object")
         }
@@ -125,9 +120,7 @@ public struct ModelCheckpoint: Sendable {
             tokenizer = ByteTokenizer()
         case "bpe":
             let file = directory.appendingPathComponent("tokenizer.json")
-            guard let tdata = try? Data(contentsOf: file) else {
-                throw ModelIOError.unreadable(path: file.path, detail: "rft_tokenizer.json says bpe but tokenizer.json is missing")
-            }
+            let tdata = try ModelIOError.read(file, hint: "rft_tokenizer.json says bpe")
             tokenizer = try BPETokenizer(json: tdata, path: file.path, eos: json["eos_token"] as? String,
                                          bos: json["bos_token"] as? String, pad: json["pad_token"] as? String)
         case let t:

@@ -31,3 +31,19 @@ public enum ModelIOError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+import Foundation
+
+extension ModelIOError {
+    /// Reads `url`, turning failures into ``unreadable(path:detail:)`` with a plain reason.
+    static func read(_ url: URL, mapped: Bool = false, hint: String? = nil) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw ModelIOError.unreadable(path: url.path, detail: "no such file" + (hint.map { " (\($0))" } ?? ""))
+        }
+        guard !isDirectory.boolValue else { throw ModelIOError.unreadable(path: url.path, detail: "is a directory") }
+        do { return try Data(contentsOf: url, options: mapped ? .alwaysMapped : []) } catch {
+            throw ModelIOError.unreadable(path: url.path, detail: error.localizedDescription)
+        }
+    }
+}

@@ -42,9 +42,7 @@ public enum OptimizerCheckpoint {
     /// Restores `optimizer` (moments, step count, hyperparameters) from `directory`.
     public static func load(into optimizer: AdamW, layout: ParameterLayout, from directory: URL) throws {
         let metaURL = directory.appendingPathComponent("optimizer.json")
-        guard let data = try? Data(contentsOf: metaURL) else {
-            throw ModelIOError.unreadable(path: metaURL.path, detail: "no optimizer.json")
-        }
+        let data = try ModelIOError.read(metaURL)
         guard let meta = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let step = (meta["step"] as? NSNumber)?.intValue, step >= 0 else {
             throw ModelIOError.malformed(path: metaURL.path, detail: "needs a non-negative integer 'step'")

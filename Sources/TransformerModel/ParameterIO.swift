@@ -61,7 +61,7 @@ public enum ParameterIO {
         guard fm.fileExists(atPath: index.path) else {
             throw ModelIOError.unreadable(path: directory.path, detail: "no model.safetensors or model.safetensors.index.json")
         }
-        guard let json = try? JSONSerialization.jsonObject(with: Data(contentsOf: index)) as? [String: Any],
+        guard let json = try? JSONSerialization.jsonObject(with: ModelIOError.read(index)) as? [String: Any],
               let map = json["weight_map"] as? [String: Any] else {
             throw ModelIOError.malformed(path: index.path, detail: "no 'weight_map' object")
         }

@@ -37,10 +37,18 @@ func ropeForward(_ x: FloatPtr, ld: Int, N: Int, heads: Int, headDim: Int,
                 let c = cosT.baseAddress! + Int(positions[n]) * h, s = sinT.baseAddress! + Int(positions[n]) * h
                 for hd in 0..<heads {
                     let v = x + n * ld + hd * headDim
-                    for i in 0..<h {
+                    var i = 0
+                    while i + 8 <= h {
+                        let a = load8(v, i), b = load8(v, i + h), cv = load8(c, i), sv = load8(s, i)
+                        store8(v, i, a * cv - b * sv)
+                        store8(v, i + h, b * cv + a * sv)
+                        i += 8
+                    }
+                    while i < h {
                         let a = v[i], b = v[i + h]
                         v[i] = a * c[i] - b * s[i]
                         v[i + h] = b * c[i] + a * s[i]
+                        i += 1
                     }
                 }
             }
@@ -59,10 +67,18 @@ func ropeBackward(_ d: FloatPtr, ld: Int, N: Int, heads: Int, headDim: Int,
                 let c = cosT.baseAddress! + Int(positions[n]) * h, s = sinT.baseAddress! + Int(positions[n]) * h
                 for hd in 0..<heads {
                     let v = d + n * ld + hd * headDim
-                    for i in 0..<h {
+                    var i = 0
+                    while i + 8 <= h {
+                        let a = load8(v, i), b = load8(v, i + h), cv = load8(c, i), sv = load8(s, i)
+                        store8(v, i, a * cv + b * sv)
+                        store8(v, i + h, b * cv - a * sv)
+                        i += 8
+                    }
+                    while i < h {
                         let a = v[i], b = v[i + h]
                         v[i] = a * c[i] + b * s[i]
                         v[i + h] = b * c[i] - a * s[i]
+                        i += 1
                     }
                 }
             }

@@ -27,10 +27,7 @@ public struct SafeTensorsFile: @unchecked Sendable {
     /// must match its dtype and shape and lie inside the file.
     public init(contentsOf url: URL) throws {
         let path = url.path
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw ModelIOError.unreadable(path: path, detail: error.localizedDescription)
-        }
+        let data = try ModelIOError.read(url, mapped: true)
         try self.init(data: data, path: path)
     }
 
@@ -106,6 +103,7 @@ public struct SafeTensorsFile: @unchecked Sendable {
         guard info.count == out.count else {
             throw ModelIOError.shapeMismatch(path: path, tensor: name, expected: [out.count], found: info.shape)
         }
+        if out.isEmpty { return }
         let start = data.startIndex + dataStart + info.dataOffsets.lowerBound
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let src = UnsafeRawBufferPointer(rebasing: raw[(start - data.startIndex)..<(start - data.startIndex + info.dataOffsets.count)])
@@ -181,13 +179,32 @@ public enum SafeTensorsWriter {
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad the header with spaces so the data section starts 8-byte aligned.
         while json.count % 8 != 0 { json.append(0x20) }
-        var out = Data(capacity: 8 + json.count + offset)
+        var head = Data(capacity: 8 + json.count)
         var n = UInt64(json.count).littleEndian
-        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
-        out.append(json)
-        for e in entries { out.append(UnsafeBufferPointer(start: e.data.baseAddress, count: e.data.count)) }
-        do { try out.write(to: url, options: .atomic) } catch {
+        withUnsafeBytes(of: &n) { head.append(contentsOf: $0) }
+        head.append(json)
+        // Stream the tensors into a temporary file next to the target, then rename it into
+        // place: no second copy of the weights in memory, and readers never see half a file.
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        guard FileManager.default.createFile(atPath: tmp.path, contents: head) else {
+            throw ModelIOError.writeFailed(path: path, detail: "cannot create \(tmp.path)")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: tmp)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            for e in entries where e.data.count > 0 {
+                try handle.write(contentsOf: UnsafeRawBufferPointer(e.data))
+            }
+            try handle.synchronize()
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
             throw ModelIOError.writeFailed(path: path, detail: error.localizedDescription)
+        }
+        guard rename(tmp.path, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tmp)
+            throw ModelIOError.writeFailed(path: path, detail: reason)
         }
     }
 }

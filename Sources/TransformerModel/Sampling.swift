@@ -43,8 +43,8 @@ public struct Completion: Equatable, Sendable {
 
 extension Transformer {
     /// Samples `completionsPerPrompt` continuations of each prompt, decoding all of them together
-    /// as one batch over a KV cache. Each prompt is prefilled once and its cache copied to its
-    /// completions. Deterministic for a given `rng` state.
+    /// as one batch over a KV cache. Each prompt is prefilled once; its G completions read that
+    /// one prompt cache and keep only their own new tokens. Deterministic for a given `rng` state.
     ///
     ///     var rng = RandomGenerator(seed: 1)
     ///     let out = try model.sample(prompts: [[1, 2, 3]], completionsPerPrompt: 8,
@@ -77,23 +77,24 @@ extension Transformer {
 
         let P = prompts.count, slots = P * G
         let longest = prompts.map(\.count).max()!
-        let capacity = min(c.maxSeqLen, longest + options.maxNewTokens)
-        let cache = KVCache(config: c, slots: slots, capacity: capacity)
+        let newTokens = min(options.maxNewTokens, c.maxSeqLen - prompts.map(\.count).min()!)
+        // Prompt caches (one per prompt, shared by its G completions) and completion caches.
+        let promptCache = KVCache(config: c, slots: P, capacity: longest)
+        let cache = KVCache(config: c, slots: slots, capacity: newTokens)
         let promptRows = prompts.reduce(0) { $0 + $1.count }
-        let scratch = DecodeScratch(config: c, rows: max(promptRows, slots), logitRows: max(P, slots), capacity: capacity)
+        let scratch = DecodeScratch(config: c, rows: max(promptRows, slots), logitRows: max(P, slots),
+                                    capacity: longest + newTokens)
 
-        // Prefill every prompt in one step (slot p·G), logits at each prompt's last token.
+        // Prefill every prompt in one step (prompt p in prompt slot p), logits at each prompt's last token.
         var tokens: [Int32] = [], slotOf: [Int32] = [], positions: [Int32] = [], lastRows: [Int] = []
         for (p, prompt) in prompts.enumerated() {
             for (t, tok) in prompt.enumerated() {
-                tokens.append(Int32(tok)); slotOf.append(Int32(p * G)); positions.append(Int32(t))
+                tokens.append(Int32(tok)); slotOf.append(Int32(p)); positions.append(Int32(t))
             }
             lastRows.append(tokens.count - 1)
         }
-        cachedStep(tokens: tokens, slots: slotOf, positions: positions, logitRows: lastRows, cache: cache, s: scratch)
-        for p in 0..<P {
-            for g in 1..<max(G, 1) { cache.copy(slot: p * G, to: p * G + g, count: prompts[p].count) }
-        }
+        cachedStep(tokens: tokens, slots: slotOf, positions: positions, logitRows: lastRows,
+                   cache: promptCache, s: scratch)
 
         // Sequence state per slot.
         var generated = [[Int]](repeating: [], count: slots)
@@ -129,8 +130,10 @@ extension Transformer {
             tokens = rows.map { Int32(generated[$0].last!) }
             slotOf = rows.map { Int32($0) }
             positions = rows.map { Int32(prompts[$0 / G].count + generated[$0].count - 1) }
+            let prefix = CachePrefix(cache: promptCache, slots: rows.map { Int32($0 / G) },
+                                     lengths: rows.map { Int32(prompts[$0 / G].count) })
             cachedStep(tokens: tokens, slots: slotOf, positions: positions, logitRows: Array(rows.indices),
-                       cache: cache, s: scratch)
+                       cache: cache, prefix: prefix, s: scratch)
             for (i, slot) in rows.enumerated() {
                 let tok = sampleToken(scratch.logits + i * V, probs: scratch.probs, options: options, rng: &rng)
                 append(tok, slot: slot)
@@ -148,8 +151,9 @@ extension Transformer {
         for v in 1..<V where logits[v] > logits[best] { best = v }
         if options.temperature == 0 || options.topK == 1 { return best }
         let invT = 1 / options.temperature, mx = logits[best]
+        map8(probs, logits, V) { fastExp(($0 - F8(repeating: mx)) * F8(repeating: invT)) }
         var sum: Float = 0
-        for v in 0..<V { let e = expf((logits[v] - mx) * invT); probs[v] = e; sum += e }
+        for v in 0..<V { sum += probs[v] }
         if (options.topK == 0 || options.topK >= V) && options.topP >= 1 {
             var u = rng.nextFloat() * sum
             for v in 0..<V {
@@ -158,12 +162,31 @@ extension Transformer {
             }
             return best
         }
-        // Restrict to the top-k, then to the nucleus, in descending probability.
-        var order = Array(0..<V)
+        // Restrict to the top-k, then to the nucleus, in descending probability. Only tokens at or
+        // above a cut-off probability are sorted, so a 150k vocabulary costs a few linear passes.
+        let k = options.topK > 0 && options.topK < V ? options.topK : V
+        var cut: Float = 0
+        if k < V { cut = kthLargest(probs, V, k) }
+        if options.topP < 1 {
+            // Raise the cut while the tokens above it still hold topP of the (top-k) mass.
+            var kept: Float = 0
+            for v in 0..<V where probs[v] >= cut { kept += probs[v] }
+            let target = options.topP * kept
+            var lo = cut, hi = probs[best]
+            for _ in 0..<24 {
+                let mid = (lo + hi) / 2
+                var m: Float = 0
+                for v in 0..<V where probs[v] >= mid { m += probs[v] }
+                if m >= target { lo = mid } else { hi = mid }
+            }
+            cut = lo
+        }
+        var order = (0..<V).filter { probs[$0] >= cut }
         order.sort { probs[$0] > probs[$1] }
-        if options.topK > 0 && options.topK < V { order.removeLast(V - options.topK) }
+        if order.count > k { order.removeLast(order.count - k) }
+        let total = order.reduce(Float(0)) { $0 + probs[$1] }
+        let target = options.topP * total
         var kept = 0, mass: Float = 0
-        let target = options.topP * order.reduce(Float(0)) { $0 + probs[$1] }
         for v in order {
             mass += probs[v]; kept += 1
             if mass >= target { break }
@@ -175,4 +198,21 @@ extension Transformer {
         }
         return order[0]
     }
+}
+
+/// The k-th largest of `x[0..<n]` (1-based `k`), by quickselect on a copy.
+func kthLargest(_ x: ConstFloatPtr, _ n: Int, _ k: Int) -> Float {
+    var a = Array(UnsafeBufferPointer(start: x, count: n))
+    var lo = 0, hi = n - 1, target = k - 1   // index in descending order
+    while lo < hi {
+        let pivot = a[(lo + hi) / 2]
+        var i = lo, j = hi
+        while i <= j {
+            while a[i] > pivot { i += 1 }
+            while a[j] < pivot { j -= 1 }
+            if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+        }
+        if target <= j { hi = j } else if target >= i { lo = i } else { return a[target] }
+    }
+    return a[target]
 }

@@ -24,6 +24,9 @@ public struct SFTOptions: Sendable {
     public var learningRate: Float = 1e-3
     /// Conversations per optimizer step; the loss is the mean over their assistant tokens.
     public var batchSize: Int = 8
+    /// Conversations per forward/backward pass (gradient accumulation; bounds activation
+    /// memory). nil: the whole batch at once. The update is the same either way.
+    public var microBatchSize: Int? = nil
     /// Linear warmup steps; nil means 5% of all steps.
     public var warmupSteps: Int? = nil
     public var schedule: LRSchedule.Decay = .cosine
@@ -165,13 +168,35 @@ public final class SupervisedFineTuning {
         return count == 0 ? .nan : Float(total / Double(count))
     }
 
+    /// Mean cross-entropy over the batch's scored tokens, with its gradient accumulated into the
+    /// model's gradients, computed `microBatchSize` sequences at a time.
+    func lossAndBackward(_ batch: TokenBatch, microBatchSize: Int) throws -> Float {
+        let n = batch.scoredCount
+        guard n > 0 else { return 0 }
+        let g = -1 / Float(n)
+        var total: Double = 0
+        var i = 0
+        while i < batch.sequences.count {
+            let r = i..<min(i + max(1, microBatchSize), batch.sequences.count)
+            let micro = r.count == batch.sequences.count ? batch
+                : TokenBatch(sequences: Array(batch.sequences[r]), lossMask: Array(batch.lossMask[r]))
+            let lp = try model.tokenLogProbs(micro)
+            total += lp.logProbs.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1) } }
+            try model.backward(micro, dLogProbs: lp.logProbs.map { [Float](repeating: g, count: $0.count) })
+            i = r.upperBound
+        }
+        return Float(-total / Double(n))
+    }
+
     /// Trains for `options.epochs` over `train`, evaluating on `validation`.
     /// `onEvent` may throw (e.g. a failed checkpoint save), which stops the run.
     @discardableResult
     public func run(train: [SFTExample], validation: [SFTExample], options: SFTOptions,
                     onEvent: (SFTEvent) throws -> Void = { _ in }) throws -> SFTSummary {
         guard !train.isEmpty else { throw SFTError.noTrainingData }
-        guard options.epochs >= 1, options.batchSize >= 1 else { throw SFTError.invalidOption("epochs and batch size must be at least 1") }
+        guard options.epochs >= 1, options.batchSize >= 1, (options.microBatchSize ?? 1) >= 1 else {
+            throw SFTError.invalidOption("epochs, batch size and micro-batch size must be at least 1")
+        }
         guard options.learningRate > 0, options.learningRate.isFinite else { throw SFTError.invalidOption("learning rate must be positive") }
         let start = Date()
         let stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
@@ -180,14 +205,15 @@ public final class SupervisedFineTuning {
                                   warmupSteps: options.warmupSteps ?? max(0, totalSteps / 20),
                                   totalSteps: totalSteps, decay: options.schedule)
         optimizer.weightDecay = options.weightDecay
-        let initial = validation.isEmpty ? nil : try loss(validation, batchSize: options.batchSize)
+        let evalBatch = options.microBatchSize ?? options.batchSize
+        let initial = validation.isEmpty ? nil : try loss(validation, batchSize: evalBatch)
         try onEvent(.started(trainExamples: train.count, validationExamples: validation.count,
                              totalSteps: totalSteps, validationLoss: initial))
         var summary = SFTSummary(steps: 0, initialValidationLoss: initial, finalValidationLoss: initial,
                                  bestValidationLoss: initial, finalTrainLoss: .nan, trainedTokens: 0, seconds: 0)
         func evaluate(step: Int, epoch: Int) throws -> Float? {
             guard !validation.isEmpty else { return nil }
-            let v = try loss(validation, batchSize: options.batchSize)
+            let v = try loss(validation, batchSize: evalBatch)
             summary.finalValidationLoss = v
             summary.bestValidationLoss = min(summary.bestValidationLoss ?? v, v)
             try onEvent(.evaluated(step: step, epoch: epoch, validationLoss: v))
@@ -204,7 +230,7 @@ public final class SupervisedFineTuning {
                 let batch = TokenBatch(sequences: idx.map { train[$0].tokens }, lossMask: idx.map { train[$0].lossMask })
                 let lr = schedule.learningRate(at: step)
                 model.zeroGrad()
-                let l = try model.crossEntropyLossAndBackward(batch)
+                let l = try lossAndBackward(batch, microBatchSize: options.microBatchSize ?? options.batchSize)
                 guard l.isFinite else { throw SFTError.diverged(step: step + 1, loss: l) }
                 let norm = options.maxGradNorm > 0 ? clipGradNorm(model.gradients, maxNorm: options.maxGradNorm)
                                                    : clipGradNorm(model.gradients, maxNorm: .infinity)

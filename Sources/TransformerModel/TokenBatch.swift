@@ -62,6 +62,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case backwardWithoutMatchingForward
     case invalidSampling(String)
     case parameterCountMismatch(expected: Int, got: Int)
+    case invalidConfig(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -74,6 +75,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case .backwardWithoutMatchingForward: return "backward needs a forward pass (tokenLogProbs) on the same batch first"
         case let .invalidSampling(m): return "sampling: \(m)"
         case let .parameterCountMismatch(e, g): return "parameter buffer: expected \(e) floats, got \(g)"
+        case let .invalidConfig(f, r): return "model config: \(f) \(r)"
         }
     }
 }
@@ -84,7 +86,7 @@ struct PackedBatch {
     var positions: [Int32] = []
     var starts: [Int] = []
     var lengths: [Int] = []
-    /// Offset of each sequence's `[nHeads, L, L]` attention probabilities within one layer.
+    /// Offset of each sequence's `[nHeads, causalBlockSize(L)]` attention probabilities within one layer.
     var probOffsets: [Int] = []
     var probsPerLayer = 0
     /// Scored token k is predicted by packed row `predRows[k]` and is `targets[k]`.
@@ -112,7 +114,7 @@ struct PackedBatch {
             let start = tokens.count
             starts.append(start); lengths.append(seq.count)
             probOffsets.append(probsPerLayer)
-            probsPerLayer += config.nHeads * seq.count * seq.count
+            probsPerLayer += config.nHeads * causalBlockSize(seq.count)
             var scored = 0
             for (t, tok) in seq.enumerated() {
                 guard tok >= 0 && tok < config.vocabSize else {

@@ -16,17 +16,16 @@ extension Transformer {
             let pos = posBuf.baseAddress!
             for l in 0..<c.nLayers {
                 let w = layers[l]
-                let x = a.resid + l * N * d, xn1 = a.xn1 + l * N * d, rstd1 = a.rstd1 + l * N
+                let x = a.resid + l * N * d, rstd1 = a.rstd1 + l * N
                 let qkv = a.qkv + l * N * qkvDim, qk = a.qk + l * N * qkDim
                 let att = a.att + l * N * qDim, h = a.hres + l * N * d
-                let xn2 = a.xn2 + l * N * d, rstd2 = a.rstd2 + l * N
-                let gu = a.gateUp + l * N * 2 * F, act = a.act + l * N * F
+                let rstd2 = a.rstd2 + l * N, gu = a.gateUp + l * N * 2 * F
                 let xNext = a.resid + (l + 1) * N * d
 
-                // xn1 [N, d] = rmsnorm(x)
-                rmsnormForward(out: xn1, rstd: rstd1, inp: x, weight: p + w.norm1, N: N, C: d, eps: c.normEps)
-                // qkv [N, qkvDim] = xn1 · [Wq; Wk; Wv]ᵀ (+ bias)
-                qkvForward(qkv: qkv, xn: xn1, N: N, w: w)
+                // xn [N, d] = rmsnorm(x)
+                rmsnormForward(out: a.xn, rstd: rstd1, inp: x, weight: p + w.norm1, N: N, C: d, eps: c.normEps)
+                // qkv [N, qkvDim] = xn · [Wq; Wk; Wv]ᵀ (+ bias)
+                qkvForward(qkv: qkv, xn: a.xn, N: N, w: w)
                 // qk [N, qDim + kvDim] = rope(qk_norm(q | k))
                 qkNormForward(qk: qk, qkv: qkv, rstdQ: a.rstdQ + l * N * c.nHeads,
                               rstdK: a.rstdK + l * N * c.nKVHeads, N: N, w: w)
@@ -45,15 +44,15 @@ extension Transformer {
                 h.update(from: x, count: N * d)
                 linearForward(out: h, ldOut: d, inp: att, ldInp: qDim, weight: p + w.wo, bias: nil,
                               N: N, I: qDim, O: d, beta: 1)
-                // xn2 [N, d] = rmsnorm(h)
-                rmsnormForward(out: xn2, rstd: rstd2, inp: h, weight: p + w.norm2, N: N, C: d, eps: c.normEps)
-                // gu [N, 2F] = xn2 · [Wgate; Wup]ᵀ ;  act [N, F] = silu(gate) ⊙ up
-                linearForward(out: gu, ldOut: 2 * F, inp: xn2, ldInp: d, weight: p + w.wGateUp, bias: nil,
+                // xn [N, d] = rmsnorm(h)
+                rmsnormForward(out: a.xn, rstd: rstd2, inp: h, weight: p + w.norm2, N: N, C: d, eps: c.normEps)
+                // gu [N, 2F] = xn · [Wgate; Wup]ᵀ ;  act [N, F] = silu(gate) ⊙ up
+                linearForward(out: gu, ldOut: 2 * F, inp: a.xn, ldInp: d, weight: p + w.wGateUp, bias: nil,
                               N: N, I: d, O: 2 * F)
-                swigluForward(out: act, gateUp: gu, N: N, F: F)
+                swigluForward(out: a.act, gateUp: gu, N: N, F: F)
                 // xNext [N, d] = h + act · Wdownᵀ
                 xNext.update(from: h, count: N * d)
-                linearForward(out: xNext, ldOut: d, inp: act, ldInp: F, weight: p + w.wDown, bias: nil,
+                linearForward(out: xNext, ldOut: d, inp: a.act, ldInp: F, weight: p + w.wDown, bias: nil,
                               N: N, I: F, O: d, beta: 1)
             }
         }
@@ -140,18 +139,23 @@ extension Transformer {
             let pos = posBuf.baseAddress!
             for l in (0..<c.nLayers).reversed() {
                 let w = layers[l]
-                let x = a.resid + l * N * d, xn1 = a.xn1 + l * N * d, rstd1 = a.rstd1 + l * N
+                let x = a.resid + l * N * d, rstd1 = a.rstd1 + l * N
                 let qkv = a.qkv + l * N * qkvDim, qk = a.qk + l * N * qkDim
                 let att = a.att + l * N * qDim, h = a.hres + l * N * d
-                let xn2 = a.xn2 + l * N * d, rstd2 = a.rstd2 + l * N
-                let gu = a.gateUp + l * N * 2 * F, act = a.act + l * N * F
+                let rstd2 = a.rstd2 + l * N, gu = a.gateUp + l * N * 2 * F
 
-                // MLP: xNext = h + act · Wdownᵀ
-                linearBackward(dinp: a.dact, ldDinp: F, dinpBeta: 0, dweight: g + w.wDown, dbias: nil,
-                               dout: dresid, ldDout: d, inp: act, ldInp: F, weight: p + w.wDown, N: N, I: F, O: d)
-                swigluBackward(dgateUp: a.dgateUp, dout: a.dact, gateUp: gu, N: N, F: F)
+                // MLP: xNext = h + act · Wdownᵀ, act = swiglu(gu), gu = rmsnorm(h) · Wguᵀ.
+                // Recompute act [N, F]; dWdown += dresidᵀ · act; then act's buffer takes dact = dresid · Wdown.
+                swigluForward(out: a.act, gateUp: gu, N: N, F: F)
+                linearBackward(dinp: nil, ldDinp: F, dinpBeta: 0, dweight: g + w.wDown, dbias: nil,
+                               dout: dresid, ldDout: d, inp: a.act, ldInp: F, weight: p + w.wDown, N: N, I: F, O: d)
+                gemm(m: N, n: F, k: d, a: dresid, lda: d, b: p + w.wDown, ldb: F, beta: 0, c: a.act, ldc: F)
+                // dgu [N, 2F] overwrites gu in place.
+                swigluBackward(dgateUp: gu, dout: a.act, gateUp: gu, N: N, F: F)
+                // Recompute xn = rmsnorm(h); dxn = dgu · Wgu; dWgu += dguᵀ · xn.
+                rmsnormForward(out: a.xn, rstd: rstd2, inp: h, weight: p + w.norm2, N: N, C: d, eps: c.normEps)
                 linearBackward(dinp: a.dxn, ldDinp: d, dinpBeta: 0, dweight: g + w.wGateUp, dbias: nil,
-                               dout: a.dgateUp, ldDout: 2 * F, inp: xn2, ldInp: d, weight: p + w.wGateUp,
+                               dout: gu, ldDout: 2 * F, inp: a.xn, ldInp: d, weight: p + w.wGateUp,
                                N: N, I: d, O: 2 * F)
                 // dresid becomes dh: the residual path plus the norm's input gradient.
                 rmsnormBackward(dinp: dresid, dweight: g + w.norm2, dout: a.dxn, inp: h, weight: p + w.norm2,
@@ -159,8 +163,11 @@ extension Transformer {
                 // Attention: h = x + att · Woᵀ
                 linearBackward(dinp: a.datt, ldDinp: qDim, dinpBeta: 0, dweight: g + w.wo, dbias: nil,
                                dout: dresid, ldDout: d, inp: att, ldInp: qDim, weight: p + w.wo, N: N, I: qDim, O: d)
-                memset(a.dqk, 0, N * qkDim * MemoryLayout<Float>.stride)
-                memset(a.dqkv, 0, N * qkvDim * MemoryLayout<Float>.stride)
+                // dk and dv accumulate over the query heads sharing them: zero those columns.
+                for n in 0..<N {
+                    memset(a.dqk + n * qkDim + qDim, 0, kvDim * MemoryLayout<Float>.stride)
+                    memset(a.dqkv + n * qkvDim + qDim + kvDim, 0, kvDim * MemoryLayout<Float>.stride)
+                }
                 for s in 0..<b.starts.count {
                     let r0 = b.starts[s]
                     attentionBackward(dq: a.dqk + r0 * qkDim, ldq: qkDim, dk: a.dqk + r0 * qkDim + qDim, ldk: qkDim,
@@ -175,7 +182,9 @@ extension Transformer {
                 ropeBackward(a.dqk + qDim, ld: qkDim, N: N, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
                 qkNormBackward(dqkv: a.dqkv, dqk: a.dqk, qkv: qkv, rstdQ: a.rstdQ + l * N * c.nHeads,
                                rstdK: a.rstdK + l * N * c.nKVHeads, N: N, w: w)
-                qkvBackward(dxn: a.dxn, dqkv: a.dqkv, xn: xn1, N: N, w: w)
+                // Recompute xn = rmsnorm(x); dxn = dqkv · Wqkv; dWqkv += dqkvᵀ · xn.
+                rmsnormForward(out: a.xn, rstd: rstd1, inp: x, weight: p + w.norm1, N: N, C: d, eps: c.normEps)
+                qkvBackward(dxn: a.dxn, dqkv: a.dqkv, xn: a.xn, N: N, w: w)
                 // dresid becomes dx.
                 rmsnormBackward(dinp: dresid, dweight: g + w.norm1, dout: a.dxn, inp: x, weight: p + w.norm1,
                                 rstd: rstd1, N: N, C: d)

@@ -28,6 +28,10 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Worked examples for the base model's SFT (one epoch).") var sftExamples = 2400
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 1e-3
     @Option(help: "GRPO learning rate.") var learningRate = 2e-4
+    @Option(help: "Rollout sampling temperature.") var temperature = 1.0
+    @Option(help: "Validation temperature (0 = greedy).") var evalTemperature = 0.0
+    @Option(help: "Loss variant: grpo, dr_grpo or dapo.") var lossType = "grpo"
+    @Option(help: "KL coefficient.") var beta = 0.0
     @Option(help: "Training prompts.") var trainPrompts = 200
     @Option(help: "Validation prompts.") var validationPrompts = 100
     @Option(help: "Seed for data, model and sampling.") var seed = 7
@@ -70,9 +74,10 @@ struct DemoCommand: ParsableCommand {
             "hyperparameters": [
                 "max_steps": .number(Double(steps)), "batch_size": 8, "num_generations": 8,
                 "learning_rate": .number(learningRate), "lr_scheduler": "constant", "warmup_steps": 0,
-                "max_completion_length": 10, "temperature": 1.0, "beta": 0.0, "loss_type": "grpo",
+                "max_completion_length": 10, "temperature": .number(temperature), "beta": .number(beta),
+                "loss_type": .string(lossType), "mask_truncated_completions": true,
                 "eval_interval": 10, "save_interval": 20, "keep_last": 2, "log_samples_interval": 5,
-                "eval_temperature": 0, "pass_threshold": 1.0, "seed": .number(Double(seed)), "sampling_chunk": 4,
+                "eval_temperature": .number(evalTemperature), "pass_threshold": 1.0, "seed": .number(Double(seed)), "sampling_chunk": 4,
             ],
         ])
         print("[3/5] baseline: greedy answers to the \(validationPrompts) validation prompts, graded by templates/math in the sandbox")

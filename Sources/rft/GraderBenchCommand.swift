@@ -24,45 +24,58 @@ struct GraderBenchCommand: ParsableCommand {
 
     @Argument(help: "The grader directory.") var directory: String
     @Option(help: "Samples to score in the timed run.") var samples = 10_000
-    @Option(help: "Cold starts to measure (the median is reported).") var coldStarts = 7
+    @Option(help: "Cold starts to measure (the median is reported).") var coldStarts = 15
+    @Option(help: "Timed rounds of each side, alternating (the median is reported).") var rounds = 7
     @Flag(help: "Print {samples_per_s, inprocess_samples_per_s, ratio, p50_ms, p99_ms, cold_start_ms}.") var json = false
 
     func run() throws {
-        let (manifest, url) = try loadManifest(directory)
+        var (manifest, url) = try loadManifest(directory)
         let data = try benchSamples(url, count: max(1, samples))
-
-        // Baseline 1: Python's own start-up, plain (no sandbox).
-        let pythonStartup = median((0..<coldStarts).compactMap { _ in timeSpawn([PythonBootstrapPath.python, "-I", "-B", "-c", "pass"]) })
+        // The whole set is submitted at once: let the queue hold it (throttling is not what is measured).
+        manifest.queueLimit = max(manifest.queueLimit, data.count / manifest.batchSize + 1)
 
         let latencies = LatencyLog()
         let pool = try GraderPool(manifest: manifest, directory: url,
                                   options: .init(prewarm: true, onBatch: { latencies.add($0.wallMs) }))
         defer { pool.shutdown() }
-        var colds: [Double] = []
+
+        // Cold starts, interleaved with the baseline (Python's own start-up, plain posix_spawn, no sandbox)
+        // so both see the same machine load.
+        guard case .success(let firstStart) = pool.measureColdStart() else {
+            if case .failure(let e) = pool.measureColdStart() { printError("\(manifest.name): \(e)") }
+            throw ExitCode(1)
+        }
+        var colds: [Double] = [], pythonStartups: [Double] = []
         for _ in 0..<coldStarts {
+            if let t = timeSpawn([PythonBootstrap.interpreter, "-I", "-B", "-c", "pass"]) { pythonStartups.append(t) }
             switch pool.measureColdStart() {
             case .success(let ms): colds.append(ms)
             case .failure(let e): printError("\(manifest.name): \(e)"); throw ExitCode(1)
             }
         }
+        let pythonStartup = median(pythonStartups)
 
-        // Warm up every worker, then time the whole set.
+        // Throughput: warm every worker, then alternate timed runs of rft and of the in-process loop.
         _ = pool.score(Array(data.prefix(manifest.batchSize * manifest.concurrency * 2)))
-        latencies.reset()
-        let start = DispatchTime.now().uptimeNanoseconds
-        let results = pool.score(data)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let failed = results.filter { $0.error != nil }
-        if let first = failed.first?.error {
-            printError("\(failed.count) of \(results.count) samples failed; first: \(first)")
+        var rates: [Double] = [], inprocessRates: [Double] = []
+        var allLatencies: [Double] = []
+        for _ in 0..<max(1, rounds) {
+            latencies.reset()
+            let start = DispatchTime.now().uptimeNanoseconds
+            let results = pool.score(data)
+            rates.append(Double(data.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            allLatencies += latencies.sorted()
+            let failed = results.filter { $0.error != nil }
+            if let first = failed.first?.error {
+                printError("\(failed.count) of \(results.count) samples failed; first: \(first)")
+            }
+            if manifest.runtime == .python { inprocessRates.append(try inProcess(manifest: manifest, url: url, samples: data)) }
         }
-        let throughput = Double(data.count) / seconds
+        // The median round on both sides: rounds alternate, so both see the same machine load.
+        let throughput = median(rates)
+        let inprocess = inprocessRates.isEmpty ? nil : median(inprocessRates)
 
-        // Baseline 2: the same handler in-process, same batches, same run.
-        var inprocess: Double?
-        if manifest.runtime == .python { inprocess = try inProcess(manifest: manifest, url: url, samples: data) }
-
-        let lat = latencies.sorted()
+        let lat = allLatencies.sorted()
         let p50 = percentile(lat, 0.50), p99 = percentile(lat, 0.99)
         let cold = median(colds)
         if json {
@@ -83,7 +96,9 @@ struct GraderBenchCommand: ParsableCommand {
                 print(String(format: "ratio             %.2f", throughput / inprocess))
             }
             print(String(format: "batch p50 / p99   %.2f / %.2f ms", p50, p99))
-            print(String(format: "cold start        %.1f ms (python start-up %.1f ms, +%.1f ms)", cold, pythonStartup, cold - pythonStartup))
+            print(String(format: "cold start        %.1f ms median of %d (python start-up %.1f ms, +%.1f ms)", cold, colds.count, pythonStartup, cold - pythonStartup))
+            print("rounds            rft " + rates.map { String(format: "%.0f", $0) }.joined(separator: ", ") + (inprocessRates.isEmpty ? "" : "; in-process " + inprocessRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
+            print(String(format: "first start       %.1f ms (with the sandbox slot's one-time setup)", firstStart))
         }
     }
 
@@ -136,12 +151,6 @@ final class LatencyLog: @unchecked Sendable {
     func sorted() -> [Double] { lock.lock(); defer { lock.unlock() }; return values.sorted() }
 }
 
-func percentile(_ sorted: [Double], _ q: Double) -> Double {
-    guard !sorted.isEmpty else { return 0 }
-    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * q).rounded()))]
-}
-
-func median(_ xs: [Double]) -> Double { percentile(xs.sorted(), 0.5) }
 
 /// Milliseconds to posix_spawn `argv` and reap it (no sandbox), or nil if it could not start.
 func timeSpawn(_ argv: [String]) -> Double? {

@@ -33,9 +33,6 @@ func loadManifest(_ dir: String) throws -> (GraderManifest, URL) {
     }
 }
 
-func printError(_ s: String) {
-    FileHandle.standardError.write(Data(("error: " + s + "\n").utf8))
-}
 
 func readSamples(_ path: String) throws -> [Sample] {
     let data: Data?
@@ -70,7 +67,10 @@ struct GraderInvokeCommand: ParsableCommand {
         let (manifest, url) = try loadManifest(directory)
         let samples = try readSamples(input)
         var options = GraderPool.Options()
-        if logs { options.onBatch = { GraderInvokeCommand.printLog($0) } }
+        if logs {
+            options.captureLogs = true
+            options.onBatch = { GraderInvokeCommand.printLog($0) }
+        }
         let pool = try GraderPool(manifest: manifest, directory: url, options: options)
         let results = pool.score(samples)
         pool.shutdown()
@@ -134,28 +134,9 @@ struct GraderTestCommand: ParsableCommand {
         var rows: [[String]] = [["case", "expected", "got", "result"]]
         var failures = 0
         for (r, e) in zip(results, expectations) {
-            let got: String
-            switch r.outcome {
-            case .scored(let s): got = fmt(s)
-            case .abstained: got = "abstain"
-            case .failed(let err): got = err.type.rawValue
-            }
-            var pass: Bool
-            let expected: String
-            if let wantError = e.error {
-                expected = wantError
-                pass = r.error?.type.rawValue == wantError
-            } else if case .number(let want)? = e.score {
-                expected = e.tolerance > 1e-6 ? "\(fmt(want)) ±\(fmt(e.tolerance))" : fmt(want)
-                pass = r.score.map { abs($0 - want) <= e.tolerance } ?? false
-            } else {
-                expected = "abstain"
-                pass = r.outcome == .abstained
-            }
-            if !pass { failures += 1 }
-            var verdict = pass ? "PASS" : "FAIL"
-            if !pass, let err = r.error { verdict += "  " + (err.message.split(separator: "\n").first.map(String.init) ?? "") }
-            rows.append([r.id, expected, got, verdict])
+            let row = Self.row(r, expectedScore: e.score, tolerance: e.tolerance, expectedError: e.error)
+            if !row.pass { failures += 1 }
+            rows.append([r.id, row.expected, row.got, row.verdict])
         }
         let widths = (0..<3).map { c in rows.map { $0[c].count }.max() ?? 0 }
         for row in rows {
@@ -166,7 +147,37 @@ struct GraderTestCommand: ParsableCommand {
         if failures > 0 { throw ExitCode(1) }
     }
 
-    private func fmt(_ d: Double) -> String {
+    /// One table row: what was expected, what came back, and whether they agree.
+    static func row(_ r: SampleResult, expectedScore: JSONValue?, tolerance: Double, expectedError: String?)
+        -> (expected: String, got: String, pass: Bool, verdict: String)
+    {
+        var score: Double?
+        var abstained = false
+        var error: GraderError?
+        switch r.outcome {
+        case .scored(let s): score = s
+        case .abstained: abstained = true
+        case .failed(let err): error = err
+        }
+        let got = score.map(fmt) ?? (abstained ? "abstain" : error?.type.rawValue ?? "?")
+        let expected: String
+        let pass: Bool
+        if let expectedError {
+            expected = expectedError
+            pass = error?.type.rawValue == expectedError
+        } else if let want = expectedScore?.doubleValue {
+            expected = tolerance > 1e-6 ? "\(fmt(want)) ±\(fmt(tolerance))" : fmt(want)
+            pass = score.map { abs($0 - want) <= tolerance } ?? false
+        } else {
+            expected = "abstain"
+            pass = abstained
+        }
+        var verdict = pass ? "PASS" : "FAIL"
+        if !pass, let error { verdict += "  " + (error.message.split(separator: "\n").first.map(String.init) ?? "") }
+        return (expected, got, pass, verdict)
+    }
+
+    static func fmt(_ d: Double) -> String {
         d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : String(format: "%.4g", d)
     }
 }

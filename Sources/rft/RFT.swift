@@ -16,9 +16,15 @@ struct RFT: ParsableCommand {
             SandboxCommand.self,
             GraderCommand.self,
             ServeRewardsCommand.self,
+            ServeModelCommand.self,
+            SFTCommand.self,
+            GenerateCommand.self,
+            InitCommand.self,
+            ExportCommand.self,
             BenchCommand.self,
             TrainCommand.self,
             DemoCommand.self,
+            EvalCommand.self,
             DataCommand.self,
             RunsCommand.self,
             ReportCommand.self,
@@ -34,8 +40,12 @@ struct BenchCommand: ParsableCommand {
         discussion: "Example:\n  rft bench spawn --runs 500 --json",
         subcommands: [
             BenchSpawnCommand.self,
+            BenchModelCommand.self,
             BenchGRPOCommand.self,
+            BenchTokenizerCommand.self,
             BenchServeRewardsCommand.self,
+            BenchServeRewardsCommand.self,
+            BenchModelCommand.self,
         ]
     )
 }

@@ -47,7 +47,7 @@ struct SandboxRunCommand: ParsableCommand {
     @Option(name: .customLong("allow-env"), help: "Copy this variable from the environment (repeatable).") var allowEnv: [String] = []
     @Option(name: .customLong("ro"), help: "Make this host path visible read-only (repeatable).") var readOnly: [String] = []
     @Flag(help: "Pretty-print the JSON.") var pretty = false
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).") var command: [String] = []
+    @Argument(parsing: .remaining, help: "The command and its arguments (after --).") var command: [String] = []
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("missing command: rft sandbox run [options] -- CMD ARGS...") }

@@ -27,7 +27,7 @@ struct BenchServeRewardsCommand: ParsableCommand {
     @Option(help: "Concurrent clients.") var clients = 32
     @Option(help: "Samples per request.") var batch = 64
     @Option(help: "Seconds of server load.") var seconds: Double = 30
-    @Option(help: "Seconds of in-process baseline.") var baselineSeconds: Double = 10
+    @Option(help: "Seconds of in-process baseline (half before, half after the server load).") var baselineSeconds: Double = 10
     @Flag(help: "Print the figures as one JSON object.") var json = false
 
     func run() throws {
@@ -38,15 +38,18 @@ struct BenchServeRewardsCommand: ParsableCommand {
         let name = grader ?? scorer.graders[0].name
         let clients = self.clients, batch = self.batch, seconds = self.seconds, baselineSeconds = self.baselineSeconds
 
-        // Warm every worker, then the in-process baseline: the same batches, the same concurrency, no HTTP.
+        // Warm every worker. The in-process baseline runs half before and half after the server load,
+        // so drift in the machine's load affects both sides alike: the same batches, the same
+        // concurrency, no HTTP.
         _ = try blockingScore(scorer, name, Self.batch(client: 0, seq: 0, size: batch).samples)
-        let baseline = try Self.drive(clients: clients, seconds: baselineSeconds) { c, k in
+        let inProcess: @Sendable (Int, Int) throws -> Tally = { c, k in
             let b = Self.batch(client: c, seq: k, size: batch)
             let t0 = DispatchTime.now().uptimeNanoseconds
             let out = try blockingScore(scorer, name, b.samples)
             let ok = out.count == b.ids.count && zip(out, b.ids).allSatisfy { $0["id"]?.stringValue == $1 && $0["aggregate_reward_score"]?.doubleValue != nil }
             return .init(samples: ok ? b.ids.count : 0, mismatched: ok ? 0 : 1, latencyMs: ms(since: t0))
         }
+        var baseline = try Self.drive(clients: clients, seconds: baselineSeconds / 2, inProcess)
 
         // The server, loaded over loopback.
         var config = ServerConfiguration()
@@ -82,6 +85,7 @@ struct BenchServeRewardsCommand: ParsableCommand {
             return result
         }
         connections.forEach { $0.close() }
+        baseline.add(try Self.drive(clients: clients, seconds: baselineSeconds / 2, inProcess))
 
         let fiveXX = loaded.statuses.filter { $0.key >= 500 }.values.reduce(0, +)
         let ratio = loaded.samplesPerSecond / baseline.samplesPerSecond
@@ -127,6 +131,11 @@ struct BenchServeRewardsCommand: ParsableCommand {
         var latencies: [Double] = []
         var statuses: [Int: Int] = [:]
         var samplesPerSecond: Double { Double(samples) / seconds }
+        mutating func add(_ o: Totals) {
+            seconds += o.seconds; requests += o.requests; samples += o.samples; mismatched += o.mismatched
+            latencies += o.latencies
+            for (s, n) in o.statuses { statuses[s, default: 0] += n }
+        }
         func percentile(_ p: Double) -> Double {
             let s = latencies.sorted()
             return s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count) * p))]

@@ -125,3 +125,39 @@ func runUntilStopped(_ body: @escaping @Sendable () async throws -> Void) throws
     done.wait()
     if let error = box.error { throw ServeError("\(error)") }
 }
+
+/// `rft serve --model CKPT`: an OpenAI-compatible endpoint for a trained policy.
+struct ServeModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a checkpoint on an OpenAI-compatible API (chat completions with streaming, models).",
+        discussion: """
+        Endpoints: POST /v1/chat/completions (model, messages, max_tokens or max_completion_tokens,
+        temperature, top_p, n, stop, seed, stream), GET /v1/models, GET /healthz. Prompts are rendered
+        in the checkpoint's chat format; generations run one at a time, further requests wait (429
+        with Retry-After once --max-queue are waiting). See docs/SERVER.md.
+
+        Examples:
+          rft serve --model runs/grpo-demo/final --port 8000
+          curl localhost:8000/v1/chat/completions -d '{"messages": [{"role": "user", "content": "What is 12 + 30?"}]}'
+          # any OpenAI client: base_url="http://127.0.0.1:8000/v1", model="final"
+        """
+    )
+
+    @Option(help: "Checkpoint directory (rft or Hugging Face).") var model: String
+    @Option(help: "The model id clients use (default: the checkpoint directory's name).") var name: String?
+    @OptionGroup var server: ServerOptions
+
+    func run() throws {
+        let config = try server.configuration()
+        let chat: ChatModel
+        do { chat = try ChatModel(checkpoint: URL(fileURLWithPath: model), id: name) } catch { throw ServeError("\(model): \(error)") }
+        let modelServer = ModelServer(model: chat, configuration: config)
+        try runUntilStopped {
+            let running = try await modelServer.start(signals: [.sigterm, .sigint])
+            serveLog("rft model server listening on http://\(config.host):\(running.port)/v1 (model: \(chat.id))")
+            try await running.wait()
+            serveLog("rft model server stopped")
+        }
+    }
+}

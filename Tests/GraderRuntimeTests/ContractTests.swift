@@ -35,7 +35,7 @@ final class ContractTests: XCTestCase {
                 return [{"id": s["id"], "aggregate_reward_score": 0.5} for s in event]
             """)
         let logs = LogSink()
-        let r = try score(dir, Fixture.samples(2), options: .init(onBatch: { logs.add($0) }))
+        let r = try score(dir, Fixture.samples(2), options: .init(captureLogs: true, onBatch: { logs.add($0) }))
         XCTAssertEqual(r.map(\.score), [0.5, 0.5])
         let all = logs.all()
         XCTAssertTrue(all.contains { $0.stdout.contains("\"aggregate_reward_score\": 99") }, "\(all)")

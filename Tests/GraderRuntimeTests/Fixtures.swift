@@ -56,3 +56,15 @@ func childProcesses() -> [Int32] {
     }
     return out
 }
+
+/// Child processes started since `before` that are still there after up to `seconds` (the sandbox may
+/// finish a helper of its own, such as preparing a network namespace, just after a pool shuts down).
+func leftoverChildren(since before: Set<Int32>, within seconds: Double = 3) -> [String] {
+    let deadline = Date().addingTimeInterval(seconds)
+    var left = Set(childProcesses()).subtracting(before)
+    while !left.isEmpty && Date() < deadline {
+        usleep(50_000)
+        left = Set(childProcesses()).subtracting(before)
+    }
+    return left.sorted().map { (try? String(contentsOfFile: "/proc/\($0)/stat", encoding: .utf8)) ?? "\($0)" }
+}

@@ -82,9 +82,11 @@ final class GraderPoolTests: XCTestCase {
 
     func testForbiddenSyscallIsNamed() throws {
         let p = try pool("""
-            import ctypes
+            import ctypes, time
             def lambda_handler(event, context):
                 ctypes.CDLL(None).syscall(101, 0, 1, 0, 0)  # ptrace(PTRACE_TRACEME...) on x86_64
+                # The sandbox answers the call (EPERM) and then kills the worker: do not race the kill here.
+                time.sleep(2)
                 return [{"id": s["id"], "aggregate_reward_score": 1} for s in event]
             """, #""retries": 0"#)
         defer { p.shutdown() }
@@ -137,6 +139,28 @@ final class GraderPoolTests: XCTestCase {
         XCTAssertTrue(r[0].error!.message.contains("got object"), r[0].error!.message)
         XCTAssertTrue(r[1].error!.message.contains("not JSON serializable"), r[1].error!.message)
         XCTAssertTrue(r[2].error!.message.contains("unexpected ids \"ids-wrong\""), r[2].error!.message)
+    }
+
+    func testProtocolBreakReplacesTheWorker() throws {
+        let p = try pool("""
+            import os
+            def lambda_handler(event, context):
+                if event[0]["id"] == "forge":
+                    os.write(102, b"\\xff\\xff\\xff\\xff")  # a frame header far past the limit, on the response fd
+                    return []
+                if event[0]["id"] == "deep":
+                    x = []
+                    for _ in range(100000):
+                        x = [x]
+                    return x
+                return [{"id": s["id"], "aggregate_reward_score": 1} for s in event]
+            """, #""batch_size": 1, "concurrency": 1, "retries": 0"#)
+        defer { p.shutdown() }
+        let r = p.score([Fixture.sample("forge", ""), Fixture.sample("deep", ""), Fixture.sample("fine", "")])
+        XCTAssertEqual(r[0].error?.type, .crash, "\(r[0])")
+        XCTAssertTrue(r[0].error?.message.contains("protocol violation") == true, "\(r[0])")
+        XCTAssertEqual(r[1].error?.type, .invalidOutput, "\(r[1])")
+        XCTAssertEqual(r[2].score, 1)
     }
 
     func testThrottledWhenTheQueueIsFull() throws {
@@ -196,7 +220,7 @@ final class GraderPoolTests: XCTestCase {
                          #""concurrency": 3"#)
         XCTAssertEqual(p.score(Fixture.samples(100)).compactMap(\.score).count, 100)
         p.shutdown()
-        XCTAssertEqual(Set(childProcesses()).subtracting(before), [])
+        XCTAssertEqual(leftoverChildren(since: before), [])
         XCTAssertEqual(p.score(Fixture.samples(1))[0].error?.type, .throttled)
     }
 

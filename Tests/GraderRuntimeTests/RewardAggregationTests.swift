@@ -63,3 +63,33 @@ final class RewardAggregationTests: XCTestCase {
         }
     }
 }
+
+/// Several real graders combined through a reward spec file.
+final class RewardScorerTests: XCTestCase {
+    func testSpecFileCombinesGradersAndKeepsComponents() throws {
+        let exact = try Fixture.python("""
+            def lambda_handler(event, context):
+                return [{"id": s["id"], "aggregate_reward_score": 1.0 if s["messages"][-1]["content"] == s["reference_answer"] else 0.0}
+                        for s in event]
+            """)
+        let picky = try Fixture.python("""
+            def fn(prompts, completions, **kw):
+                return [None if c[0]["content"] == "skip" else 0.5 for c in completions]
+            """, contract: "trl")
+        let specDir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-spec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: specDir, withIntermediateDirectories: true)
+        let spec = specDir.appendingPathComponent("reward.json")
+        try #"{"graders": [{"path": "\#(exact.path)", "weight": 1, "name": "exact"}, {"path": "\#(picky.path)", "weight": 3, "name": "picky"}]}"#
+            .write(to: spec, atomically: true, encoding: .utf8)
+
+        let scorer = try RewardScorer(spec: RewardSpec.load(spec))
+        defer { scorer.shutdown() }
+        let r = scorer.score([Fixture.sample("a", "4", reference: "4"), Fixture.sample("b", "skip", reference: "skip")])
+        XCTAssertEqual(r[0].reward!, 1 * 1 + 3 * 0.5, accuracy: 1e-12)
+        // picky abstains on b: exact's 1 is renormalised by (1 + 3) / 1.
+        XCTAssertEqual(r[1].reward!, 4, accuracy: 1e-12)
+        XCTAssertEqual(r[1].components.map(\.grader), ["exact", "picky"])
+        XCTAssertEqual(r[1].components[1].result.outcome, .abstained)
+        XCTAssertThrowsError(try RewardSpec.load(specDir.appendingPathComponent("missing.json")))
+    }
+}

@@ -69,3 +69,18 @@ final class ChatDatasetTests: XCTestCase {
         ])
     }
 }
+
+final class ChatWeightTests: XCTestCase {
+    /// OpenAI's `"weight": 0` keeps an assistant message as context without training on it.
+    func testWeightZeroAssistantMessagesAreContextOnly() throws {
+        let line = #"{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "bad", "weight": 0}, {"role": "user", "content": "c"}, {"role": "assistant", "content": "good", "weight": 1}]}"#
+        let (records, issues) = ChatDataset.parse(line + "\n" + #"{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "weight": 0}]}"#
+                                                  + "\n" + #"{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "weight": 0.5}]}"#,
+                                                  file: "w.jsonl")
+        XCTAssertEqual(issues.map(\.description), ["w.jsonl:2: no assistant message to train on",
+                                                   "w.jsonl:3: messages[1].weight must be 0 or 1"])
+        let conv = try ChatTemplate(tokenizer: ByteTokenizer()).conversation(records[0].messages)
+        let trained = ByteTokenizer().decode(zip(conv.tokens, conv.lossMask).filter(\.1).map(\.0))
+        XCTAssertEqual(trained, "good<|endoftext|>")
+    }
+}

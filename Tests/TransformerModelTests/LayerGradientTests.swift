@@ -101,9 +101,12 @@ final class LayerGradientTests: XCTestCase {
         }
         _ = loss()
         // Causal: row t's probabilities vanish beyond t and sum to 1.
+        // Head 0's causal blocks: rows 0..<64 are [64, 64], rows 64..<70 are [6, 70].
+        XCTAssertEqual(causalBlockSize(L), 64 * 64 + 6 * 70)
         for t in [0, 1, 63, 64, 69] {
+            let (row, width) = t < 64 ? (t * 64, 64) : (64 * 64 + (t - 64) * 70, 70)
             var s: Float = 0
-            for j in 0..<L { s += probs.buf[t * L + j]; if j > t { XCTAssertEqual(probs.buf[t * L + j], 0) } }
+            for j in 0..<width { s += probs.buf[row + j]; if j > t { XCTAssertEqual(probs.buf[row + j], 0) } }
             XCTAssertEqual(s, 1, accuracy: 1e-5)
         }
         let dq = TestBuffer(zeros: L * ldq), dk = TestBuffer(zeros: L * ldk), dv = TestBuffer(zeros: L * ldv)
@@ -149,5 +152,16 @@ final class LayerGradientTests: XCTestCase {
         let dE = TestBuffer(zeros: V * C)
         tokens.withUnsafeBufferPointer { embeddingBackward(dweight: dE.p, tokens: $0.baseAddress!, dout: w.p, N: N, C: C) }
         assertGradient("dweight", dE.buf, numericGradient(E.buf, loss))
+    }
+
+    func testFastExpIsAccurate() {
+        var worst = 0.0
+        for i in 0...20_000 {
+            let x = -80 + Float(i) * 0.008
+            let e = Double(fastExp(x)), ref = Foundation.exp(Double(x))
+            worst = max(worst, abs(e - ref) / ref)
+        }
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(fastExp(-Float.infinity), 0, accuracy: 1e-37)
     }
 }

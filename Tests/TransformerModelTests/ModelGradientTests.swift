@@ -27,9 +27,9 @@ final class ModelGradientTests: XCTestCase {
         return model
     }
 
-    func checkLogProbGradients(_ config: ModelConfig, file: StaticString = #filePath, line: UInt = #line) throws {
+    func checkLogProbGradients(_ config: ModelConfig, batch: TokenBatch = batch,
+                               file: StaticString = #filePath, line: UInt = #line) throws {
         let model = Self.randomModel(config, seed: 11)
-        let batch = Self.batch
         var rng = RandomGenerator(seed: 5)
         let weights = batch.lossMask.indices.map { i in (0..<batch.scoredCount(i)).map { _ in rng.nextGaussian() } }
         // loss = Σ c ⊙ logp  ⇒  dLoss/dlogp = c
@@ -50,6 +50,16 @@ final class ModelGradientTests: XCTestCase {
     func testLlamaGQAUntiedGradients() throws { try checkLogProbGradients(Self.llama) }
     func testQwen2BiasTiedGradients() throws { try checkLogProbGradients(Self.qwen2) }
     func testQwen3QKNormGradients() throws { try checkLogProbGradients(Self.qwen3) }
+
+    /// Sequences longer than one 64-row attention block, packed after a short one.
+    func testGradientsAcrossAttentionBlocks() throws {
+        var config = Self.llama
+        config.maxSeqLen = 80
+        var rng = RandomGenerator(seed: 1)
+        let long = (0..<70).map { _ in Int(rng.next() % 11) }
+        let batch = TokenBatch(sequences: [[3, 1, 4], long], completionStart: [1, 60])
+        try checkLogProbGradients(config, batch: batch)
+    }
 
     func testCrossEntropyGradientMatchesLoss() throws {
         let model = Self.randomModel(Self.qwen3, seed: 3)

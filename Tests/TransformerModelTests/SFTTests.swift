@@ -84,3 +84,24 @@ final class SFTTests: XCTestCase {
         }
     }
 }
+
+final class SFTMicroBatchTests: XCTestCase {
+    /// Gradient accumulation over micro-batches gives the same loss and gradients as one pass.
+    func testMicroBatchesAccumulateTheSameGradient() throws {
+        let config = ModelConfig(vocabSize: 260, dim: 16, nLayers: 2, nHeads: 4, nKVHeads: 2, ffnDim: 24, maxSeqLen: 32)
+        let model = Transformer(config: config, seed: 9)
+        let batch = TokenBatch(sequences: [[1, 2, 3, 4, 5], [6, 7, 8], [9, 10, 11, 12, 13, 14, 15]],
+                               lossMask: [[false, false, true, true, true], [false, true, true],
+                                          [false, false, false, false, true, true, true]])
+        let sft = SupervisedFineTuning(model: model)
+        model.zeroGrad()
+        let whole = try model.crossEntropyLossAndBackward(batch)
+        let reference = Array(model.gradients)
+        model.zeroGrad()
+        let micro = try sft.lossAndBackward(batch, microBatchSize: 2)
+        XCTAssertEqual(micro, whole, accuracy: 1e-5)
+        let maxDiff = zip(reference, Array(model.gradients)).map { abs($0 - $1) }.max()!
+        let scale = reference.map(abs).max()!
+        XCTAssertLessThan(maxDiff, 1e-5 * max(1, scale))
+    }
+}

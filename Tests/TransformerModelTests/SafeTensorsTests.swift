@@ -19,10 +19,27 @@ final class SafeTensorsTests: XCTestCase {
         let headerLength = raw.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         XCTAssertEqual((8 + headerLength) % 8, 0, "data section is 8-byte aligned")
         let file = try SafeTensorsFile(contentsOf: url)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["t.safetensors"], "no temporary file left")
         XCTAssertEqual(file.metadata, ["format": "pt"])
         XCTAssertEqual(file.tensors["a.weight"]?.shape, [2, 3])
         XCTAssertEqual(try file.floats("a.weight"), a)
         XCTAssertEqual(try file.floats("b", shape: [1]), b)
+    }
+
+    func testWriteErrorsNameTheFile() throws {
+        let url = URL(fileURLWithPath: "/nonexistent-dir/x.safetensors")
+        let one: [Float] = [1]
+        XCTAssertThrowsError(try one.withUnsafeBufferPointer {
+            try SafeTensorsWriter.write([.init(name: "a", shape: [1], data: $0)], to: url)
+        }) { error in
+            guard case .writeFailed(let path, _)? = error as? ModelIOError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, url.path)
+        }
+        XCTAssertThrowsError(try one.withUnsafeBufferPointer {
+            try SafeTensorsWriter.write([.init(name: "a", shape: [2], data: $0)], to: url)
+        }) { error in
+            XCTAssertEqual(error as? ModelIOError, .shapeMismatch(path: url.path, tensor: "a", expected: [2], found: [1]))
+        }
     }
 
     /// F16 and BF16 written by PyTorch's safetensors convert to the values PyTorch rounds to.

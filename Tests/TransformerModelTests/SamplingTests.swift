@@ -14,24 +14,27 @@ final class SamplingTests: XCTestCase {
             let reference = try model.tokenLogProbs(TokenBatch(sequences: [full])).logProbs[0]
 
             let V = config.vocabSize
-            let cache = KVCache(config: config, slots: 2, capacity: full.count)
+            let promptCache = KVCache(config: config, slots: 2, capacity: prompt.count)
+            let cache = KVCache(config: config, slots: 3, capacity: continuation.count)
             let s = DecodeScratch(config: config, rows: prompt.count, logitRows: prompt.count, capacity: full.count)
             func logp(row: Int, token: Int) -> Float {
                 let z = s.logits + row * V
                 let mx = (0..<V).map { z[$0] }.max()!
                 return z[token] - mx - log((0..<V).map { exp(z[$0] - mx) }.reduce(0, +))
             }
-            // Prefill into slot 1, with logits on every prompt row.
+            // Prefill into prompt slot 1, with logits on every prompt row.
             model.cachedStep(tokens: prompt.map(Int32.init), slots: [Int32](repeating: 1, count: prompt.count),
                              positions: (0..<prompt.count).map(Int32.init), logitRows: Array(prompt.indices),
-                             cache: cache, s: s)
+                             cache: promptCache, s: s)
             for t in 1..<prompt.count {
                 XCTAssertEqual(logp(row: t - 1, token: full[t]), reference[t - 1], accuracy: 1e-4)
             }
             XCTAssertEqual(logp(row: prompt.count - 1, token: full[prompt.count]), reference[prompt.count - 1], accuracy: 1e-4)
+            // Decode in completion slot 2, reading the shared prompt prefix.
+            let prefix = CachePrefix(cache: promptCache, slots: [1], lengths: [Int32(prompt.count)])
             for t in prompt.count..<(full.count - 1) {
-                model.cachedStep(tokens: [Int32(full[t])], slots: [1], positions: [Int32(t)], logitRows: [0],
-                                 cache: cache, s: s)
+                model.cachedStep(tokens: [Int32(full[t])], slots: [2], positions: [Int32(t)], logitRows: [0],
+                                 cache: cache, prefix: prefix, s: s)
                 XCTAssertEqual(logp(row: 0, token: full[t + 1]), reference[t], accuracy: 1e-4, "\(config) position \(t)")
             }
         }
@@ -108,6 +111,25 @@ final class SamplingTests: XCTestCase {
                                   options: SamplingOptions(maxNewTokens: 1, topK: 3), rng: &rng)
         let seen = Set(k3[0].map { $0.tokens[0] })
         XCTAssertEqual(seen, top3)
+        // Top-p 0.6: the smallest most-likely set holding 60% of the mass.
+        let ranked = lp.indices.sorted { lp[$0] > lp[$1] }
+        var nucleus = Set<Int>(), mass: Float = 0
+        for v in ranked where mass < 0.6 { nucleus.insert(v); mass += exp(lp[v]) }
+        let p6 = try model.sample(prompts: [[1, 2]], completionsPerPrompt: 600,
+                                  options: SamplingOptions(maxNewTokens: 1, topP: 0.6), rng: &rng)
+        XCTAssertEqual(Set(p6[0].map { $0.tokens[0] }), nucleus)
+        XCTAssertGreaterThan(nucleus.count, 1)
+    }
+
+    func testKthLargest() {
+        var rng = RandomGenerator(seed: 2)
+        for n in [1, 2, 7, 100] {
+            var x = (0..<n).map { _ in Float(rng.next() % 10) }   // many ties
+            let sorted = x.sorted(by: >)
+            for k in 1...n {
+                XCTAssertEqual(x.withUnsafeMutableBufferPointer { kthLargest($0.baseAddress!, n, k) }, sorted[k - 1])
+            }
+        }
     }
 
     /// Temperature-1 samples follow the model's distribution.

@@ -295,10 +295,21 @@ def _sweep_locked():
             return
 
 
+_KILL_ALL = """import os, time
+for _ in range(10):
+    try:
+        os.kill(-1, 9)
+    except OSError:
+        break
+    time.sleep(0.002)
+"""
+
+
 def _kill_uid(uid):
     """Kills every process of a candidate's private uid (kill(-1) as that uid, from a helper)."""
     try:
-        subprocess.run([PYTHON, "-I", "-S", "-c", "import os\ntry: os.kill(-1, 9)\nexcept OSError: pass"],
+        # repeated: a process forked while kill(-1) walks the task list can be missed once
+        subprocess.run([PYTHON, "-I", "-S", "-c", _KILL_ALL],
                        user=uid, group=uid, extra_groups=[], stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10, close_fds=True)
     except (OSError, subprocess.SubprocessError):
@@ -467,8 +478,8 @@ def _supervise(proc, stdin_bytes, res_r, cfg):
 # --------------------------------------------------------------------------- verdicts
 
 
-def _verdict(test, program, cfg):
-    """Runs one test; returns (status, detail)."""
+def job_for(test, program, cfg):
+    """The job sent to the child for one test: the program and how to call it, never the expected output."""
     job = {"code": program, "mode": test["mode"] if cfg["command"] is None else "exec"}
     if cfg["command"] is not None:
         job.update(command=cfg["command"], filename=cfg["filename"])
@@ -478,7 +489,12 @@ def _verdict(test, program, cfg):
         job["expr"] = test["expr"]
     elif test["mode"] == "assert":
         job["assert"] = test["assert"]
-    status, stdout, result, stderr, rc = _run_child(job, test.get("stdin", ""), cfg)
+    return job
+
+
+def _verdict(test, program, cfg):
+    """Runs one test; returns (status, detail)."""
+    status, stdout, result, stderr, rc = _run_child(job_for(test, program, cfg), test.get("stdin", ""), cfg)
     if status is not None:
         return status, ""
     memory_hint = "MemoryError" in stderr or "Cannot allocate memory" in stderr or "std::bad_alloc" in stderr
@@ -590,7 +606,7 @@ def lambda_handler(event, context=None):
                 raise ReferenceError_(f"sample must be an object, got {type(sample).__name__}")
             out.append(score_sample(sample))
         except ReferenceError_ as e:
-            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"sample {sid}: {e}"}})
+            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"invalid_reference: sample {sid}: {e}"}})
     return out
 
 

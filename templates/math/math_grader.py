@@ -301,6 +301,8 @@ _THOUSANDS_MULTI_RE = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3}){2,}(?![\d,]
 _SPACE_THOUSANDS_RE = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?: \d{3})+)(?![\d])")
 _REPEAT_RE = re.compile(r"(\d*)\.(\d*)‾\((\d+)\)")
 _REPEAT_PAREN_RE = re.compile(r"(\d*)\.(\d*)\((\d+)\)")
+# 3\frac{1}{2} (an integer right before a fraction of integers) is the mixed number 3 1/2
+_MIXED_RE = re.compile(r"(?<![\w.^}])(\d+)\s*\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?")
 _ELLIPSIS_RE = re.compile(r"(\d*)\.(\d+)\s*(?:\.\.\.|…)")
 
@@ -339,6 +341,8 @@ def _normalise(s):
     """LaTeX/Unicode -> plain text; raises _ParseFailure on broken input."""
     s = s.translate(_TRANSLATE)
     s = s.replace("{,}", "").replace("\\!", "")
+    if "frac" in s:
+        s = _MIXED_RE.sub(r"(\1+\2/\3)", s)
     if "circ" in s:
         s = _DEGREE_RE.sub("", s)
     s = _latex_to_plain(s)
@@ -843,6 +847,11 @@ def _parse_value(s, depth=0):
     m = _LHS_VAR_RE.match(s)
     if m and "=" not in m.group(2) and m.group(1) not in _CONSTS:
         return _parse_value(m.group(2), depth + 1)
+    if "±" in s:
+        if s.count("±") != 1 or "," in s:
+            raise _ParseFailure("only one ± is supported")
+        # 1 ± √2 is the pair {1 + √2, 1 - √2}
+        return Seq("list", [_parse_value(s.replace("±", "+"), depth + 1), _parse_value(s.replace("±", "-"), depth + 1)])
     if "∪" in s:
         parts = [p.strip() for p in s.split("∪")]
         vals = [_parse_value(p, depth + 1) for p in parts]
@@ -943,9 +952,15 @@ def _parse_inequality(s):
     return Interval(op1 == "<=", lo, hi, op2 == "<=")
 
 
+_OTHER_LETTER_RE = re.compile(r"(?<![A-Za-z])[A-J](?![A-Za-z])")
+
+
 def _parse_choice(s):
-    m = _CHOICE_RE.match(s.replace("⦃", "").replace("⦄", ""))
-    return Choice(m.group(1).upper()) if m else None
+    s = s.replace("⦃", "").replace("⦄", "")
+    m = _CHOICE_RE.match(s)
+    if not m or _OTHER_LETTER_RE.search(s, m.end()):
+        return None   # no letter, or several ("B and C"): never a match
+    return Choice(m.group(1).upper())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -990,7 +1005,11 @@ def _parse_candidate(text, ref):
 
 # --------------------------------------------------------------------------- comparison
 
-_POINTS = [[random.Random(1000 + 97 * k + j).uniform(0.3, 2.7) for j in range(16)] for k in range(12)]
+# Evaluation points: first in (0.3, 2.7); when an expression is undefined there (sqrt(x - 5),
+# log(-x)), further points in (2.5, 40) and (-20, -0.3) are tried.
+_POINTS = ([[random.Random(1000 + 97 * k + j).uniform(0.3, 2.7) for j in range(16)] for k in range(12)] +
+           [[random.Random(5000 + 97 * k + j).uniform(2.5, 40.0) for j in range(16)] for k in range(8)] +
+           [[random.Random(9000 + 97 * k + j).uniform(-20.0, -0.3) for j in range(16)] for k in range(8)])
 
 
 def _num_equal(a, b, rel_tol, abs_tol):
@@ -1009,7 +1028,10 @@ def _exprs_equal(ta, tb, vars_, cfg, proportional=False):
     names = sorted(vars_)
     valid = 0
     ratio = None
-    for k in range(min(int(cfg["random_points"]), len(_POINTS))):
+    wanted = max(3, min(int(cfg["random_points"]), 12))
+    for k in range(len(_POINTS)):
+        if valid >= wanted:
+            break
         env = {name: _POINTS[k][j % 16] for j, name in enumerate(names)}
         a, b = _evaluate(ta, env), _evaluate(tb, env)
         if a is None or b is None:
@@ -1050,7 +1072,7 @@ def _equal(ref, cand, cfg):
     if tr is Expr:
         if tc is not Expr or ref.vars != cand.vars:
             return False
-        if _exprs_equal(ref.tree, cand.tree, ref.vars, cfg):
+        if ref.src == cand.src or _exprs_equal(ref.tree, cand.tree, ref.vars, cfg):
             return True
         return _sympy_equal(ref.src, cand.src, cfg)
     if tr is Seq:
@@ -1184,7 +1206,7 @@ def _reference_texts(sample):
     refs = ref if isinstance(ref, list) else [ref]
     if not refs or any(r is None or isinstance(r, (dict, list, bool)) for r in refs):
         raise ReferenceParseError(f"reference_answer must be a string, a number, or a list of them; got {ref!r}")
-    return [format(r, ".17g") if isinstance(r, float) else str(r) for r in refs]
+    return [repr(r) if isinstance(r, float) else str(r) for r in refs]
 
 
 def _response_text(sample):
@@ -1244,7 +1266,7 @@ def lambda_handler(event, context=None):
         except ReferenceParseError as e:
             if CONFIG["on_bad_reference"] == "raise":
                 raise ReferenceParseError(f"sample {sid}: {e}") from None
-            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"sample {sid}: {e}"}})
+            out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"invalid_reference: sample {sid}: {e}"}})
     return out
 
 

@@ -83,8 +83,8 @@ enum rft_stage {
 
 enum rft_msg_kind {
     RFT_MSG_FAIL = 1,     /* stage, detail, err */
-    RFT_MSG_LISTENER = 2, /* carries the seccomp listener fd (SCM_RIGHTS) */
-    RFT_MSG_STARTED = 3,  /* B exec'd (or failed: a FAIL came first) */
+    RFT_MSG_LISTENER = 2, /* B -> A: the seccomp listener fd (SCM_RIGHTS) */
+    RFT_MSG_STARTED = 3,  /* A -> P: B exec'd (or failed: a FAIL came first); carries the listener */
     RFT_MSG_EXIT = 4,     /* status = B's raw wait status; rusage of B and its reaped children */
 };
 
@@ -179,6 +179,9 @@ int rft_make_mount_copy(int template_fd, int *fd_out);
 /* Lazily unmounts paths (MNT_DETACH) inside the mount namespace mnt_fd. Returns 0 or the first -errno
  * other than EINVAL (not a mount point). */
 int rft_mount_cleanup(int mnt_fd, const char *const *paths, int n);
+
+/* Probes whether a child can be created with these CLONE_NEW* flags. Returns 0 or -errno. */
+int rft_probe_clone(unsigned long flags);
 
 /* Small wrappers for things Swift cannot call or import. */
 int rft_wifexited(int status);

@@ -1,0 +1,142 @@
+// Eight-lane loops for the element-wise kernels. They use plain SSE multiply/add (the default
+// x86-64 target has no FMA), so they build and run on any x86-64 or arm64 CPU. Each helper
+// handles a tail shorter than eight lanes with the same arithmetic, lane by lane.
+
+typealias F8 = SIMD8<Float>
+
+@inline(__always) func load8(_ p: ConstFloatPtr, _ i: Int) -> F8 {
+    UnsafeRawPointer(p).loadUnaligned(fromByteOffset: i * 4, as: F8.self)
+}
+
+@inline(__always) func store8(_ p: FloatPtr, _ i: Int, _ v: F8) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, toByteOffset: i * 4, as: F8.self)
+}
+
+/// Lane-wise max / min as compare + select (the standard library's `pointwiseMax` is not
+/// always inlined).
+@inline(__always) func lanewiseMax(_ a: F8, _ b: F8) -> F8 { a.replacing(with: b, where: a .< b) }
+@inline(__always) func lanewiseMin(_ a: F8, _ b: F8) -> F8 { a.replacing(with: b, where: b .< a) }
+
+/// eˣ per lane (Cephes-style: 2ⁿ · e^r with |r| ≤ ln2/2 and a degree-6 polynomial), relative
+/// error about 2e-7. Inputs are clamped to [−87, 88], so e^(−∞) gives ~1e-38 rather than 0.
+@inline(__always) func fastExp(_ x: F8) -> F8 {
+    let x = lanewiseMin(lanewiseMax(x, F8(repeating: -87)), F8(repeating: 88))
+    let magic = F8(repeating: 12_582_912)   // 1.5·2²³: adding it rounds to an integer
+    let t = x * F8(repeating: 1.442_695_04) + magic
+    let n = t - magic
+    var r = x - n * F8(repeating: 0.693_359_375)
+    r = r - n * F8(repeating: -2.121_944_4e-4)
+    var p = F8(repeating: 1.987_569_15e-4)
+    p = p * r + F8(repeating: 1.398_199_95e-3)
+    p = p * r + F8(repeating: 8.333_451_9e-3)
+    p = p * r + F8(repeating: 4.166_579_59e-2)
+    p = p * r + F8(repeating: 1.666_666_55e-1)
+    p = p * r + F8(repeating: 5.000_000_12e-1)
+    let y = p * r * r + r + F8(repeating: 1)
+    let bits = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+    let scale = unsafeBitCast((bits &+ 127) &<< 23, to: F8.self)
+    return y * scale
+}
+
+/// eˣ for one value with the same arithmetic as `fastExp`.
+@inline(__always) func fastExp(_ x: Float) -> Float { fastExp(F8(repeating: x))[0] }
+
+/// Applies `f` to `x[0..<n]` eight lanes at a time, the tail through a padded vector.
+@inline(__always) func map8(_ out: FloatPtr, _ x: ConstFloatPtr, _ n: Int, _ f: (F8) -> F8) {
+    var i = 0
+    while i + 8 <= n { store8(out, i, f(load8(x, i))); i += 8 }
+    if i < n {
+        var v = F8()
+        for j in 0..<(n - i) { v[j] = x[i + j] }
+        let r = f(v)
+        for j in 0..<(n - i) { out[i + j] = r[j] }
+    }
+}
+
+/// `max(x[0..<n])`.
+@inline(__always) func maxElement(_ x: ConstFloatPtr, _ n: Int) -> Float {
+    var m = F8(repeating: -.infinity), i = 0
+    while i + 8 <= n { m = lanewiseMax(m, load8(x, i)); i += 8 }
+    var r = m.max()
+    while i < n { r = max(r, x[i]); i += 1 }
+    return r
+}
+
+/// `x[i] ← exp(x[i] − shift)` for `i < n`; returns `Σ x[i]` afterwards.
+@inline(__always) func expShiftInPlace(_ x: FloatPtr, _ n: Int, shift: Float) -> Float {
+    var sum = F8(), i = 0
+    let s = F8(repeating: shift)
+    while i + 8 <= n { let e = fastExp(load8(x, i) - s); store8(x, i, e); sum += e; i += 8 }
+    var total = sum.sum()
+    while i < n { let e = fastExp(x[i] - shift); x[i] = e; total += e; i += 1 }
+    return total
+}
+
+/// `x[i] *= s` for `i < n`.
+@inline(__always) func scaleInPlace(_ x: FloatPtr, _ n: Int, _ s: Float) {
+    var i = 0
+    let v = F8(repeating: s)
+    while i + 8 <= n { store8(x, i, load8(x, i) * v); i += 8 }
+    while i < n { x[i] *= s; i += 1 }
+}
+
+/// `Σᵢ a[i]·b[i]`.
+@inline(__always) func dotProduct(_ a: ConstFloatPtr, _ b: ConstFloatPtr, _ n: Int) -> Float {
+    var acc = F8(), i = 0
+    while i + 8 <= n { acc += load8(a, i) * load8(b, i); i += 8 }
+    var s = acc.sum()
+    while i < n { s += a[i] * b[i]; i += 1 }
+    return s
+}
+
+/// `y[i] += alpha · x[i]`.
+@inline(__always) func addScaled(_ y: FloatPtr, _ x: ConstFloatPtr, _ alpha: Float, _ n: Int) {
+    var i = 0
+    let va = F8(repeating: alpha)
+    while i + 8 <= n { store8(y, i, load8(y, i) + va * load8(x, i)); i += 8 }
+    while i < n { y[i] += alpha * x[i]; i += 1 }
+}
+
+/// `scores[j] = scale · q · keys[j]` for `j < n`, with `keys [n, hd]` contiguous.
+/// Four keys at a time, so four independent accumulator chains keep the FP units busy.
+@inline(__always) func attentionScores(_ scores: FloatPtr, q: ConstFloatPtr, keys: ConstFloatPtr,
+                                       n: Int, hd: Int, scale: Float) {
+    var j = 0
+    while j + 4 <= n {
+        let k0 = keys + j * hd, k1 = k0 + hd, k2 = k1 + hd, k3 = k2 + hd
+        var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8(), i = 0
+        while i + 8 <= hd {
+            let qv = load8(q, i)
+            a0 += qv * load8(k0, i); a1 += qv * load8(k1, i); a2 += qv * load8(k2, i); a3 += qv * load8(k3, i)
+            i += 8
+        }
+        var s0 = a0.sum(), s1 = a1.sum(), s2 = a2.sum(), s3 = a3.sum()
+        while i < hd { s0 += q[i] * k0[i]; s1 += q[i] * k1[i]; s2 += q[i] * k2[i]; s3 += q[i] * k3[i]; i += 1 }
+        scores[j] = s0 * scale; scores[j + 1] = s1 * scale; scores[j + 2] = s2 * scale; scores[j + 3] = s3 * scale
+        j += 4
+    }
+    while j < n { scores[j] = dotProduct(q, keys + j * hd, hd) * scale; j += 1 }
+}
+
+/// `out[0..<hd] += Σⱼ p[j] · values[j]` for `j < n`, with `values [n, hd]` contiguous.
+/// Eight output lanes at a time held in registers, two positions per iteration.
+@inline(__always) func attentionWeightedSum(_ out: FloatPtr, p: ConstFloatPtr, values: ConstFloatPtr, n: Int, hd: Int) {
+    var i = 0
+    while i + 8 <= hd {
+        var a = load8(out, i), b = F8(), j = 0
+        while j + 2 <= n {
+            a += F8(repeating: p[j]) * load8(values + j * hd, i)
+            b += F8(repeating: p[j + 1]) * load8(values + (j + 1) * hd, i)
+            j += 2
+        }
+        if j < n { a += F8(repeating: p[j]) * load8(values + j * hd, i) }
+        store8(out, i, a + b)
+        i += 8
+    }
+    while i < hd {
+        var s = out[i]
+        for j in 0..<n { s += p[j] * values[j * hd + i] }
+        out[i] = s
+        i += 1
+    }
+}

@@ -1,0 +1,28 @@
+import XCTest
+import Foundation
+
+/// `rft bench model` as a user runs it (one quick config; throughput is not asserted).
+final class BenchModelCLITests: XCTestCase {
+    func testJSONReportHasTheDocumentedShape() throws {
+        let result = try RFTBinary.run(["bench", "model", "--json", "--config", "ref-1m",
+                                        "--train-steps", "1", "--sample-runs", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(Set(object?.keys.map { $0 } ?? []), ["sgemm_peak_gflops", "configs"])
+        let configs = try XCTUnwrap(object?["configs"] as? [[String: Any]])
+        XCTAssertEqual(configs.count, 1)
+        XCTAssertEqual(Set(configs[0].keys), ["name", "params", "train_tokens_per_s", "train_gflops", "peak_fraction",
+                                              "sampling_tokens_per_s", "peak_rss_mib"])
+        XCTAssertEqual(configs[0]["name"] as? String, "ref-1m")
+        XCTAssertEqual(configs[0]["params"] as? Int, 1_116_288)
+        for key in ["train_tokens_per_s", "sampling_tokens_per_s", "peak_rss_mib", "peak_fraction"] {
+            XCTAssertGreaterThan(configs[0][key] as? Double ?? 0, 0, key)
+        }
+    }
+
+    func testUnknownConfigIsRejected() throws {
+        let result = try RFTBinary.run(["bench", "model", "--config", "gpt-5"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("unknown config 'gpt-5'"), result.stderr)
+    }
+}
