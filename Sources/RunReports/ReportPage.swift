@@ -137,12 +137,13 @@ struct ReportPage {
             guard let r = m.values["reward"], let sd = m.values["reward_std"], r.isFinite, sd.isFinite else { return nil }
             return unitRange ? (Double(m.step), max(0, r - sd), min(1, r + sd)) : (Double(m.step), r - sd, r + sd)
         }
-        var series = [ChartSeries(name: "train reward", points: reward, color: Self.train, band: band),
-                      ChartSeries(name: "val reward", points: run.series("val/reward"), color: Self.val, dots: true)]
+        var series = [ChartSeries(name: "train reward", points: reward, color: Self.train, band: band)]
         for (i, key) in run.metricKeys.filter({ $0.hasPrefix("val/pass") }).enumerated() {
             series.append(ChartSeries(name: "val " + key.dropFirst(4), points: run.series(key),
                                       color: Self.palette[(i + 2) % Self.palette.count], dashed: true, dots: true))
         }
+        // Validation reward last, so it is drawn on top (a pass rate can coincide with it).
+        series.append(ChartSeries(name: "val reward", points: run.series("val/reward"), color: Self.val, dots: true))
         let refs = baselineValReward.flatMap { $0.isFinite ? [ReferenceLine(y: $0, label: "baseline", color: Self.baseline)] : nil } ?? []
         return LineChart(title: "Reward over steps", series: series, references: refs, markers: markers, height: 300).svg()
     }

@@ -41,8 +41,9 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(reward.contains("step 41 grader_error_rate: grader errors 6% &gt; 5% &lt;threshold&gt;"))
         // Per-grader chart has one line per grader; the histogram has baseline + 4 steps + final panels,
         // the eval panels rebuilt from the trainer's histogram bins with their exact means.
-        XCTAssertTrue(svgs[1].contains("baseline (val)</tspan> · n=64 · mean 0.21<"))
-        XCTAssertTrue(svgs[1].contains("final (val)</tspan> · n=64 · mean 0.55<"))
+        XCTAssertTrue(svgs[1].contains("baseline (val)</tspan></text>"))
+        XCTAssertTrue(svgs[1].contains(">n=64 · mean 0.21<"))
+        XCTAssertTrue(svgs[1].contains(">n=64 · mean 0.55<"))
         XCTAssertEqual(Self.linePaths(svgs.first { $0.contains("Per-grader") }!).count, 2)
         XCTAssertEqual(svgs[1].components(separatedBy: "<path class=\"bars\"").count - 1, 6)
     }
