@@ -693,6 +693,22 @@ int rft_probe_clone(unsigned long flags) {
     return p < 0 ? -e : 0;
 }
 
+int rft_thread_unshare_fs(void) {
+    long r = RS1(SYS_unshare, CLONE_FS);
+    return r < 0 ? (int)r : 0;
+}
+
+int rft_thread_mount_cleanup(int mnt_fd, const char *const *paths, int n) {
+    long r = RS2(SYS_setns, mnt_fd, CLONE_NEWNS);
+    if (r < 0) return (int)r;
+    int err = 0;
+    for (int i = 0; i < n; i++) {
+        r = RS2(SYS_umount2, paths[i], MNT_DETACH);
+        if (r < 0 && r != -EINVAL && err == 0) err = (int)r;
+    }
+    return err;
+}
+
 int rft_memfd(const char *name) {
     long r = syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
     return r < 0 ? -errno : (int)r;

@@ -63,13 +63,15 @@ final class Slot {
     /// The per-run mounts detached before reuse (submounts such as read-only paths under /tmp go along).
     static let perRunMounts = ["/tmp", "/dev/shm", "/proc"]
 
-    /// Detaches the previous run's mounts. Returns a SandboxError when the namespace cannot be entered.
-    func resetMounts() -> SandboxError? {
+    /// Detaches the previous run's mounts (on the caller's thread, which must have its own
+    /// filesystem context, or through a short-lived helper process when `inThread` is false).
+    func resetMounts(inThread: Bool) -> SandboxError? {
         guard mountFD >= 0 else { return nil }
         let cPaths = Self.perRunMounts.map { strdup($0) }
         defer { for p in cPaths { free(p) } }
         let ptrs: [UnsafePointer<CChar>?] = cPaths.map { UnsafePointer($0) }
-        let rc = rft_mount_cleanup(mountFD, ptrs, Int32(ptrs.count))
+        let rc = inThread ? rft_thread_mount_cleanup(mountFD, ptrs, Int32(ptrs.count))
+                          : rft_mount_cleanup(mountFD, ptrs, Int32(ptrs.count))
         return rc < 0 ? SandboxError(layer: "filesystem", message: "detaching the previous run's mounts: \(errnoText(-rc))") : nil
     }
 
@@ -93,7 +95,6 @@ final class SlotPool: @unchecked Sendable {
     private let support: CgroupSupport
     private let mountTemplateFD: Int32
     private static let serial = ManagedAtomicCounter()
-    private static let cleanupQueue = DispatchQueue(label: "rft.sandbox.slot-cleanup", qos: .utility, attributes: .concurrent)
     private var cleaning = 0
     private let cleaned = NSCondition()
 
@@ -105,10 +106,15 @@ final class SlotPool: @unchecked Sendable {
         self.name = "\(getpid())-\(Self.serial.next())"
     }
 
+    private var created = 0
+
+    /// An idle slot, else a new one. (Waiting for a slot whose mounts are being reset was measured
+    /// slower: the reset waits for an RCU grace period, while a new slot is a one-time cost.)
     func acquire() throws -> Slot {
         lock.lock()
         if let s = idle.popLast() { lock.unlock(); return s }
-        let index = all.count
+        let index = created
+        created += 1
         lock.unlock()
         let uid = privileged ? try UIDAllocator.shared.acquire() : nil
         do {
@@ -147,18 +153,20 @@ final class SlotPool: @unchecked Sendable {
     func release(_ slot: Slot) {
         guard slot.mountFD >= 0 else { lock.lock(); idle.append(slot); lock.unlock(); return }
         cleaned.lock(); cleaning += 1; cleaned.unlock()
-        Self.cleanupQueue.async { [self] in
-            let failed = slot.resetMounts() != nil
+        MountResetter.shared.submit { [self] inThread in
+            let failed = slot.resetMounts(inThread: inThread) != nil
+            cleaned.lock()
             lock.lock()
             if failed {
                 all.removeAll { $0 === slot } // never reuse a slot whose view could not be reset
-                lock.unlock()
-                slot.destroy()
             } else {
                 idle.append(slot)
-                lock.unlock()
             }
-            cleaned.lock(); cleaning -= 1; cleaned.broadcast(); cleaned.unlock()
+            lock.unlock()
+            cleaning -= 1
+            cleaned.broadcast()
+            cleaned.unlock()
+            if failed { slot.destroy() }
         }
     }
 
@@ -193,4 +201,41 @@ final class ManagedAtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
     func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}
+
+/// A few dedicated threads that detach the per-run mounts of released slots, off the callers' path
+/// (each detach waits for an RCU grace period in the kernel; concurrent detaches share one). Each
+/// thread gets its own filesystem context once (unshare(CLONE_FS)) and then enters each slot's mount
+/// namespace with setns: no helper process is created, so a run leaves no child process behind.
+final class MountResetter: @unchecked Sendable {
+    static let shared = MountResetter()
+    private let cond = NSCondition()
+    private var jobs: [(Bool) -> Void] = []
+
+    static let threads = 4
+
+    private init() {
+        for i in 0..<Self.threads {
+            let t = Thread { [self] in loop() }
+            t.name = "rft-sandbox-mount-reset-\(i)"
+            t.stackSize = 256 << 10
+            t.start()
+        }
+    }
+
+    /// Runs `job` on the reset thread; its argument says whether the thread may enter namespaces itself.
+    func submit(_ job: @escaping (Bool) -> Void) {
+        cond.lock(); jobs.append(job); cond.signal(); cond.unlock()
+    }
+
+    private func loop() {
+        let ownFS = rft_thread_unshare_fs() == 0
+        while true {
+            cond.lock()
+            while jobs.isEmpty { cond.wait() }
+            let job = jobs.removeFirst()
+            cond.unlock()
+            job(ownFS)
+        }
+    }
 }

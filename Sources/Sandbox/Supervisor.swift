@@ -77,7 +77,8 @@ final class Supervisor: @unchecked Sendable {
     /// SIGKILLs the sandbox's init: as pid 1 of the PID namespace, its death takes every process along.
     func kill(_ reason: KillReason?) {
         lock.lock()
-        if let reason, killReason == nil { killReason = reason }
+        // The reason only counts when the kill can still matter (the sandbox has not been reaped).
+        if let reason, killReason == nil, !exited { killReason = reason }
         let already = killed || exited
         killed = true
         lock.unlock()

@@ -119,6 +119,18 @@ final class IsolationTests: XCTestCase {
         }
     }
 
+    // Row 12: a later run in the same slot starts from an empty scratch and a fresh /proc.
+    func testEachRunStartsFromAFreshScratch() throws {
+        try withSandbox { sandbox in
+            let first = sandbox.run(["/bin/sh", "-c", "echo left > /tmp/leftover; echo shm > /dev/shm/x; sleep 5 & echo ok"])
+            XCTAssertEqual(first.stdout, "ok\n")
+            sandbox.pool.waitForCleanup()
+            if geteuid() == 0 { XCTAssertEqual(sandbox.pool.slotUIDs.count, 1, "the slot is reused") }
+            let second = sandbox.run(["/bin/sh", "-c", "ls -A /tmp /dev/shm"])
+            XCTAssertEqual(second.stdout, "/dev/shm:\n\n/tmp:\n", "\(second)")
+        }
+    }
+
     // Row 13: only allowlisted and fixed variables reach the child.
     func testEnvironmentIsClearedExceptTheAllowlist() throws {
         setenv("RFT_TEST_SECRET", "leak-me", 1)

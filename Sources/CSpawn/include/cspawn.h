@@ -183,6 +183,14 @@ int rft_mount_cleanup(int mnt_fd, const char *const *paths, int n);
 /* Probes whether a child can be created with these CLONE_NEW* flags. Returns 0 or -errno. */
 int rft_probe_clone(unsigned long flags);
 
+/* For a dedicated thread: give it its own filesystem context (unshare(CLONE_FS)), so it may then
+ * enter mount namespaces with rft_thread_mount_cleanup without creating processes. 0 or -errno. */
+int rft_thread_unshare_fs(void);
+
+/* On a thread prepared with rft_thread_unshare_fs: setns into mnt_fd and lazily unmount paths.
+ * Returns 0 or the first -errno other than EINVAL (not a mount point). */
+int rft_thread_mount_cleanup(int mnt_fd, const char *const *paths, int n);
+
 /* Small wrappers for things Swift cannot call or import. */
 int rft_wifexited(int status);
 int rft_wexitstatus(int status);
