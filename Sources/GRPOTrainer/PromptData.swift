@@ -154,6 +154,9 @@ extension PromptRecord {
         msgs.append(["role": "assistant", "content": .string(completion)])
         o["messages"] = .array(msgs)
         o["id"] = .string(sampleID)
+        if let referenceAnswer, o["reference_answer"] == nil, o["metadata"]?["reference_answer"] == nil {
+            o["reference_answer"] = referenceAnswer
+        }
         return .object(o)
     }
 

@@ -43,6 +43,12 @@ public protocol RolloutScorer: AnyObject, Sendable {
     /// Component names, for `rewards/<name>/mean`.
     var graderNames: [String] { get }
     func score(_ requests: [GradingRequest]) -> [RewardOutcome]
+    /// Stops any workers (called once at the end of a run).
+    func shutdown()
+}
+
+extension RolloutScorer {
+    public func shutdown() {}
 }
 
 /// A reward computed in-process by a Swift closure (tests, toy tasks, benchmarks).

@@ -13,10 +13,8 @@ public enum ModelSource: Equatable, Sendable {
 public enum RewardsSource: Equatable, Sendable {
     /// A reward spec file (graders and weights) run locally in the sandbox.
     case spec(path: String)
-    /// A reward spec written inline in the config.
-    case inline(JSON)
-    /// A remote reward server (OpenRLHF protocol: `POST {"query", "prompts", "labels"}`).
-    case url(String)
+    /// A grader served by `rft serve-rewards` on another machine.
+    case remote(url: String, grader: String, apiKeyEnv: String?)
 }
 
 /// A complete `rft train` config: data, model, rewards, output directory and hyperparameters.
@@ -102,13 +100,11 @@ public struct TrainConfig: Equatable, Sendable {
         try m.finish()
 
         guard let rewardsJSON = r.raw("rewards") else {
-            throw ConfigError.missing(field: "rewards", hint: #"{"spec": "rewards.json"} or {"url": "http://host:port/get_reward"}"#)
+            throw ConfigError.missing(field: "rewards", hint: #"{"spec": "rewards.json"} or {"url": "http://host:8080", "grader": "math"}"#)
         }
         let rewards: RewardsSource
         if let s = rewardsJSON.string {
             rewards = .spec(path: resolve(s))
-        } else if case .object(let o) = rewardsJSON, o["graders"] != nil {
-            rewards = .inline(rewardsJSON)
         } else {
             var rr = try FieldReader(rewardsJSON, path: "rewards")
             if let spec = try rr.string("spec") { rewards = .spec(path: resolve(spec)) }
@@ -116,9 +112,12 @@ public struct TrainConfig: Equatable, Sendable {
                 guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
                     throw ConfigError.outOfRange(field: "rewards.url", value: url, allowed: "an http:// or https:// URL")
                 }
-                rewards = .url(url)
+                guard let grader = try rr.string("grader") else {
+                    throw ConfigError.missing(field: "rewards.grader", hint: "the grader (or reward spec) name on the reward server")
+                }
+                rewards = .remote(url: url, grader: grader, apiKeyEnv: try rr.string("api_key_env"))
             } else {
-                throw ConfigError.missing(field: "rewards.spec", hint: "a reward spec file, an inline {\"graders\": [...]}, or rewards.url")
+                throw ConfigError.missing(field: "rewards.spec", hint: "a reward spec file or grader directory, or rewards.url + rewards.grader")
             }
             try rr.finish()
         }
@@ -142,8 +141,10 @@ public struct TrainConfig: Equatable, Sendable {
         }
         switch rewards {
         case .spec(let p): o["rewards"] = ["spec": .string(p)]
-        case .inline(let j): o["rewards"] = j
-        case .url(let u): o["rewards"] = ["url": .string(u)]
+        case .remote(let u, let g, let env):
+            var r: [String: JSON] = ["url": .string(u), "grader": .string(g)]
+            if let env { r["api_key_env"] = .string(env) }
+            o["rewards"] = .object(r)
         }
         o["output_dir"] = .string(outputDir)
         o["hyperparameters"] = JSON.from(hyperparameters)

@@ -1,6 +1,10 @@
 import Foundation
 import TransformerModel
 
+#if os(Linux)
+@_silgen_name("mallopt") private func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
+#endif
+
 /// The embedded transformer as a GRPO policy: KV-cache batched sampling (each prompt prefilled
 /// once for its G completions), packed log-prob passes, AdamW with gradient clipping.
 public final class TransformerPolicy: GRPOPolicy {
@@ -22,7 +26,17 @@ public final class TransformerPolicy: GRPOPolicy {
         self.optimizer = AdamW(layout: model.layout, beta1: Float(h.adamBeta1), beta2: Float(h.adamBeta2),
                                eps: Float(h.adamEpsilon), weightDecay: Float(h.weightDecay))
         self.maxGradNorm = Float(h.maxGradNorm)
+        Self.returnFreedMemory
     }
+
+    /// Activation buffers are freed and reallocated as batch shapes change. glibc raises its mmap
+    /// threshold after the first such free, after which freed buffers stay in the heap and the
+    /// resident size ratchets up; a fixed 1 MiB threshold returns them to the system.
+    static let returnFreedMemory: Void = {
+        #if os(Linux)
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 20)
+        #endif
+    }()
 
     /// Loads a policy from a checkpoint directory (rft's or Hugging Face's), with its tokenizer
     /// and chat format.

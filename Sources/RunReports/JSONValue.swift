@@ -39,6 +39,12 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// A number that is a whole count or step (finite, |x| < 2^53), else nil.
+    public var int: Int? {
+        guard let d = double, d.isFinite, abs(d) < 9_007_199_254_740_992 else { return nil }
+        return Int(d)
+    }
+
     public var string: String? {
         if case .string(let s) = self { return s }
         return nil

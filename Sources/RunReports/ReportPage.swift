@@ -82,8 +82,8 @@ struct ReportPage {
 
     func header(name: String) -> String {
         let status = run.summary?["status"]?.string ?? (run.metrics.isEmpty ? "no steps yet" : "InProgress")
-        var steps = (run.summary?["steps"]?.double.map { Int($0) } ?? run.metrics.last?.step).map(String.init) ?? "—"
-        if let total = run.summary?["total_steps"]?.double, total > 0 { steps += " / \(Int(total))" }
+        var steps = (run.summary?["steps"]?.int ?? run.metrics.last?.step).map(String.init) ?? "—"
+        if let total = run.summary?["total_steps"]?.int, total > 0 { steps += " / \(total)" }
         let base = baselineValReward, final = finalValReward
         var headline = "No validation reward yet."
         if let base, let final, base.isFinite, final.isFinite {
@@ -267,7 +267,38 @@ struct ReportPage {
         if run.baseline == nil && run.finalEval == nil {
             s += "<p class=\"muted\">baseline.json and final_eval.json are missing; figures come from summary.json and metrics.jsonl.</p>"
         }
-        return s + "</section>"
+        return s + examplesTable() + "</section>"
+    }
+
+    /// The same validation prompts answered before and after training (the eval files' `examples`).
+    func examplesTable(limit: Int = 12) -> String {
+        func examples(_ eval: JSONValue?) -> [(id: String, sample: RunSample)] {
+            (eval?["examples"]?.array ?? []).compactMap { json in
+                guard let sample = RunSample(json: json), !sample.promptID.isEmpty else { return nil }
+                return (sample.promptID, sample)
+            }
+        }
+        var finalByID: [String: RunSample] = [:]
+        for (id, sample) in examples(run.finalEval) where finalByID[id] == nil { finalByID[id] = sample }
+        var seen = Set<String>()
+        let pairs = examples(run.baseline).compactMap { id, before -> (RunSample, RunSample)? in
+            guard seen.insert(id).inserted, let after = finalByID[id] else { return nil }
+            return (before, after)
+        }.prefix(limit)
+        guard !pairs.isEmpty else { return "" }
+        var s = "<h3>Same validation prompts, before and after</h3>"
+        s += "<table class=\"samples\"><thead><tr><th>Prompt</th><th>Baseline completion</th><th>Reward</th>"
+        s += "<th>Final completion</th><th>Reward</th></tr></thead><tbody>"
+        for (before, after) in pairs {
+            let change = (after.reward ?? 0) - (before.reward ?? 0)
+            let cls = change > 0 ? "up" : change < 0 ? "down" : ""
+            s += "<tr><td><div class=\"text\">\(HTMLText.escape(Self.clip(before.prompt)))</div></td>"
+            s += "<td><div class=\"text\">\(HTMLText.escape(Self.clip(before.completion)))</div></td>"
+            s += "<td class=\"score\">\(HTMLText.number(before.reward))</td>"
+            s += "<td><div class=\"text\">\(HTMLText.escape(Self.clip(after.completion)))</div></td>"
+            s += "<td class=\"score \(cls)\">\(HTMLText.number(after.reward))</td></tr>"
+        }
+        return s + "</tbody></table>"
     }
 
     /// Numeric leaves of a JSON object as `a/b/c` paths (arrays skipped), in file order.
@@ -402,7 +433,7 @@ struct ReportPage {
     :root{--fg:#111827;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff}
     *{box-sizing:border-box}
     body{margin:0;padding:24px 32px;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--fg);background:var(--bg)}
-    h1{margin:0;font-size:24px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
+    h1{margin:0;font-size:24px}h3{font-size:15px;margin:18px 0 6px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
     .headline{font-size:20px;font-weight:600;margin:6px 0 2px}.path{color:var(--muted);margin:0 0 12px;font-size:12px}
     .stats{display:flex;flex-wrap:wrap;gap:10px;margin:0}.stats div{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:120px}
     dt{color:var(--muted);font-size:12px}dd{margin:0;font-size:17px;font-weight:600;word-break:break-all}

@@ -31,11 +31,11 @@ public struct RunData: Sendable {
 
         var byStep: [Int: StepMetrics] = [:]
         for (line, value) in readJSONLines("metrics.jsonl") {
-            guard let step = value["step"]?.double, step.isFinite else {
-                problems.append("metrics.jsonl:\(line): no numeric \"step\" (skipped)")
+            guard let step = value["step"]?.int else {
+                problems.append("metrics.jsonl:\(line): no whole-number \"step\" (skipped)")
                 continue
             }
-            byStep[Int(step)] = StepMetrics(step: Int(step), json: value)
+            byStep[step] = StepMetrics(step: step, json: value)
         }
         metrics = byStep.keys.sorted().map { byStep[$0]! }
         var keys = Set<String>()
@@ -165,7 +165,7 @@ public struct RunSample: Sendable {
 
     init?(json: JSONValue) {
         guard json.members != nil else { return nil }
-        step = json["step"]?.double.flatMap { $0.isFinite ? Int($0) : nil } ?? 0
+        step = json["step"]?.int ?? 0
         switch json["prompt_id"] {
         case .string(let s)?: promptID = s
         case let v?: promptID = v.jsonText

@@ -24,7 +24,9 @@ public enum TFRecord {
             let length = readUInt64(bytes, at: offset)
             let headerCRC = readUInt32(bytes, at: offset + 8)
             guard headerCRC == CRC32C.masked(header) else { throw TFRecordError.badLengthCRC(offset: offset) }
-            guard length <= UInt64(bytes.count - offset - 16) else { throw TFRecordError.truncated(offset: offset) }
+            guard bytes.count - offset >= 16, length <= UInt64(bytes.count - offset - 16) else {
+                throw TFRecordError.truncated(offset: offset)
+            }
             let start = offset + 12, end = start + Int(length)
             let payload = Array(bytes[start..<end])
             guard readUInt32(bytes, at: end) == CRC32C.masked(payload) else {

@@ -23,13 +23,18 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     private let idToToken: [String?]
     private let merges: [UInt64: (rank: Int32, id: Int32)]
     private let byteIDs: [Int]
+    /// The bytes of vocabulary token `id` are `tokenBytes[tokenOffsets[id]..<tokenOffsets[id + 1]]`.
+    private let tokenBytes: [UInt8]
+    private let tokenOffsets: [Int32]
     private let unkID: Int?
     private let ignoreMerges: Bool
     private let normalizer: (String) -> String
     private let steps: [PreTokenizerStep]
     private let added: AddedTokenMatcher
     private let lock = NSLock()
-    private var cache: [Substring: [Int]] = [:]
+    /// Keyed by UTF-8 bytes: Swift string equality is canonical equivalence, which would
+    /// conflate pieces such as U+212B and U+00C5 that tokenize differently.
+    private var cache: [[UInt8]: [Int]] = [:]
 
     /// Builds the tokenizer from the contents of a `tokenizer.json`.
     ///
@@ -111,6 +116,14 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             if t.id >= idToToken.count { idToToken += [String?](repeating: nil, count: t.id + 1 - idToToken.count) }
         }
         self.idToToken = idToToken
+        var bytes: [UInt8] = [], offsets: [Int32] = [0]
+        offsets.reserveCapacity(idToToken.count + 1)
+        for tok in idToToken {
+            if let tok { ByteLevelAlphabet.decode(tok, into: &bytes) }
+            offsets.append(Int32(bytes.count))
+        }
+        self.tokenBytes = bytes
+        self.tokenOffsets = offsets
         let added = AddedTokenMatcher(addedTokens)
         self.added = added
         self.vocabSize = idToToken.count
@@ -183,8 +196,8 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
         for id in ids {
             if let t = added.byID[id] {
                 if !(skipSpecial && t.special) { out.append(contentsOf: t.content.utf8) }
-            } else if id >= 0 && id < idToToken.count, let tok = idToToken[id] {
-                ByteLevelAlphabet.decode(tok, into: &out)
+            } else if id >= 0 && id < idToToken.count {
+                out.append(contentsOf: tokenBytes[Int(tokenOffsets[id])..<Int(tokenOffsets[id + 1])])
             }
         }
         return out
@@ -199,16 +212,17 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
 
     /// Byte-level BPE of one pre-tokenized word.
     private func bpe(_ word: Substring) -> [Int] {
+        let key = Array(word.utf8)
         lock.lock()
-        if let hit = cache[word] { lock.unlock(); return hit }
+        if let hit = cache[key] { lock.unlock(); return hit }
         lock.unlock()
         var symbols: [Int]
         if ignoreMerges, let id = vocab[ByteLevelAlphabet.encode(word)] {
             symbols = [id]
         } else {
             symbols = []
-            symbols.reserveCapacity(word.utf8.count)
-            for b in word.utf8 {
+            symbols.reserveCapacity(key.count)
+            for b in key {
                 let id = byteIDs[Int(b)]
                 if id >= 0 { symbols.append(id) } else if let unkID { symbols.append(unkID) }
             }
@@ -234,10 +248,10 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
                 symbols = merged
             }
         }
-        guard word.utf8.count <= 256 else { return symbols }   // long pieces are rare; don't cache them
+        guard key.count <= 256 else { return symbols }   // long pieces are rare; don't cache them
         lock.lock()
         if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
-        cache[word] = symbols
+        cache[key] = symbols
         lock.unlock()
         return symbols
     }
@@ -245,7 +259,9 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
     private static func parseNormalizer(_ any: Any?, path: String) throws -> (String) -> String {
         guard let n = any as? [String: Any] else { return { $0 } }
         switch n["type"] as? String {
-        case "NFC": return { $0.precomposedStringWithCanonicalMapping }
+        case "NFC":
+            // Text whose scalars are all below U+0300 is already NFC (NFC_Quick_Check = Yes).
+            return { s in s.unicodeScalars.allSatisfy { $0.value < 0x300 } ? s : s.precomposedStringWithCanonicalMapping }
         case "NFKC": return { $0.precomposedStringWithCompatibilityMapping }
         case "Sequence":
             let parts = try ((n["normalizers"] as? [Any]) ?? []).map { try parseNormalizer($0, path: path) }
@@ -267,8 +283,7 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
             return try ((p["pretokenizers"] as? [Any]) ?? []).flatMap { try parsePreTokenizer($0, path: path) }
         case "ByteLevel":
             let useRegex = p["use_regex"] as? Bool ?? true
-            return [.byteLevel(addPrefixSpace: p["add_prefix_space"] as? Bool ?? false,
-                               regex: useRegex ? try regex(PreTokenizerPattern.gpt2) : nil)]
+            return [.byteLevel(addPrefixSpace: p["add_prefix_space"] as? Bool ?? false, gpt2Split: useRegex)]
         case "Split":
             let pat = p["pattern"] as? [String: Any]
             let source: String
@@ -279,7 +294,9 @@ public final class BPETokenizer: Tokenizer, @unchecked Sendable {
                 throw ModelIOError.unsupported(path: path, detail: "pre_tokenizer Split with invert")
             }
             switch p["behavior"] as? String {
-            case "Isolated": return [.split(try regex(source), keepGaps: true)]
+            case "Isolated":
+                if pat?["Regex"] != nil, let known = KnownSplitPattern(pattern: source) { return [.known(known)] }
+                return [.split(try regex(source), keepGaps: true)]
             case "Removed": return [.split(try regex(source), keepGaps: false)]
             case let b: throw ModelIOError.unsupported(path: path, detail: "pre_tokenizer Split behavior '\(b ?? "?")'")
             }

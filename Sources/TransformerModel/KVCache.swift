@@ -1,31 +1,29 @@
 import Foundation
 
 /// Keys and values of every layer for a set of sequences ("slots"), as RoPE'd k and plain v:
-/// `k, v [nLayers, slots, nKVHeads, capacity, headDim]`, so one head's keys are contiguous.
+/// `kv [nLayers, slots, nKVHeads, 2, capacity, headDim]`: one head's keys are contiguous and
+/// followed by its values, so a decode step streams through one block per head.
 final class KVCache {
-    let slots: Int, capacity: Int, nLayers: Int, kvDim: Int, nKVHeads: Int, headDim: Int
-    let k: FloatPtr, v: FloatPtr
+    let slots: Int, capacity: Int, nLayers: Int, nKVHeads: Int, headDim: Int
+    let kv: FloatPtr
 
     init(config: ModelConfig, slots: Int, capacity: Int) {
         self.slots = slots; self.capacity = capacity; nLayers = config.nLayers
-        kvDim = config.nKVHeads * config.headDim; nKVHeads = config.nKVHeads; headDim = config.headDim
-        k = allocateFloats(nLayers * slots * capacity * kvDim)
-        v = allocateFloats(nLayers * slots * capacity * kvDim)
+        nKVHeads = config.nKVHeads; headDim = config.headDim
+        kv = allocateFloats(nLayers * slots * nKVHeads * 2 * capacity * headDim)
     }
 
-    deinit { free(k); free(v) }
-
-    /// Offset of `(layer, slot)`: its `[nKVHeads, capacity, headDim]` block.
-    @inline(__always)
-    func offset(_ layer: Int, _ slot: Int) -> Int { (layer * slots + slot) * capacity * kvDim }
+    deinit { free(kv) }
 
     /// Keys of `(layer, slot, kv head)`: `[capacity, headDim]`.
     @inline(__always)
-    func keys(_ layer: Int, _ slot: Int, _ head: Int) -> FloatPtr { k + offset(layer, slot) + head * capacity * headDim }
+    func keys(_ layer: Int, _ slot: Int, _ head: Int) -> FloatPtr {
+        kv + ((layer * slots + slot) * nKVHeads + head) * 2 * capacity * headDim
+    }
 
     /// Values of `(layer, slot, kv head)`: `[capacity, headDim]`.
     @inline(__always)
-    func values(_ layer: Int, _ slot: Int, _ head: Int) -> FloatPtr { v + offset(layer, slot) + head * capacity * headDim }
+    func values(_ layer: Int, _ slot: Int, _ head: Int) -> FloatPtr { keys(layer, slot, head) + capacity * headDim }
 }
 
 /// A shared, read-only prefix for the rows of a cached step: row r continues slot `slots[r]`
@@ -111,13 +109,14 @@ extension Transformer {
                         let kb = cache.keys(l, slot, g), vb = cache.values(l, slot, g)
                         let pk = prefixCache?.keys(l, Int(s.prefixSlot[r]), g)
                         let pv = prefixCache?.values(l, Int(s.prefixSlot[r]), g)
-                        for j in 0..<n0 { s.scores[j] = dotProduct(q, pk! + j * hd, hd) * scale }
-                        for j in 0..<n1 { s.scores[n0 + j] = dotProduct(q, kb + j * hd, hd) * scale }
+                        if let pk { attentionScores(s.scores, q: q, keys: pk, n: n0, hd: hd, scale: scale) }
+                        attentionScores(s.scores + n0, q: q, keys: kb, n: n1, hd: hd, scale: scale)
                         let sum = expShiftInPlace(s.scores, n0 + n1, shift: maxElement(s.scores, n0 + n1))
-                        let out = s.att + r * qDim + h * hd, inv = 1 / sum
+                        scaleInPlace(s.scores, n0 + n1, 1 / sum)
+                        let out = s.att + r * qDim + h * hd
                         memset(out, 0, hd * MemoryLayout<Float>.stride)
-                        for j in 0..<n0 { addScaled(out, pv! + j * hd, s.scores[j] * inv, hd) }
-                        for j in 0..<n1 { addScaled(out, vb + j * hd, s.scores[n0 + j] * inv, hd) }
+                        if let pv { attentionWeightedSum(out, p: s.scores, values: pv, n: n0, hd: hd) }
+                        attentionWeightedSum(out, p: s.scores + n0, values: vb, n: n1, hd: hd)
                     }
                 }
                 // x += att · Woᵀ ;  x += down(silu(gate) ⊙ up) of rmsnorm(x)

@@ -81,4 +81,25 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         let attention = Double(nLayers) * 2 * 2 * Double(q) * Double(t + 1) / 2
         return 3 * (2 * matmulWeights + attention)
     }
+
+    /// Checks that the shape is one the model can run; the error names the field (snake_case key).
+    public func validate() throws {
+        for (name, value) in [("vocab_size", vocabSize), ("dim", dim), ("n_layers", nLayers), ("n_heads", nHeads),
+                              ("n_kv_heads", nKVHeads), ("ffn_dim", ffnDim), ("max_seq_len", maxSeqLen),
+                              ("head_dim", headDim)] where value <= 0 {
+            throw ModelError.invalidConfig(field: name, reason: "must be positive, got \(value)")
+        }
+        guard nHeads % nKVHeads == 0 else {
+            throw ModelError.invalidConfig(field: "n_kv_heads", reason: "must divide n_heads (\(nHeads)), got \(nKVHeads)")
+        }
+        guard headDim % 2 == 0 else {
+            throw ModelError.invalidConfig(field: "head_dim", reason: "must be even for RoPE, got \(headDim)")
+        }
+        guard ropeTheta > 0, ropeTheta.isFinite else {
+            throw ModelError.invalidConfig(field: "rope_theta", reason: "must be positive, got \(ropeTheta)")
+        }
+        guard normEps > 0, normEps.isFinite else {
+            throw ModelError.invalidConfig(field: "norm_eps", reason: "must be positive, got \(normEps)")
+        }
+    }
 }

@@ -18,19 +18,23 @@ enum PreTokenizerStep {
     /// `Split` with `behavior: Isolated` (matches and the text between them become pieces)
     /// or `Removed` (the text between matches is dropped).
     case split(NSRegularExpression, keepGaps: Bool)
+    /// `Split` (Isolated) with one of the standard patterns, matched without a regex engine.
+    case known(KnownSplitPattern)
     /// `ByteLevel`: optionally prefix a space, optionally split with GPT-2's pattern.
     /// The mapping to the byte-level alphabet happens after the whole pipeline.
-    case byteLevel(addPrefixSpace: Bool, regex: NSRegularExpression?)
+    case byteLevel(addPrefixSpace: Bool, gpt2Split: Bool)
 
     /// Applies this step to each piece.
     func apply(_ pieces: [Substring]) -> [Substring] {
         switch self {
         case let .split(regex, keepGaps):
             return pieces.flatMap { Self.split($0, regex, keepGaps: keepGaps) }
-        case let .byteLevel(addPrefixSpace, regex):
+        case let .known(pattern):
+            return pieces.flatMap { pattern.split($0) }
+        case let .byteLevel(addPrefixSpace, gpt2Split):
             return pieces.flatMap { piece -> [Substring] in
                 let p = addPrefixSpace && !piece.hasPrefix(" ") ? Substring(" " + piece) : piece
-                return regex.map { Self.split(p, $0, keepGaps: true) } ?? [p]
+                return gpt2Split ? KnownSplitPattern.gpt2.split(p) : [p]
             }
         }
     }

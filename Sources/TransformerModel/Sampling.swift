@@ -162,12 +162,31 @@ extension Transformer {
             }
             return best
         }
-        // Restrict to the top-k, then to the nucleus, in descending probability.
-        var order = Array(0..<V)
+        // Restrict to the top-k, then to the nucleus, in descending probability. Only tokens at or
+        // above a cut-off probability are sorted, so a 150k vocabulary costs a few linear passes.
+        let k = options.topK > 0 && options.topK < V ? options.topK : V
+        var cut: Float = 0
+        if k < V { cut = kthLargest(probs, V, k) }
+        if options.topP < 1 {
+            // Raise the cut while the tokens above it still hold topP of the (top-k) mass.
+            var kept: Float = 0
+            for v in 0..<V where probs[v] >= cut { kept += probs[v] }
+            let target = options.topP * kept
+            var lo = cut, hi = probs[best]
+            for _ in 0..<24 {
+                let mid = (lo + hi) / 2
+                var m: Float = 0
+                for v in 0..<V where probs[v] >= mid { m += probs[v] }
+                if m >= target { lo = mid } else { hi = mid }
+            }
+            cut = lo
+        }
+        var order = (0..<V).filter { probs[$0] >= cut }
         order.sort { probs[$0] > probs[$1] }
-        if options.topK > 0 && options.topK < V { order.removeLast(V - options.topK) }
+        if order.count > k { order.removeLast(order.count - k) }
+        let total = order.reduce(Float(0)) { $0 + probs[$1] }
+        let target = options.topP * total
         var kept = 0, mass: Float = 0
-        let target = options.topP * order.reduce(Float(0)) { $0 + probs[$1] }
         for v in order {
             mass += probs[v]; kept += 1
             if mass >= target { break }
@@ -179,4 +198,21 @@ extension Transformer {
         }
         return order[0]
     }
+}
+
+/// The k-th largest of `x[0..<n]` (1-based `k`), by quickselect on a copy.
+func kthLargest(_ x: ConstFloatPtr, _ n: Int, _ k: Int) -> Float {
+    var a = Array(UnsafeBufferPointer(start: x, count: n))
+    var lo = 0, hi = n - 1, target = k - 1   // index in descending order
+    while lo < hi {
+        let pivot = a[(lo + hi) / 2]
+        var i = lo, j = hi
+        while i <= j {
+            while a[i] > pivot { i += 1 }
+            while a[j] < pivot { j -= 1 }
+            if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+        }
+        if target <= j { hi = j } else if target >= i { lo = i } else { return a[target] }
+    }
+    return a[target]
 }

@@ -62,6 +62,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case backwardWithoutMatchingForward
     case invalidSampling(String)
     case parameterCountMismatch(expected: Int, got: Int)
+    case invalidConfig(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -74,6 +75,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case .backwardWithoutMatchingForward: return "backward needs a forward pass (tokenLogProbs) on the same batch first"
         case let .invalidSampling(m): return "sampling: \(m)"
         case let .parameterCountMismatch(e, g): return "parameter buffer: expected \(e) floats, got \(g)"
+        case let .invalidConfig(f, r): return "model config: \(f) \(r)"
         }
     }
 }

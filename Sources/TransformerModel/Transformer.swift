@@ -37,10 +37,10 @@ public final class Transformer {
     var qkDim: Int { qDim + kvDim }
 
     /// A model with zeroed parameters (load weights into `parameters`).
+    /// The config must pass `ModelConfig.validate()` (call it first on untrusted configs).
     public init(config: ModelConfig) {
         _ = blasSingleThreaded
-        precondition(config.nHeads % config.nKVHeads == 0, "n_heads must be a multiple of n_kv_heads")
-        precondition(config.headDim % 2 == 0, "head_dim must be even for RoPE")
+        do { try config.validate() } catch { preconditionFailure("\(error)") }
         self.config = config
         let layout = ParameterLayout(config)
         self.layout = layout

@@ -96,3 +96,47 @@ typealias F8 = SIMD8<Float>
     while i + 8 <= n { store8(y, i, load8(y, i) + va * load8(x, i)); i += 8 }
     while i < n { y[i] += alpha * x[i]; i += 1 }
 }
+
+/// `scores[j] = scale · q · keys[j]` for `j < n`, with `keys [n, hd]` contiguous.
+/// Four keys at a time, so four independent accumulator chains keep the FP units busy.
+@inline(__always) func attentionScores(_ scores: FloatPtr, q: ConstFloatPtr, keys: ConstFloatPtr,
+                                       n: Int, hd: Int, scale: Float) {
+    var j = 0
+    while j + 4 <= n {
+        let k0 = keys + j * hd, k1 = k0 + hd, k2 = k1 + hd, k3 = k2 + hd
+        var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8(), i = 0
+        while i + 8 <= hd {
+            let qv = load8(q, i)
+            a0 += qv * load8(k0, i); a1 += qv * load8(k1, i); a2 += qv * load8(k2, i); a3 += qv * load8(k3, i)
+            i += 8
+        }
+        var s0 = a0.sum(), s1 = a1.sum(), s2 = a2.sum(), s3 = a3.sum()
+        while i < hd { s0 += q[i] * k0[i]; s1 += q[i] * k1[i]; s2 += q[i] * k2[i]; s3 += q[i] * k3[i]; i += 1 }
+        scores[j] = s0 * scale; scores[j + 1] = s1 * scale; scores[j + 2] = s2 * scale; scores[j + 3] = s3 * scale
+        j += 4
+    }
+    while j < n { scores[j] = dotProduct(q, keys + j * hd, hd) * scale; j += 1 }
+}
+
+/// `out[0..<hd] += Σⱼ p[j] · values[j]` for `j < n`, with `values [n, hd]` contiguous.
+/// Eight output lanes at a time held in registers, two positions per iteration.
+@inline(__always) func attentionWeightedSum(_ out: FloatPtr, p: ConstFloatPtr, values: ConstFloatPtr, n: Int, hd: Int) {
+    var i = 0
+    while i + 8 <= hd {
+        var a = load8(out, i), b = F8(), j = 0
+        while j + 2 <= n {
+            a += F8(repeating: p[j]) * load8(values + j * hd, i)
+            b += F8(repeating: p[j + 1]) * load8(values + (j + 1) * hd, i)
+            j += 2
+        }
+        if j < n { a += F8(repeating: p[j]) * load8(values + j * hd, i) }
+        store8(out, i, a + b)
+        i += 8
+    }
+    while i < hd {
+        var s = out[i]
+        for j in 0..<n { s += p[j] * values[j * hd + i] }
+        out[i] = s
+        i += 1
+    }
+}

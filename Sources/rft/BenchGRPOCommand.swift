@@ -59,6 +59,9 @@ struct BenchGRPOCommand: ParsableCommand {
         var lastCPU = Self.processCPUSeconds()
         trainer.onStep = { line in
             let cpu = Self.processCPUSeconds()
+            if ProcessInfo.processInfo.environment["RFT_BENCH_RSS"] != nil, let st = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
+                print(line["step"]!, st.split(separator: "\n").filter { $0.hasPrefix("VmRSS") || $0.hasPrefix("VmHWM") }.joined(separator: " "))
+            }
             defer { lastCPU = cpu }
             guard let step = line["step"]?.number, Int(step) > warmup else { return }
             cpuSteps.append(cpu - lastCPU)

@@ -22,6 +22,8 @@ struct RFT: ParsableCommand {
             ExportCommand.self,
             InitCommand.self,
             BenchCommand.self,
+            TrainCommand.self,
+            DemoCommand.self,
             DataCommand.self,
             RunsCommand.self,
             ReportCommand.self,
@@ -37,9 +39,10 @@ struct BenchCommand: ParsableCommand {
         discussion: "Example:\n  rft bench spawn --runs 500 --json",
         subcommands: [
             BenchSpawnCommand.self,
-            BenchServeRewardsCommand.self,
             BenchModelCommand.self,
             BenchGRPOCommand.self,
+            BenchTokenizerCommand.self,
+            BenchServeRewardsCommand.self,
         ]
     )
 }

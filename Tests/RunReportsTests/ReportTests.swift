@@ -72,7 +72,8 @@ final class ReportTests: XCTestCase {
 
     func testSampleTableShowsBestAndWorstPerStep() throws {
         let html = try ReportBuilder(runDirectory: try RunFixture(steps: 60).write()).html()
-        let table = html.components(separatedBy: "<table class=\"samples\">")[1].components(separatedBy: "</table>")[0]
+        let section = html.components(separatedBy: "<section id=\"samples\">")[1]
+        let table = section.components(separatedBy: "<table class=\"samples\">")[1].components(separatedBy: "</table>")[0]
         let rows = table.components(separatedBy: "<tr class=\"").dropFirst()
         XCTAssertEqual(rows.count, 24)  // 12 of 13 logged steps, best and worst each
         XCTAssertTrue(table.contains("<th>accuracy</th><th>format</th><th>Error</th>"))
@@ -90,6 +91,11 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(html.contains("<td>pass_rate</td><td>0.2</td><td>0.5</td>"))
         XCTAssertTrue(html.contains("<td>errors/timeout</td><td>1</td><td>1</td>"))
         XCTAssertTrue(html.contains("<dd>10 / 10</dd>"))
+        // Validation examples paired by prompt id: v1 went from " 3" (0) to " 2" (1).
+        let examples = html.components(separatedBy: "before and after</h3>")[1].components(separatedBy: "</table>")[0]
+        XCTAssertEqual(examples.components(separatedBy: "<tr><td>").count - 1, 4)
+        XCTAssertTrue(examples.contains("<td><div class=\"text\"> 3</div></td><td class=\"score\">0</td><td><div class=\"text\"> 2</div></td><td class=\"score up\">1</td>"))
+        XCTAssertTrue(examples.contains(" 6 &lt;"))
         XCTAssertTrue(html.contains("<th>hyperparameters.learning_rate</th><td><code>0.0001</code>"))
         XCTAssertTrue(html.contains("<th>rewards.graders[1].name</th><td><code>format</code>"))
     }

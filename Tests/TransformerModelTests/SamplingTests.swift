@@ -111,6 +111,25 @@ final class SamplingTests: XCTestCase {
                                   options: SamplingOptions(maxNewTokens: 1, topK: 3), rng: &rng)
         let seen = Set(k3[0].map { $0.tokens[0] })
         XCTAssertEqual(seen, top3)
+        // Top-p 0.6: the smallest most-likely set holding 60% of the mass.
+        let ranked = lp.indices.sorted { lp[$0] > lp[$1] }
+        var nucleus = Set<Int>(), mass: Float = 0
+        for v in ranked where mass < 0.6 { nucleus.insert(v); mass += exp(lp[v]) }
+        let p6 = try model.sample(prompts: [[1, 2]], completionsPerPrompt: 600,
+                                  options: SamplingOptions(maxNewTokens: 1, topP: 0.6), rng: &rng)
+        XCTAssertEqual(Set(p6[0].map { $0.tokens[0] }), nucleus)
+        XCTAssertGreaterThan(nucleus.count, 1)
+    }
+
+    func testKthLargest() {
+        var rng = RandomGenerator(seed: 2)
+        for n in [1, 2, 7, 100] {
+            var x = (0..<n).map { _ in Float(rng.next() % 10) }   // many ties
+            let sorted = x.sorted(by: >)
+            for k in 1...n {
+                XCTAssertEqual(x.withUnsafeMutableBufferPointer { kthLargest($0.baseAddress!, n, k) }, sorted[k - 1])
+            }
+        }
     }
 
     /// Temperature-1 samples follow the model's distribution.

@@ -64,4 +64,17 @@ final class TokenBatchTests: XCTestCase {
         copy.copyParameters(from: m)
         XCTAssertEqual(Array(copy.parameters), Array(m.parameters))
     }
+
+    func testConfigValidationNamesTheField() {
+        XCTAssertNoThrow(try ModelConfig.ref1m.validate())
+        XCTAssertNoThrow(try ModelConfig.demo.validate())
+        var c = ModelConfig.demo
+        c.nKVHeads = 4
+        XCTAssertThrowsError(try c.validate()) {
+            XCTAssertEqual($0 as? ModelError, .invalidConfig(field: "n_kv_heads", reason: "must divide n_heads (6), got 4"))
+        }
+        c = .demo
+        c.ffnDim = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? ModelError)?.description, "model config: ffn_dim must be positive, got 0") }
+    }
 }

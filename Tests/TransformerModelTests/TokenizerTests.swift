@@ -93,3 +93,15 @@ final class BPETokenizerTests: XCTestCase {
         }
     }
 }
+
+final class BPECacheTests: XCTestCase {
+    /// Canonically equivalent but different pieces (Å as U+212B and as U+00C5) are cached apart.
+    func testCacheDistinguishesCanonicallyEquivalentPieces() throws {
+        let tok = try BPETokenizer.load(directory: Fixtures.url("tokenizers/llama3"))
+        let angstrom = tok.encode("\u{212B}"), aRing = tok.encode("\u{C5}")
+        XCTAssertNotEqual(angstrom, aRing)
+        XCTAssertEqual(tok.encode("\u{212B}"), angstrom)
+        XCTAssertEqual(Array(tok.decodeBytes(angstrom, skipSpecial: false)), Array("\u{212B}".utf8))
+        XCTAssertEqual(Array(tok.decodeBytes(tok.encode("\u{C5}"), skipSpecial: false)), Array("\u{C5}".utf8))
+    }
+}

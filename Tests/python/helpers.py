@@ -36,6 +36,11 @@ def case_failures(cases, outputs):
         failures.append(f"{len(cases)} cases but {len(by_id)} distinct output ids")
     for c in cases:
         o = by_id.get(c["id"])
+        if "expected_error" in c:
+            # rft reports a handler's per-sample {"error": ...} entry as handler_error
+            if o is None or "error" not in o or "aggregate_reward_score" in o:
+                failures.append(f"{c['id']}: expected an error ({c['expected_error']}), got {o}")
+            continue
         score = None if o is None else o.get("aggregate_reward_score")
         tol = c.get("tolerance", 1e-9)
         if score is None or abs(score - c["expected_score"]) > tol:

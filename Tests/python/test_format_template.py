@@ -112,7 +112,7 @@ class LayoutTests(unittest.TestCase):
                 readme = f.read()
             self.assertIn("## How to change it" if name != "generic" else "score()", readme)
             for case in helpers.load_cases(name):
-                self.assertIn("expected_score", case)
+                self.assertTrue("expected_score" in case or "expected_error" in case, case)
                 self.assertIn("id", case)
         with open(os.path.join(helpers.template_dir("judge"), "grader.json")) as f:
             env = json.load(f)["environment"]

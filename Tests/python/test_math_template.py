@@ -19,6 +19,7 @@ class MathCasesTests(unittest.TestCase):
     def test_every_case_passes(self):
         cases = helpers.load_cases("math")
         self.assertGreaterEqual(len(cases), 150)
+        self.assertGreaterEqual(sum(1 for c in cases if "expected_error" in c), 4)
         self.assertEqual(helpers.case_failures(cases, M.lambda_handler(cases)), [])
 
     def test_cases_cover_every_listed_category(self):
@@ -34,7 +35,7 @@ class MathCasesTests(unittest.TestCase):
         # when the two references are themselves equivalent.
         # (Percentages are left out: "50%" deliberately matches both 50 and 0.5, see percent_equivalence.)
         cases = [c for c in helpers.load_cases("math")
-                 if c["expected_score"] == 1.0 and not c["id"].startswith("percent")]
+                 if c.get("expected_score") == 1.0 and not c["id"].startswith("percent")]
         refs = sorted({json.dumps(c.get("reference_answer", c.get("metadata", {}).get("reference_answer")))
                        for c in cases})
         refs = [json.loads(r) for r in refs]
@@ -64,6 +65,8 @@ class MathCasesTests(unittest.TestCase):
         self.assertEqual(M.lambda_handler([s])[0]["aggregate_reward_score"], 1.0)
         for ref in (12, 12.0, ["11", "12"], {"answer": "12"}, {"answers": ["twelve"]}):
             self.assertEqual(M.lambda_handler([sample(r"\boxed{12}", ref)])[0]["aggregate_reward_score"], 1.0, ref)
+        # a JSON float reference keeps its shortest form: 0.1 is exactly 1/10, not 0.1000000000000000055...
+        self.assertEqual(M.lambda_handler([sample(r"\boxed{0.1}", 0.1)])[0]["aggregate_reward_score"], 1.0)
 
 
 class MathReferenceErrorTests(unittest.TestCase):
@@ -133,13 +136,13 @@ class MathBehaviourTests(unittest.TestCase):
 
     def test_thread_safe(self):
         cases = helpers.load_cases("math")
-        expected = [o["aggregate_reward_score"] for o in M.lambda_handler(cases)]
+        expected = [o.get("aggregate_reward_score") for o in M.lambda_handler(cases)]
         results, errors = [], []
 
         def work():
             try:
                 for _ in range(3):
-                    results.append([o["aggregate_reward_score"] for o in M.lambda_handler(cases)])
+                    results.append([o.get("aggregate_reward_score") for o in M.lambda_handler(cases)])
             except Exception as e:  # pragma: no cover - reported below
                 errors.append(e)
 

@@ -142,6 +142,8 @@ def main():
     except OSError as e:
         if e.errno == errno.EFBIG:
             result = {"status": "file_limit"}
+        elif e.errno == errno.ENOMEM:
+            result = {"status": "memory_error"}
         else:
             result = {"status": "exception", "type": type(e).__name__, "error": str(e)[:500]}
     except BaseException as e:  # noqa: BLE001 - every candidate failure is reported, never raised

@@ -943,9 +943,15 @@ def _parse_inequality(s):
     return Interval(op1 == "<=", lo, hi, op2 == "<=")
 
 
+_OTHER_LETTER_RE = re.compile(r"(?<![A-Za-z])[A-J](?![A-Za-z])")
+
+
 def _parse_choice(s):
-    m = _CHOICE_RE.match(s.replace("⦃", "").replace("⦄", ""))
-    return Choice(m.group(1).upper()) if m else None
+    s = s.replace("⦃", "").replace("⦄", "")
+    m = _CHOICE_RE.match(s)
+    if not m or _OTHER_LETTER_RE.search(s, m.end()):
+        return None   # no letter, or several ("B and C"): never a match
+    return Choice(m.group(1).upper())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -990,7 +996,11 @@ def _parse_candidate(text, ref):
 
 # --------------------------------------------------------------------------- comparison
 
-_POINTS = [[random.Random(1000 + 97 * k + j).uniform(0.3, 2.7) for j in range(16)] for k in range(12)]
+# Evaluation points: first in (0.3, 2.7); when an expression is undefined there (sqrt(x - 5),
+# log(-x)), further points in (2.5, 40) and (-20, -0.3) are tried.
+_POINTS = ([[random.Random(1000 + 97 * k + j).uniform(0.3, 2.7) for j in range(16)] for k in range(12)] +
+           [[random.Random(5000 + 97 * k + j).uniform(2.5, 40.0) for j in range(16)] for k in range(8)] +
+           [[random.Random(9000 + 97 * k + j).uniform(-20.0, -0.3) for j in range(16)] for k in range(8)])
 
 
 def _num_equal(a, b, rel_tol, abs_tol):
@@ -1009,7 +1019,10 @@ def _exprs_equal(ta, tb, vars_, cfg, proportional=False):
     names = sorted(vars_)
     valid = 0
     ratio = None
-    for k in range(min(int(cfg["random_points"]), len(_POINTS))):
+    wanted = max(3, min(int(cfg["random_points"]), 12))
+    for k in range(len(_POINTS)):
+        if valid >= wanted:
+            break
         env = {name: _POINTS[k][j % 16] for j, name in enumerate(names)}
         a, b = _evaluate(ta, env), _evaluate(tb, env)
         if a is None or b is None:
@@ -1050,7 +1063,7 @@ def _equal(ref, cand, cfg):
     if tr is Expr:
         if tc is not Expr or ref.vars != cand.vars:
             return False
-        if _exprs_equal(ref.tree, cand.tree, ref.vars, cfg):
+        if ref.src == cand.src or _exprs_equal(ref.tree, cand.tree, ref.vars, cfg):
             return True
         return _sympy_equal(ref.src, cand.src, cfg)
     if tr is Seq:
@@ -1184,7 +1197,7 @@ def _reference_texts(sample):
     refs = ref if isinstance(ref, list) else [ref]
     if not refs or any(r is None or isinstance(r, (dict, list, bool)) for r in refs):
         raise ReferenceParseError(f"reference_answer must be a string, a number, or a list of them; got {ref!r}")
-    return [format(r, ".17g") if isinstance(r, float) else str(r) for r in refs]
+    return [repr(r) if isinstance(r, float) else str(r) for r in refs]
 
 
 def _response_text(sample):

@@ -56,6 +56,8 @@ ROWS = [
  ("hostile-fork-bomb", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass", ONE_FN, 0),
  ("hostile-memory", "x = bytearray(10 ** 10)", ONE_FN, 0),
  ("hostile-memory-growth", "x = []\nwhile True:\n    x.append(' ' * 10 ** 6)", ONE_FN, 0),
+ ("hostile-mmap", "import mmap\nm = mmap.mmap(-1, 1 << 33)\nm[-1] = 1", ONE_FN, 0),
+ ("hostile-thread-bomb", "import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(60,)).start()", ONE_FN, 0),
  ("hostile-huge-output", "while True:\n    print('x' * 65536)", ONE_FN, 0),
  ("hostile-output-no-newline", "import sys\nwhile True:\n    sys.stdout.write('y' * 65536)", ONE_FN, 0),
  ("hostile-exception", "raise RuntimeError('boom')", ONE_FN, 0),

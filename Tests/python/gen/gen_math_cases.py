@@ -147,6 +147,8 @@ ROWS = [
  ("choice", "B", r"\boxed{C}", 0),
  ("choice", "(D)", "The answer is D.", 1),
  ("choice", "A", "The answer is B.", 0),
+ ("choice", "B", "The answer is B or C.", 0),
+ ("choice", "B", r"\boxed{B, D}", 0),
  # --- number words up to twenty
  ("words", "7", r"\boxed{\text{seven}}", 1),
  ("words", "7", "The answer is seven.", 1),
@@ -207,6 +209,9 @@ ROWS = [
  ("expression", r"\pi r^2", r"\boxed{2 \pi r}", 0),
  ("expression", r"e^{x}", r"\boxed{\exp(x)}", 1),
  ("expression", "3x", r"\boxed{3 \cdot x}", 1),
+ ("expression", r"\sqrt{x-5}", r"\boxed{\sqrt{x - 5}}", 1),   # undefined on (0.3, 2.7): wider points
+ ("expression", r"\sqrt{x-5}", r"\boxed{\sqrt{x-6}}", 0),
+ ("expression", r"\ln(-x)", r"\boxed{\log(-x)}", 1),
  # --- equations
  ("equation", "y = 2x + 1", r"\boxed{2x+1}", 1),
  ("equation", "y = 2x + 1", r"\boxed{y = 2x + 1}", 1),
@@ -233,6 +238,11 @@ ROWS = [
  ("hostile", "5", r"\boxed{__import__('os').system('true')}", 0),
  ("hostile", "0", r"\boxed{\frac{1}{0}}", 0),
  ("hostile", "7", r"\boxed{7 and also 8}", 0),
+ # a reference that cannot be parsed is an error for that sample, never a reward (rft: handler_error)
+ ("bad_reference", "x^{", r"\boxed{x^{}", "handler_error"),
+ ("bad_reference", "", r"\boxed{1}", "handler_error"),
+ ("bad_reference", r"\frac{1}{0}", r"\boxed{\frac{1}{0}}", "handler_error"),
+ ("bad_reference", "(1, 2", r"\boxed{(1, 2}", "handler_error"),
 ]
 
 def main():
@@ -243,7 +253,11 @@ def main():
             counts[cat] = counts.get(cat, 0) + 1
             sid = f"{cat}-{counts[cat]:02d}"
             case = {"id": sid, "messages": [{"role": "user", "content": Q}, {"role": "assistant", "content": resp}],
-                    "reference_answer": gold, "expected_score": float(exp)}
+                    "reference_answer": gold}
+            if isinstance(exp, str):
+                case["expected_error"] = exp
+            else:
+                case["expected_score"] = float(exp)
             if counts[cat] % 3 == 0:   # exercise both placements of the reference
                 case["metadata"] = {"reference_answer": case.pop("reference_answer")}
             f.write(json.dumps(case, ensure_ascii=False) + "\n")
