@@ -44,8 +44,6 @@ struct BenchCommand: ParsableCommand {
             BenchGRPOCommand.self,
             BenchTokenizerCommand.self,
             BenchServeRewardsCommand.self,
-            BenchServeRewardsCommand.self,
-            BenchModelCommand.self,
         ]
     )
 }
