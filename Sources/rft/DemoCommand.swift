@@ -24,15 +24,15 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Run directory.") var runDir = "runs/demo"
     @Option(help: "Directory holding templates/ (default: found from the working directory or the binary).") var templates: String?
-    @Option(help: "GRPO steps.") var steps = 40
+    @Option(help: "GRPO steps.") var steps = 60
     @Option(help: "Examples for the base model's SFT (one epoch).") var sftExamples = 5000
     @Option(help: "Share of SFT answers that state the result (the rest stop at the expression).") var sftStatedFraction = 0.3
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 1e-3
-    @Option(help: "GRPO learning rate.") var learningRate = 5e-5
+    @Option(help: "GRPO learning rate.") var learningRate = 1e-4
     @Option(help: "Rollout sampling temperature.") var temperature = 1.0
     @Option(help: "Validation temperature (0 = greedy).") var evalTemperature = 0.0
     @Option(help: "Loss variant: grpo, dr_grpo or dapo.") var lossType = "grpo"
-    @Option(help: "KL coefficient.") var beta = 0.0
+    @Option(help: "KL coefficient.") var beta = 0.04
     @Option(help: "Training prompts.") var trainPrompts = 200
     @Option(help: "Validation prompts.") var validationPrompts = 100
     @Option(help: "Seed for data, model and sampling.") var seed = 7
