@@ -63,7 +63,11 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// True when the status says InProgress but the process that wrote it is gone (killed).
     public var isStale: Bool {
         guard status == .inProgress || status == .stopping, let pid else { return false }
-        return kill(pid, 0) != 0 && errno == ESRCH
+        if kill(pid, 0) != 0 { return errno == ESRCH }
+        // A killed process not yet reaped is a zombie: state "Z" in /proc/PID/stat.
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 }
 

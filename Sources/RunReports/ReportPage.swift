@@ -67,7 +67,7 @@ struct ReportPage {
             simpleChart("Gradient norm", key: "grad_norm", color: Self.palette[4]),
             simpleChart("Learning rate", key: "learning_rate", color: Self.palette[5]),
             simpleChart("Tokens per second", key: "tokens_per_s", color: Self.palette[0]),
-            simpleChart("Step time (s)", key: "step_time", color: Self.palette[7]),
+            stepTimeChart(),
         ])
         body += warningsSection()
         body += comparisonSection()
@@ -129,16 +129,21 @@ struct ReportPage {
 
     func rewardChart() -> String {
         let reward = run.series("reward")
+        // Rewards that all lie in [0, 1] keep the ± std band inside [0, 1]: a band below 0 would
+        // suggest rewards that cannot happen.
+        let unitRange = reward.allSatisfy { (0...1).contains($0.y) }
+            && run.samples.allSatisfy { $0.reward.map { !$0.isFinite || (0...1).contains($0) } ?? true }
         let band: [(x: Double, low: Double, high: Double)] = run.metrics.compactMap { m in
             guard let r = m.values["reward"], let sd = m.values["reward_std"], r.isFinite, sd.isFinite else { return nil }
-            return (Double(m.step), r - sd, r + sd)
+            return unitRange ? (Double(m.step), max(0, r - sd), min(1, r + sd)) : (Double(m.step), r - sd, r + sd)
         }
-        var series = [ChartSeries(name: "train reward", points: reward, color: Self.train, band: band),
-                      ChartSeries(name: "val reward", points: run.series("val/reward"), color: Self.val, dots: true)]
+        var series = [ChartSeries(name: "train reward", points: reward, color: Self.train, band: band)]
         for (i, key) in run.metricKeys.filter({ $0.hasPrefix("val/pass") }).enumerated() {
             series.append(ChartSeries(name: "val " + key.dropFirst(4), points: run.series(key),
                                       color: Self.palette[(i + 2) % Self.palette.count], dashed: true, dots: true))
         }
+        // Validation reward last, so it is drawn on top (a pass rate can coincide with it).
+        series.append(ChartSeries(name: "val reward", points: run.series("val/reward"), color: Self.val, dots: true))
         let refs = baselineValReward.flatMap { $0.isFinite ? [ReferenceLine(y: $0, label: "baseline", color: Self.baseline)] : nil } ?? []
         return LineChart(title: "Reward over steps", series: series, references: refs, markers: markers, height: 300).svg()
     }
@@ -207,6 +212,16 @@ struct ReportPage {
         return LineChart(title: "Clipping", series: series, markers: markers).svg()
     }
 
+    /// Step time, with its parts when the trainer logs `timing/<part>` (sampling, update, grading wait).
+    func stepTimeChart() -> String {
+        var series = [ChartSeries(name: "step", points: run.series("step_time"), color: Self.palette[7])]
+        for (i, key) in run.metricKeys.filter({ $0.hasPrefix("timing/") }).enumerated() {
+            let name = String(key.dropFirst("timing/".count)).replacingOccurrences(of: "_s", with: "")
+            series.append(ChartSeries(name: name, points: run.series(key), color: Self.palette[i % 7], dashed: true))
+        }
+        return LineChart(title: "Step time (s)", series: series, markers: markers).svg()
+    }
+
     func latencyChart() -> String {
         LineChart(title: "Grader latency (ms)", series: [
             ChartSeries(name: "mean", points: run.series("grader/latency_ms_mean"), color: Self.palette[0]),
@@ -250,9 +265,16 @@ struct ReportPage {
         var rows: [(String, Double?, Double?)] = [("validation reward", baselineValReward, finalValReward)]
         let base = Self.numericLeaves(run.baseline), final = Self.numericLeaves(run.finalEval)
         let finalMap = Dictionary(final, uniquingKeysWith: { a, _ in a })
-        for (key, b) in base where finalMap[key] != nil && !["mean_reward", "val_reward", "reward", "mean"].contains(key) {
-            rows.append((key, b, finalMap[key]))
+        // Outcome figures only: settings of the evaluation (prompt count, threshold, k) are not results,
+        // and an unchanged count of errors or abstentions says nothing.
+        let settings: Set = ["mean_reward", "val_reward", "reward", "mean", "prompts", "samples", "pass_threshold", "k"]
+        let headline = ["pass_rate", "pass_at_k", "reward_std"]
+        var others: [(String, Double?, Double?)] = []
+        for (key, b) in base where !settings.contains(key) {
+            guard let f = finalMap[key], headline.contains(key) || f != b else { continue }
+            if headline.contains(key) { rows.append((key, b, f)) } else { others.append((key, b, f)) }
         }
+        rows += others
         var s = "<section id=\"comparison\"><h2>Baseline vs final</h2>"
         s += "<table class=\"num\"><thead><tr><th>Metric</th><th>Baseline</th><th>Final</th><th>Change</th><th>Ratio</th></tr></thead><tbody>"
         for (k, b, f) in rows {

@@ -187,7 +187,7 @@ struct HistogramChart {
         }
         let perRow = finitePanels.count == 4 ? 2 : min(finitePanels.count, panelsPerRow)
         let rows = (finitePanels.count + perRow - 1) / perRow
-        let gap = 16.0, top = 30.0, rowH = 128.0, side = 8.0, labelH = 32.0
+        let gap = 16.0, top = 30.0, rowH = 140.0, side = 8.0, labelH = 46.0
         let panelW = (width - 2 * side - gap * Double(perRow - 1)) / Double(perRow)
         let plotH = rowH - labelH
         let height = top + Double(rows) * rowH
@@ -213,7 +213,9 @@ struct HistogramChart {
             s += "<text class=\"tick\" x=\"\(HTMLText.coord(x0))\" y=\"\(y0 + plotH + 12)\">\(HTMLText.number(lo))</text>"
             s += "<text class=\"tick\" x=\"\(HTMLText.coord(x0 + panelW))\" y=\"\(y0 + plotH + 12)\" text-anchor=\"end\">\(HTMLText.number(hi))</text>"
             s += "<text class=\"legend\" x=\"\(HTMLText.coord(x0 + panelW / 2))\" y=\"\(y0 + plotH + 25)\" text-anchor=\"middle\">"
-                + "<tspan font-weight=\"600\">\(HTMLText.escape(label))</tspan> · n=\(values.count) · mean \(HTMLText.number(mean))</text>"
+                + "<tspan font-weight=\"600\">\(HTMLText.escape(label))</tspan></text>"
+            s += "<text class=\"tick\" x=\"\(HTMLText.coord(x0 + panelW / 2))\" y=\"\(y0 + plotH + 38)\" text-anchor=\"middle\">"
+                + "n=\(values.count) · mean \(HTMLText.number(mean))</text>"
         }
         return s + "</svg>"
     }

@@ -25,15 +25,21 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Run directory.") var runDir = "runs/demo"
     @Option(help: "Directory holding templates/ (default: found from the working directory or the binary).") var templates: String?
     @Option(help: "GRPO steps.") var steps = 60
-    @Option(help: "Worked examples for the base model's SFT (one epoch).") var sftExamples = 2400
+    @Option(help: "Examples for the base model's SFT (one epoch).") var sftExamples = 5000
+    @Option(help: "Share of SFT answers that state the result (the rest stop at the expression).") var sftStatedFraction = 0.3
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 1e-3
-    @Option(help: "GRPO learning rate.") var learningRate = 2e-4
+    @Option(help: "GRPO learning rate.") var learningRate = 1e-4
+    @Option(help: "Rollout sampling temperature.") var temperature = 1.0
+    @Option(help: "Validation temperature (0 = greedy).") var evalTemperature = 0.0
+    @Option(help: "Loss variant: grpo, dr_grpo or dapo.") var lossType = "grpo"
+    @Option(help: "KL coefficient.") var beta = 0.04
     @Option(help: "Training prompts.") var trainPrompts = 200
     @Option(help: "Validation prompts.") var validationPrompts = 100
     @Option(help: "Seed for data, model and sampling.") var seed = 7
     @Flag(help: "Rebuild the base model even when RUN_DIR/base exists.") var rebuildBase = false
 
     func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe
         let started = Date()
         let dir = URL(fileURLWithPath: runDir).standardized
         let dataDir = dir.appendingPathComponent("data"), baseDir = dir.appendingPathComponent("base")
@@ -70,9 +76,10 @@ struct DemoCommand: ParsableCommand {
             "hyperparameters": [
                 "max_steps": .number(Double(steps)), "batch_size": 8, "num_generations": 8,
                 "learning_rate": .number(learningRate), "lr_scheduler": "constant", "warmup_steps": 0,
-                "max_completion_length": 10, "temperature": 1.0, "beta": 0.0, "loss_type": "grpo",
+                "max_completion_length": 10, "temperature": .number(temperature), "beta": .number(beta),
+                "loss_type": .string(lossType), "mask_truncated_completions": true,
                 "eval_interval": 10, "save_interval": 20, "keep_last": 2, "log_samples_interval": 5,
-                "eval_temperature": 0, "pass_threshold": 1.0, "seed": .number(Double(seed)), "sampling_chunk": 4,
+                "eval_temperature": .number(evalTemperature), "pass_threshold": 1.0, "seed": .number(Double(seed)), "sampling_chunk": 4,
             ],
         ])
         print("[3/5] baseline: greedy answers to the \(validationPrompts) validation prompts, graded by templates/math in the sandbox")
@@ -109,7 +116,7 @@ struct DemoCommand: ParsableCommand {
         let tokenizer = ByteTokenizer()
         let template = try ChatTemplate(tokenizer: tokenizer)
         let model = Transformer(config: .ref1m, seed: UInt64(seed))
-        let examples = try ArithmeticProblems.conversations(problems).enumerated().map { i, messages -> SFTExample in
+        let examples = try ArithmeticProblems.conversations(problems, statedFraction: sftStatedFraction).enumerated().map { i, messages -> SFTExample in
             let conv = try template.conversation(messages)
             var mask = conv.lossMask
             mask[0] = false
@@ -118,7 +125,9 @@ struct DemoCommand: ParsableCommand {
         let (train, val) = SupervisedFineTuning.split(examples, validationFraction: 0.05, seed: UInt64(seed))
         var options = SFTOptions()
         options.epochs = 1; options.batchSize = 16; options.learningRate = sftLearningRate; options.seed = UInt64(seed)
-        print("[2/5] base model: SFT of a fresh 1.1M-parameter model on \(train.count) worked examples (\"\(problems[0].worked)\")")
+        print("[2/5] base model: SFT of a fresh 1.1M-parameter model on \(train.count) answers; only \(Int(sftStatedFraction * 100))% of them state")
+        print("      the result (\"\(problems[0].worked)\"), the rest stop at the expression (\"\(problems[0].unfinished)\"): a base model")
+        print("      that usually does not say the number asked for. GRPO has to learn from the reward alone to state it.")
         let sft = SupervisedFineTuning(model: model)
         let t0 = Date()
         let summary = try sft.run(train: train, validation: val, options: options) { event in

@@ -20,11 +20,11 @@ struct RFT: ParsableCommand {
             SFTCommand.self,
             GenerateCommand.self,
             InitCommand.self,
-            ServeRewardsCommand.self,
             ExportCommand.self,
             BenchCommand.self,
             TrainCommand.self,
             DemoCommand.self,
+            EvalCommand.self,
             DataCommand.self,
             RunsCommand.self,
             ReportCommand.self,
@@ -44,8 +44,6 @@ struct BenchCommand: ParsableCommand {
             BenchGRPOCommand.self,
             BenchTokenizerCommand.self,
             BenchServeRewardsCommand.self,
-            BenchServeRewardsCommand.self,
-            BenchModelCommand.self,
         ]
     )
 }

@@ -8,18 +8,24 @@ struct ServeRewardsCommand: ParsableCommand {
         commandName: "serve-rewards",
         abstract: "Serve graders over HTTP (Bedrock batch invoke, OpenRLHF /get_reward, Prometheus /metrics).",
         discussion: """
-        --graders takes a grader directory, a directory of grader directories, or a reward spec file
-        (served under the file's base name). Endpoints:
-          POST /v1/graders/{name}/invoke   Bedrock batch in, output list out (typed per-sample errors)
-          POST /get_reward                 OpenRLHF remote RM: {query, prompts, labels} -> {rewards, scores, extra_logs}
-          GET  /v1/graders, /healthz, /metrics
-        Binding anything but loopback needs --api-key-env NAME (bearer auth) or --insecure.
-        SIGTERM or SIGINT stops accepting connections and drains in-flight requests. See docs/SERVER.md.
+        --graders takes a grader directory, a directory of grader directories, or a
+        reward spec file (served under the file's base name).
+
+        Endpoints:
+          POST /v1/graders/{name}/invoke  Bedrock batch in, output list out
+          POST /get_reward                OpenRLHF {query, prompts, labels}
+          GET  /v1/graders, /healthz, /metrics (Prometheus)
+
+        Binding anything but loopback needs --api-key-env NAME (bearer auth) or
+        --insecure. SIGTERM or SIGINT stops accepting connections and drains the
+        requests in flight. See docs/SERVER.md.
 
         Examples:
           rft serve-rewards --graders graders/bedrock-lambda --port 8080
-          rft serve-rewards --graders reward.json --response-marker '<|im_start|>assistant' --strip-suffix '<|im_end|>'
-          RFT_API_KEY=... rft serve-rewards --graders graders --host 0.0.0.0 --api-key-env RFT_API_KEY
+          rft serve-rewards --graders reward.json \\
+            --response-marker '<|im_start|>assistant\\n' --strip-suffix '<|im_end|>'
+          RFT_API_KEY=secret rft serve-rewards --graders graders \\
+            --host 0.0.0.0 --api-key-env RFT_API_KEY
           # OpenRLHF: --remote_rm_url http://HOST:8080/get_reward
         """
     )
@@ -76,8 +82,8 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Environment variable holding the bearer token clients must send.") var apiKeyEnv: String?
     @Flag(help: "Allow a non-loopback bind without authentication.") var insecure = false
     @Option(help: "Largest request body in MiB (413 beyond).") var maxBodyMb = 16
-    @Option(help: "Most samples per request (413 beyond).") var maxBatch = 4096
-    @Option(help: "Requests processed at once.") var maxConcurrent = 16
+    @Option(help: "Most samples per request, serve-rewards only (413 beyond).") var maxBatch = 4096
+    @Option(help: "Requests scored at once, serve-rewards only (serve generates one at a time).") var maxConcurrent = 16
     @Option(help: "Requests allowed to wait; beyond that 429 with Retry-After.") var maxQueue = 64
     @Option(help: "Per-request deadline in seconds, queueing included (504 beyond).") var deadline: Double = 120
 
@@ -132,14 +138,16 @@ struct ServeModelCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve a checkpoint on an OpenAI-compatible API (chat completions with streaming, models).",
         discussion: """
-        Endpoints: POST /v1/chat/completions (model, messages, max_tokens or max_completion_tokens,
-        temperature, top_p, n, stop, seed, stream), GET /v1/models, GET /healthz. Prompts are rendered
-        in the checkpoint's chat format; generations run one at a time, further requests wait (429
-        with Retry-After once --max-queue are waiting). See docs/SERVER.md.
+        Endpoints: POST /v1/chat/completions (model, messages, max_tokens,
+        temperature, top_p, n, stop, seed, stream as server-sent events),
+        GET /v1/models, GET /healthz. Prompts are rendered in the checkpoint's
+        chat format. Generations run one at a time; further requests wait, and
+        get 429 with Retry-After once --max-queue are waiting. See docs/SERVER.md.
 
         Examples:
           rft serve --model runs/grpo-demo/final --port 8000
-          curl localhost:8000/v1/chat/completions -d '{"messages": [{"role": "user", "content": "What is 12 + 30?"}]}'
+          curl localhost:8000/v1/chat/completions \\
+            -d '{"messages": [{"role": "user", "content": "What is 12 + 30?"}]}'
           # any OpenAI client: base_url="http://127.0.0.1:8000/v1", model="final"
         """
     )

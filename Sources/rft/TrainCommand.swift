@@ -34,6 +34,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe
         let cfg: TrainConfig
         do {
             if let resume {

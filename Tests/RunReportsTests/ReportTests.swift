@@ -37,11 +37,13 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(Self.linePaths(reward).count, 3)
         XCTAssertTrue(reward.contains("<g class=\"ref\"><title>baseline = 0.21</title>"))
         XCTAssertEqual(reward.components(separatedBy: "<g class=\"marker\">").count - 1, 2)
+        XCTAssertFalse(reward.contains(">-0.2<"))  // rewards in [0, 1]: the ± std band stops at 0
         XCTAssertTrue(reward.contains("step 41 grader_error_rate: grader errors 6% &gt; 5% &lt;threshold&gt;"))
         // Per-grader chart has one line per grader; the histogram has baseline + 4 steps + final panels,
         // the eval panels rebuilt from the trainer's histogram bins with their exact means.
-        XCTAssertTrue(svgs[1].contains("baseline (val)</tspan> · n=64 · mean 0.21<"))
-        XCTAssertTrue(svgs[1].contains("final (val)</tspan> · n=64 · mean 0.55<"))
+        XCTAssertTrue(svgs[1].contains("baseline (val)</tspan></text>"))
+        XCTAssertTrue(svgs[1].contains(">n=64 · mean 0.21<"))
+        XCTAssertTrue(svgs[1].contains(">n=64 · mean 0.55<"))
         XCTAssertEqual(Self.linePaths(svgs.first { $0.contains("Per-grader") }!).count, 2)
         XCTAssertEqual(svgs[1].components(separatedBy: "<path class=\"bars\"").count - 1, 6)
     }
@@ -89,7 +91,9 @@ final class ReportTests: XCTestCase {
         let html = try ReportBuilder(runDirectory: try RunFixture(steps: 10).write()).html()
         XCTAssertTrue(html.contains("<td>validation reward</td><td>0.21</td><td>0.55</td><td class=\"up\">+0.34</td><td>2.62×</td>"))
         XCTAssertTrue(html.contains("<td>pass_rate</td><td>0.2</td><td>0.5</td>"))
-        XCTAssertTrue(html.contains("<td>errors/timeout</td><td>1</td><td>1</td>"))
+        XCTAssertTrue(html.contains("<td>errors/timeout</td><td>3</td><td>1</td><td class=\"down\">-2</td>"))
+        XCTAssertFalse(html.contains("<td>abstained</td>"))  // unchanged counts are left out
+        XCTAssertFalse(html.contains("<td>prompts</td>"))    // and so are the evaluation's settings
         XCTAssertTrue(html.contains("<dd>10 / 10</dd>"))
         // Validation examples paired by prompt id: v1 went from " 3" (0) to " 2" (1).
         let examples = html.components(separatedBy: "before and after</h3>")[1].components(separatedBy: "</table>")[0]

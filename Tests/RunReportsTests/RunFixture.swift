@@ -109,19 +109,19 @@ struct RunFixture {
           "loss_type": "grpo", "scale_rewards": "group", "eval_interval": \(evalInterval), "seed": 7}}
         """.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         // The trainer's EvalReport: histogram bins rather than raw rewards.
-        func evalReport(mean: Double, pass: Double, counts: [Int], answers: [String]) -> String {
+        func evalReport(mean: Double, pass: Double, counts: [Int], answers: [String], timeouts: Int) -> String {
             let examples = answers.enumerated().map { i, a -> String in
                 let reward = a == " \(2 * i)" ? 1 : 0
                 return #"{"prompt_id": "v\#(i)", "prompt": "Q: \#(i)+\#(i)=? A:", "completion": "\#(a)", "reward": \#(reward), "error": null}"#
             }
             let bins = counts.enumerated().map { i, c in #"{"lower": \#(Double(i) / 10), "upper": \#(Double(i + 1) / 10), "count": \#(c)}"# }
             return #"{"prompts": 64, "samples": 64, "mean_reward": \#(mean), "reward_std": 0.3, "pass_rate": \#(pass), "#
-                + #""pass_threshold": 1, "histogram": [\#(bins.joined(separator: ", "))], "errors": {"timeout": 1}, "abstained": 0, "#
+                + #""pass_threshold": 1, "histogram": [\#(bins.joined(separator: ", "))], "errors": {"timeout": \#(timeouts)}, "abstained": 0, "#
                 + #""recommendation": "go", "examples": [\#(examples.joined(separator: ", "))]}"#
         }
-        try evalReport(mean: baselineVal, pass: 0.2, counts: [40, 0, 8, 0, 0, 0, 0, 0, 3, 13], answers: [" 0", " 3", "5", " 6 <"])
+        try evalReport(mean: baselineVal, pass: 0.2, counts: [40, 0, 8, 0, 0, 0, 0, 0, 3, 13], answers: [" 0", " 3", "5", " 6 <"], timeouts: 3)
             .write(to: dir.appendingPathComponent("baseline.json"), atomically: true, encoding: .utf8)
-        try evalReport(mean: finalVal, pass: 0.5, counts: [20, 0, 6, 0, 0, 0, 0, 0, 6, 32], answers: [" 0", " 2", " 4", " 7"])
+        try evalReport(mean: finalVal, pass: 0.5, counts: [20, 0, 6, 0, 0, 0, 0, 0, 6, 32], answers: [" 0", " 2", " 4", " 7"], timeouts: 1)
             .write(to: dir.appendingPathComponent("final_eval.json"), atomically: true, encoding: .utf8)
         return dir
     }

@@ -1,0 +1,69 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TransformerModel
+
+/// An OpenAI-compatible chat completions server (vLLM, Ollama, llama.cpp, `rft serve`) used as a
+/// sampler for evaluation: `POST {base}/v1/chat/completions`.
+public struct ChatEndpoint: Sendable {
+    public var baseURL: URL
+    public var model: String
+    public var apiKey: String?
+    public var maxTokens: Int
+    public var timeout: TimeInterval = 120
+
+    public init(baseURL: URL, model: String, apiKey: String? = nil, maxTokens: Int) {
+        self.baseURL = baseURL; self.model = model; self.apiKey = apiKey; self.maxTokens = maxTokens
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    var endpoint: URL {
+        let s = baseURL.absoluteString
+        if s.hasSuffix("/chat/completions") { return baseURL }
+        if s.hasSuffix("/v1") || s.hasSuffix("/v1/") { return baseURL.appendingPathComponent("chat/completions") }
+        return baseURL.appendingPathComponent("v1/chat/completions")
+    }
+
+    /// `count` completions of `messages` (one request each, so servers without `n` work too).
+    public func complete(_ messages: [ChatMessage], count: Int, temperature: Double, seed: UInt64) throws -> [String] {
+        try (0..<count).map { k in
+            var body: [String: JSON] = [
+                "model": .string(model), "max_tokens": .number(Double(maxTokens)), "temperature": .number(temperature),
+                "seed": .number(Double((seed &+ UInt64(k)) % 1_000_000_007)),
+                "messages": .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
+            ]
+            body["stream"] = false
+            var req = URLRequest(url: endpoint, timeoutInterval: timeout)
+            req.httpMethod = "POST"
+            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            if let apiKey { req.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+            req.httpBody = Data(JSON.object(body).serialized().utf8)
+            let (data, status) = try send(req)
+            guard (200..<300).contains(status) else {
+                throw Failure(message: "\(endpoint.absoluteString) answered HTTP \(status): \(String(decoding: data.prefix(300), as: UTF8.self))")
+            }
+            guard let json = try? JSON.parse(data), let text = json["choices"]?.array?.first?["message"]?["content"]?.string else {
+                throw Failure(message: "\(endpoint.absoluteString): no choices[0].message.content in the response")
+            }
+            return text
+        }
+    }
+
+    private func send(_ req: URLRequest) throws -> (Data, Int) {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<(Data, Int), Error> = .failure(Failure(message: "no response"))
+        let task = URLSession.shared.dataTask(with: req) { data, response, error in
+            if let error { result = .failure(Failure(message: "\(req.url!.absoluteString): \(error.localizedDescription)")) }
+            else { result = .success((data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0)) }
+            done.signal()
+        }
+        task.resume()
+        done.wait()
+        return try result.get()
+    }
+}

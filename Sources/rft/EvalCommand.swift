@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import GRPOTrainer
+import TransformerModel
+
+/// `rft eval`: the baseline before any training (Bedrock's "evaluate before training").
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a checkpoint or an OpenAI-compatible endpoint on prompts with the same graders as training.",
+        discussion: """
+        Prints the reward histogram, mean reward, pass rate (and pass@k) and a recommendation:
+        mean near 0 → do SFT first; above 0.95 → RFT is probably unnecessary; otherwise go.
+
+        Examples:
+          rft eval --model runs/demo/base --data data/val.jsonl --rewards templates/math
+          rft eval --endpoint http://localhost:8000 --model-name Qwen/Qwen3-8B --data val.jsonl --rewards rewards.json --pass-k 4
+        """
+    )
+
+    @Option(help: "A checkpoint directory (rft or Hugging Face).") var model: String?
+    @Option(help: "Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp, rft serve).") var endpoint: String?
+    @Option(help: "Model name to request from --endpoint.") var modelName: String?
+    @Option(help: "Environment variable holding the endpoint's API key.") var apiKeyEnv: String?
+    @Option(help: "Prompts (Bedrock JSONL).") var data: String
+    @Option(help: "Reward spec file or grader directory.") var rewards: String
+    @Option(help: "Sampling temperature (0 = greedy).") var temperature = 0.0
+    @Option(help: "Also sample K completions per prompt (temperature 1) for pass@k.") var passK: Int?
+    @Option(help: "A sample passes when its reward is at least this.") var passThreshold = 1.0
+    @Option(help: "Max new tokens per completion.") var maxTokens = 256
+    @Option(help: "Evaluate only the first N prompts.") var limit: Int?
+    @Option(help: "Write the report as JSON to this file.") var out: String?
+    @Option(help: "Seed.") var seed = 0
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func validate() throws {
+        if (model == nil) == (endpoint == nil) { throw ValidationError("give either --model CKPT or --endpoint URL") }
+        if endpoint != nil && modelName == nil { throw ValidationError("--endpoint needs --model-name") }
+    }
+
+    func run() throws {
+        do {
+            var records = try PromptDataset.load(data)
+            if let limit { records = Array(records.prefix(limit)) }
+            let scorer = try TrainingSetup.scorer(.spec(path: rewards))
+            defer { scorer.shutdown() }
+            let sampler: CompletionSampler
+            if let model {
+                var h = Hyperparameters()
+                h.maxCompletionLength = maxTokens
+                let policy = try TrainingSetup.policy(.checkpoint(path: URL(fileURLWithPath: model).path), hyperparameters: h)
+                let maxNew = min(maxTokens, policy.model.config.maxSeqLen - 1)
+                sampler = { r, n, t, s in
+                    try policy.sample(prompts: [policy.encodePrompt(r.messages)], count: n,
+                                      settings: SamplingSettings(temperature: t, maxNewTokens: maxNew), seed: s)[0].map { policy.decode($0.tokens) }
+                }
+            } else {
+                guard let url = URL(string: endpoint!) else { throw ValidationError("--endpoint is not a URL") }
+                let key = apiKeyEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
+                let ep = ChatEndpoint(baseURL: url, model: modelName!, apiKey: key, maxTokens: maxTokens)
+                sampler = { r, n, t, s in try ep.complete(r.messages, count: n, temperature: t, seed: s) }
+            }
+            let report = try Evaluator(scorer: scorer, passThreshold: passThreshold)
+                .evaluate(records, sampler: sampler, temperature: temperature, passK: passK, passKTemperature: 1, seed: UInt64(seed))
+            let text = JSON.from(report).serialized(pretty: true)
+            if let out { try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: out)) }
+            if json { print(text) } else { print(report.rendered(title: "rft eval \(model ?? "\(endpoint!) (\(modelName!))") on \(data)")) }
+        } catch let e as ValidationError { throw e } catch {
+            printError("\(error)"); throw ExitCode(1)
+        }
+    }
+}
