@@ -176,11 +176,13 @@ final class Supervisor: @unchecked Sendable {
         let rc = rft_notif_recv(listener, &id, &nr, &arch, &pid, &args)
         if rc == -ENOENT || rc == -EINTR { return }
         if rc < 0 { close(listener); listener = -1; return } // listener gone: calls fail with ENOSYS
-        _ = rft_notif_deny(listener, id, EPERM)
         lock.lock()
         if violation == nil { violation = SyscallFilter.name(nr: nr, arch: arch) }
         lock.unlock()
+        // Kill before answering: the caller stays blocked in the forbidden call until it dies, so it
+        // can never go on (e.g. return a warm worker's batch) after a violation.
         kill(nil)
+        _ = rft_notif_deny(listener, id, EPERM)
     }
 
     private func readControl() {
