@@ -10,11 +10,29 @@ public struct Sample: Sendable, Equatable {
     public var id: String
     /// The whole record, including `id`.
     public var record: JSONObject {
-        didSet { encoded = JSONValue.object(record).jsonBytes() }
+        get { storedRecord ?? ((try? JSONValue.parse(encoded))?.objectValue ?? JSONObject()) }
+        set {
+            storedRecord = newValue
+            encoded = JSONValue.object(newValue).jsonBytes()
+        }
     }
+    /// The record as a tree; nil for a sample made by ``scanList(_:)`` until `record` is set.
+    private var storedRecord: JSONObject?
     /// The record as compact JSON, encoded once when the sample is made (it is what travels to graders,
     /// possibly several times: retries, several graders in a reward spec).
     public private(set) var encoded: [UInt8]
+
+    public static func == (a: Sample, b: Sample) -> Bool {
+        a.id == b.id && a.encoded == b.encoded && a.record == b.record
+    }
+
+    /// A sample whose record is already `encoded` exactly as `JSONValue.object(record).jsonBytes()`
+    /// writes it, with `"id": id` (see ``scanList(_:)``); the tree is parsed only if asked for.
+    init(id: String, encoded: [UInt8]) {
+        self.id = id
+        self.storedRecord = nil
+        self.encoded = encoded
+    }
 
     /// Wraps a record; its `id` (a string or a number) is used, or `defaultID` when it has none.
     public init(record: JSONObject, defaultID: String) {
@@ -25,7 +43,7 @@ public struct Sample: Sendable, Equatable {
         default: id = defaultID
         }
         record["id"] = .string(id)
-        self.record = record
+        self.storedRecord = record
         self.encoded = JSONValue.object(record).jsonBytes()
     }
 
@@ -38,7 +56,7 @@ public struct Sample: Sendable, Equatable {
         if let referenceAnswer { r["reference_answer"] = referenceAnswer }
         for k in extra.keys.sorted() where r[k] == nil { r[k] = extra[k] }
         self.id = id
-        self.record = r
+        self.storedRecord = r
         self.encoded = JSONValue.object(r).jsonBytes()
     }
 

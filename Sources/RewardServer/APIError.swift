@@ -59,9 +59,14 @@ extension Request {
     /// The body parsed as JSON; 400 naming line and column when it is not.
     mutating func jsonBody(limit: Int) async throws -> JSONValue {
         let buffer = try await collectBody(limit: limit)
-        if buffer.readableBytes == 0 { throw APIError.badRequest("empty request body, expected JSON") }
+        return try buffer.withUnsafeReadableBytes { try Self.parseJSON($0) }
+    }
+
+    /// `body` parsed as JSON; 400 naming line and column when it is not.
+    static func parseJSON(_ body: UnsafeRawBufferPointer) throws -> JSONValue {
+        if body.isEmpty { throw APIError.badRequest("empty request body, expected JSON") }
         do {
-            return try buffer.withUnsafeReadableBytes { try JSONValue.parse($0) }
+            return try JSONValue.parse(body)
         } catch let error as JSONParseError {
             throw APIError.badRequest("malformed JSON body at \(error)")
         }

@@ -63,8 +63,10 @@ struct RewardRoutes: Sendable {
     private func invoke(_ request: Request, grader: String) async throws -> Response {
         try requireGrader(grader)
         var request = request
-        let body = try await request.jsonBody(limit: configuration.maxBodyBytes)
-        let samples = try Self.validateSamples(body)
+        let buffer = try await request.collectBody(limit: configuration.maxBodyBytes)
+        // The common shape (unique string ids, canonical spelling) is split into samples without
+        // building JSON trees; anything else, errors included, takes the general path.
+        let samples = try buffer.withUnsafeReadableBytes { try Sample.scanList($0) ?? Self.validateSamples(Request.parseJSON($0)) }
         try checkBatchSize(samples.count)
         let outputs = try await score(grader: grader, samples: samples)
         return .json(.array(outputs))

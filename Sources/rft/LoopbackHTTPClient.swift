@@ -73,8 +73,9 @@ final class LoopbackHTTPClient {
         }
     }
 
+    private var chunk = [UInt8](repeating: 0, count: 65536)
+
     private func fill() throws {
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, 65536, 0) }
             if n < 0 && errno == EINTR { continue }

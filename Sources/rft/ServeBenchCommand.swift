@@ -195,7 +195,9 @@ struct BenchServeRewardsCommand: ParsableCommand {
         out.reserveCapacity(ids.count * (sampleTails[1].count + 24))
         for (i, id) in ids.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array("{\"id\":\"".utf8) + Array(id.utf8) + sampleTails[i % 5 == 0 ? 0 : 1]
+            out.append(contentsOf: #"{"id":""#.utf8)
+            out.append(contentsOf: id.utf8)
+            out.append(contentsOf: sampleTails[i % 5 == 0 ? 0 : 1])
         }
         out.append(UInt8(ascii: "]"))
         return out
