@@ -43,7 +43,11 @@ demo: release
 
 ## bench: release-build benchmarks; figures go to docs/PERFORMANCE.md.
 bench: release
-	$(RFT) bench spawn --runs 300
+	$(RFT) bench spawn --runs 500
+	$(RFT) grader bench graders/trivial --samples 20000
+	$(RFT) bench model
+	$(RFT) bench grpo
+	$(RFT) bench serve-rewards --graders graders/trivial --clients 32 --batch 64 --seconds 30
 
 clean:
 	rm -rf .build
