@@ -198,8 +198,8 @@ public final class Trainer {
                                    decay: h.lrScheduler).learningRate(at: state.step))
         if !seqs.isEmpty {
             // Micro-batches of sequences: exact full-batch gradient, a fraction of the activations.
-            let mb = h.microBatchSize
-            let chunks = stride(from: 0, to: seqs.count, by: mb).map { $0..<min($0 + mb, seqs.count) }
+            // Whole groups stay together, so each group's prompt is computed once.
+            let chunks = Self.microBatches(groupSizes: batchGroups.map(\.completions.count), limit: h.microBatchSize)
             // π_old is only needed when the batch is reused (μ > 1); the reference only when β > 0.
             let old = h.numIterations > 1 ? try chunks.flatMap { try policy.logProbs(Array(seqs[$0])) } : nil
             let ref = try reference.map { r in try chunks.flatMap { try r.logProbs(Array(seqs[$0])) } }
@@ -357,6 +357,19 @@ public final class Trainer {
         return ["step": .number(Double(step)), "prompt_id": .string(g.record.id), "prompt": .string(g.record.lastUserText),
                 "completion": .string(g.texts[k]), "reward": .num(rewards(of: g, o.map { [g.ids[k]: $0] } ?? [:])[k]),
                 "rewards": .object(components), "error": error, "truncated": .bool(g.completions[k].truncated)]
+    }
+
+    /// Ranges of sequences, at most `limit` long, made of whole consecutive groups; a group
+    /// longer than `limit` is split (its prompt is then computed once per piece).
+    static func microBatches(groupSizes: [Int], limit: Int) -> [Range<Int>] {
+        var chunks: [Range<Int>] = [], start = 0, end = 0
+        for size in groupSizes {
+            if end - start + size > limit, end > start { chunks.append(start..<end); start = end }
+            end += size
+            while end - start > limit { chunks.append(start..<(start + limit)); start += limit }
+        }
+        if end > start { chunks.append(start..<end) }
+        return chunks
     }
 
     // MARK: - Validation

@@ -6,7 +6,8 @@ import TransformerModel
 #endif
 
 /// The embedded transformer as a GRPO policy: KV-cache batched sampling (each prompt prefilled
-/// once for its G completions), packed log-prob passes, AdamW with gradient clipping.
+/// once for its G completions), packed log-prob passes in which each group's prompt is also
+/// computed once, AdamW with gradient clipping.
 public final class TransformerPolicy: GRPOPolicy {
     public let model: Transformer
     public let tokenizer: any Tokenizer
@@ -75,15 +76,14 @@ public final class TransformerPolicy: GRPOPolicy {
         }
     }
 
+    /// Consecutive sequences with the same prompt (a group) share the prompt's rows.
     func batch(_ seqs: [PolicySequence]) -> TokenBatch {
-        TokenBatch(prompts: seqs.map(\.prompt), completions: seqs.map(\.completion))
+        TokenBatch(prompts: seqs.map(\.prompt), completions: seqs.map(\.completion), sharePrompts: true)
     }
 
     public func logProbs(_ seqs: [PolicySequence]) throws -> [[Float]] {
-        let out = try model.tokenLogProbs(batch(seqs)).logProbs
-        // A frozen reference never runs backward: don't hold its activations.
-        if isFrozen { model.releaseActivations() }
-        return out
+        // Forward only, in a one-layer buffer the model keeps between steps (a few MiB).
+        try model.tokenLogProbs(batch(seqs), keepingActivations: false).logProbs
     }
 
     public func accumulateGradients(_ seqs: [PolicySequence], lossGradient: ([[Float]]) -> [[Float]]) throws -> GradientPass {

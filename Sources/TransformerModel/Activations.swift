@@ -28,25 +28,31 @@ struct LayerOffsets {
 }
 
 /// Everything the forward pass keeps for the backward pass, plus scratch, carved from one
-/// allocation. Sized for `rows` packed tokens; reused while a batch fits.
+/// allocation. Sized for up to `rows` packed tokens; reused while a batch fits.
 ///
 /// To save memory, norm outputs, the rotated q|k, the SwiGLU activation and the attention
 /// probabilities (O(T²)) are recomputed in the backward pass rather than stored, and the scratch
 /// of the MLP and of the attention share one region.
+///
+/// A forward-only buffer (`layers == 1`) keeps one layer's slot, reused by every layer, and two
+/// residual slots used in turn: a reference or π_old pass needs a quarter of the memory of a
+/// training pass, small enough to keep between steps.
 final class Activations {
-    let rows: Int, maxLength: Int, chunk: Int
+    let rows: Int, maxKeys: Int, attentionFloats: Int, chunk: Int
+    /// Layers whose activations are kept: `nLayers` (for backward) or 1 (forward only).
+    let layers: Int
     private let base: FloatPtr
 
-    // Saved by the forward pass; per-layer arrays are [nLayers, ...].
-    let resid: FloatPtr      // [nLayers + 1, N, dim]  residual stream entering each layer (last: final)
-    let rstd1: FloatPtr      // [nLayers, N]           input_layernorm 1/rms
-    let qkv: FloatPtr        // [nLayers, N, qkvDim]   q|k|v projections (+bias)
-    let rstdQ: FloatPtr      // [nLayers, N, nHeads]   (qkNorm)
-    let rstdK: FloatPtr      // [nLayers, N, nKVHeads] (qkNorm)
-    let att: FloatPtr        // [nLayers, N, qDim]     attention output (o_proj input)
-    let hres: FloatPtr       // [nLayers, N, dim]      residual after attention
-    let rstd2: FloatPtr      // [nLayers, N]           post_attention_layernorm 1/rms
-    let gateUp: FloatPtr     // [nLayers, N, 2·ffn]    gate|up projections (backward overwrites with their gradient)
+    // Saved by the forward pass; per-layer arrays are [layers, ...] (`slot(l)`).
+    let resid: FloatPtr      // [layers + 1, N, dim]   residual stream entering each layer (last: final)
+    let rstd1: FloatPtr      // [layers, N]            input_layernorm 1/rms
+    let qkv: FloatPtr        // [layers, N, qkvDim]    q|k|v projections (+bias)
+    let rstdQ: FloatPtr      // [layers, N, nHeads]    (qkNorm)
+    let rstdK: FloatPtr      // [layers, N, nKVHeads]  (qkNorm)
+    let att: FloatPtr        // [layers, N, qDim]      attention output (o_proj input)
+    let hres: FloatPtr       // [layers, N, dim]       residual after attention
+    let rstd2: FloatPtr      // [layers, N]            post_attention_layernorm 1/rms
+    let gateUp: FloatPtr     // [layers, N, 2·ffn]     gate|up projections (backward overwrites with their gradient)
     let xf: FloatPtr         // [N, dim]               final norm output
     let rstdF: FloatPtr      // [N]
     // Scratch.
@@ -60,22 +66,24 @@ final class Activations {
     let dqk: FloatPtr        // [N, qDim+kvDim]      } same region as `act`
     let dqkv: FloatPtr       // [N, qkvDim]          }
     let qk: FloatPtr         // [N, qDim+kvDim]      } q|k after q/k-norm and RoPE (forward and backward)
-    let probs: FloatPtr      // [causalBlockSize(maxLength)]  one head's attention probabilities
-    let dScores: FloatPtr    // [causalBlockSize(maxLength)]  their gradient
+    let probs: FloatPtr      // [attentionFloats]  one head's attention probabilities
+    let dScores: FloatPtr    // [attentionFloats]  their gradient
+    // A segment's keys and values gathered after its shared prefix, and their gradients.
+    let kCat: FloatPtr, vCat: FloatPtr, dkCat: FloatPtr, dvCat: FloatPtr   // [maxKeys, kvDim] each
     // Output head, `chunk` scored rows at a time.
     let xg: FloatPtr, dxg: FloatPtr, logits: FloatPtr
 
-    init(config c: ModelConfig, rows N: Int, maxLength: Int) {
-        let L = c.nLayers, d = c.dim, qDim = c.nHeads * c.headDim, kvDim = c.nKVHeads * c.headDim
+    init(config c: ModelConfig, rows N: Int, maxKeys: Int, attentionFloats: Int, layers L: Int) {
+        let d = c.dim, qDim = c.nHeads * c.headDim, kvDim = c.nKVHeads * c.headDim
         let F = c.ffnDim, qkvDim = qDim + 2 * kvDim, qkDim = qDim + kvDim
-        rows = N; self.maxLength = maxLength
+        rows = N; self.maxKeys = maxKeys; self.attentionFloats = attentionFloats; layers = L
         chunk = max(16, min(512, 4_194_304 / c.vocabSize))
         let shared = max(2 * N * F, N * (qDim + 2 * qkDim + qkvDim))
         let sizes = [
             (L + 1) * N * d, L * N, L * N * qkvDim, L * N * c.nHeads, L * N * c.nKVHeads,
-            causalBlockSize(maxLength), L * N * qDim, L * N * d, L * N, L * N * 2 * F, N * d, N,
-            N * d, N * d, N * d, N * d, shared, causalBlockSize(maxLength),
-            chunk * d, chunk * d, chunk * c.vocabSize,
+            attentionFloats, L * N * qDim, L * N * d, L * N, L * N * 2 * F, N * d, N,
+            N * d, N * d, N * d, N * d, shared, attentionFloats,
+            chunk * d, chunk * d, chunk * c.vocabSize, 4 * maxKeys * kvDim,
         ]
         // Round each piece up to 16 floats (64 bytes) so every array stays aligned.
         let rounded = sizes.map { ($0 + 15) / 16 * 16 }
@@ -89,10 +97,25 @@ final class Activations {
         datt = ptrs[16]; dqk = datt + N * qDim; dqkv = dqk + N * qkDim; qk = dqkv + N * qkvDim
         dScores = ptrs[17]
         (xg, dxg, logits) = (ptrs[18], ptrs[19], ptrs[20])
+        kCat = ptrs[21]; vCat = kCat + maxKeys * kvDim; dkCat = vCat + maxKeys * kvDim; dvCat = dkCat + maxKeys * kvDim
+    }
+
+    /// A buffer for `b` with some headroom, so that the next batches of a run (whose shapes
+    /// vary a little) reuse it instead of reallocating.
+    convenience init(config: ModelConfig, for b: PackedBatch, layers: Int) {
+        self.init(config: config, rows: (b.rows * 5 / 4 + 63) / 64 * 64, maxKeys: (b.maxKeys * 5 / 4 + 15) / 16 * 16,
+                  attentionFloats: (b.attentionFloats * 3 / 2 + 1023) / 1024 * 1024, layers: layers)
     }
 
     deinit { free(base) }
 
+    /// The slot of layer `l` in the per-layer arrays.
+    @inline(__always) func slot(_ l: Int) -> Int { l % layers }
+    /// The slot of the residual stream entering layer `l` (`l == nLayers`: the final one).
+    @inline(__always) func residSlot(_ l: Int) -> Int { l % (layers + 1) }
+
     /// Whether a batch of this shape fits (per-layer strides use the batch's own row count).
-    func fits(rows N: Int, maxLength m: Int) -> Bool { N <= rows && m <= maxLength }
+    func fits(_ b: PackedBatch, layers L: Int) -> Bool {
+        L == layers && b.rows <= rows && b.maxKeys <= maxKeys && b.attentionFloats <= attentionFloats
+    }
 }

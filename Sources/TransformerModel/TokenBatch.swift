@@ -4,13 +4,18 @@
 /// `log p(token t | tokens 0..<t)` for it (and trains on it). Token 0 is never scored.
 /// Sequences may differ in length; they are packed without padding, so no padding mask is needed.
 ///
-///     // GRPO: score the completion tokens only.
-///     let batch = TokenBatch(prompts: [[1, 5, 9]], completions: [[4, 2, 0]])
+///     // GRPO: score the completion tokens only. Consecutive rows with the same prompt
+///     // (a group of G completions) run the prompt through the model once.
+///     let batch = TokenBatch(prompts: [[1, 5, 9], [1, 5, 9]], completions: [[4, 2, 0], [7]])
 ///     // SFT: score the assistant tokens only.
 ///     let sft = TokenBatch(sequences: [tokens], lossMask: [isAssistant])
 public struct TokenBatch: Equatable, Sendable {
     public var sequences: [[Int]]
     public var lossMask: [[Bool]]
+    /// Prompt lengths, when consecutive sequences with the same prompt share its rows in the
+    /// log-prob passes (set by `init(prompts:completions:sharePrompts:)`; nil: each sequence
+    /// is packed whole). Results are the same either way, up to float rounding.
+    public var sharedPromptLengths: [Int]?
 
     public init(sequences: [[Int]], lossMask: [[Bool]]) {
         self.sequences = sequences
@@ -18,12 +23,17 @@ public struct TokenBatch: Equatable, Sendable {
     }
 
     /// Sequences `prompts[i] + completions[i]`, scoring the completion tokens.
-    public init(prompts: [[Int]], completions: [[Int]]) {
+    ///
+    /// With `sharePrompts` (the default), consecutive sequences with the same prompt are packed
+    /// as the prompt once followed by each completion, whose tokens attend to the shared prompt:
+    /// a GRPO group of G completions costs one prompt, not G.
+    public init(prompts: [[Int]], completions: [[Int]], sharePrompts: Bool = true) {
         precondition(prompts.count == completions.count, "one completion per prompt row")
         sequences = zip(prompts, completions).map { $0 + $1 }
         lossMask = zip(prompts, completions).map {
             [Bool](repeating: false, count: $0.count) + [Bool](repeating: true, count: $1.count)
         }
+        if sharePrompts { sharedPromptLengths = prompts.map(\.count) }
     }
 
     /// Scores every token from `completionStart[i]` on (every token after the first when nil).
@@ -81,17 +91,38 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
 }
 
 /// A `TokenBatch` packed row after row (no padding), as the kernels see it.
+///
+/// Plain layout: each sequence is one attention segment of its own rows.
+/// Shared-prompt layout (`TokenBatch.sharedPromptLengths`): a run of consecutive sequences
+/// with the same prompt p (length P) and completions c₁…c_G becomes
+///
+///     [p₀ … p_{P−1}] [c₁₀ … c₁_{|c₁|−2}] … [c_G₀ … c_G_{|c_G|−2}]
+///
+/// The prompt is a plain segment; each completion is a segment whose rows sit at positions
+/// P, P+1, … and attend to the prompt's rows as a prefix. A completion's last token is only a
+/// target (nothing reads its row), so it gets no row; its first token is predicted by the
+/// prompt's last row, which therefore predicts G tokens.
 struct PackedBatch {
+    /// Rows `[start, start + length)` attend causally to themselves, after `prefixLength` rows
+    /// of `[prefixStart, prefixStart + prefixLength)` (their shared prompt; 0 for none).
+    struct Segment {
+        var start: Int, length: Int
+        var prefixStart = 0, prefixLength = 0
+    }
+
     var tokens: [Int32] = []
     var positions: [Int32] = []
-    var starts: [Int] = []
-    var lengths: [Int] = []
-    /// Scored token k is predicted by packed row `predRows[k]` and is `targets[k]`.
+    var segments: [Segment] = []
+    /// Scored token k is predicted by packed row `predRows[k]` and is `targets[k]`
+    /// (sequence after sequence, in token order; a row may predict several tokens).
     var predRows: [Int] = []
     var targets: [Int32] = []
     var scoredPerSequence: [Int] = []
     var rows: Int { tokens.count }
-    var maxLength: Int { lengths.max() ?? 0 }
+    /// The most key rows any segment attends to.
+    var maxKeys: Int { segments.map { $0.prefixLength + $0.length }.max() ?? 0 }
+    /// The most floats one head's attention probabilities take (`causalBlockSize`).
+    var attentionFloats: Int { segments.map { causalBlockSize($0.length, prefix: $0.prefixLength) }.max() ?? 0 }
 
     init(_ batch: TokenBatch, config: ModelConfig) throws {
         guard batch.sequences.count == batch.lossMask.count else {
@@ -108,17 +139,62 @@ struct PackedBatch {
             guard seq.count <= config.maxSeqLen else {
                 throw ModelError.sequenceTooLong(sequence: i, length: seq.count, maxSeqLen: config.maxSeqLen)
             }
-            let start = tokens.count
-            starts.append(start); lengths.append(seq.count)
+            for (t, tok) in seq.enumerated() where tok < 0 || tok >= config.vocabSize {
+                throw ModelError.tokenOutOfRange(sequence: i, position: t, token: tok, vocabSize: config.vocabSize)
+            }
+        }
+        if let P = batch.sharedPromptLengths, Self.isPromptCompletion(batch, promptLengths: P) {
+            packSharingPrompts(batch, promptLengths: P)
+        } else {
+            packPlain(batch)
+        }
+    }
+
+    /// Whether every mask is `P` false then true (what `init(prompts:completions:)` builds).
+    static func isPromptCompletion(_ batch: TokenBatch, promptLengths P: [Int]) -> Bool {
+        guard P.count == batch.sequences.count else { return false }
+        return batch.lossMask.indices.allSatisfy { i in
+            let m = batch.lossMask[i]
+            return P[i] >= 1 && P[i] <= m.count && !m[..<P[i]].contains(true) && !m[P[i]...].contains(false)
+        }
+    }
+
+    private mutating func packPlain(_ batch: TokenBatch) {
+        for (i, seq) in batch.sequences.enumerated() {
+            let start = rows, mask = batch.lossMask[i]
+            segments.append(Segment(start: start, length: seq.count))
             var scored = 0
             for (t, tok) in seq.enumerated() {
-                guard tok >= 0 && tok < config.vocabSize else {
-                    throw ModelError.tokenOutOfRange(sequence: i, position: t, token: tok, vocabSize: config.vocabSize)
-                }
                 tokens.append(Int32(tok)); positions.append(Int32(t))
                 if mask[t] { predRows.append(start + t - 1); targets.append(Int32(tok)); scored += 1 }
             }
             scoredPerSequence.append(scored)
+        }
+    }
+
+    private mutating func packSharingPrompts(_ batch: TokenBatch, promptLengths: [Int]) {
+        let seqs = batch.sequences
+        var promptStart = 0, P = 0
+        for i in seqs.indices {
+            P = promptLengths[i]
+            let seq = seqs[i]
+            if i == 0 || promptLengths[i - 1] != P || !seqs[i - 1][..<P].elementsEqual(seq[..<P]) {
+                // A new group: its prompt rows, once.
+                promptStart = rows
+                segments.append(Segment(start: promptStart, length: P))
+                for t in 0..<P { tokens.append(Int32(seq[t])); positions.append(Int32(t)) }
+            }
+            // The completion's rows (all but its last token), after the shared prompt.
+            let C = seq.count - P, start = rows
+            if C > 1 {
+                segments.append(Segment(start: start, length: C - 1, prefixStart: promptStart, prefixLength: P))
+                for t in P..<(seq.count - 1) { tokens.append(Int32(seq[t])); positions.append(Int32(t)) }
+            }
+            for j in 0..<C {
+                predRows.append(j == 0 ? promptStart + P - 1 : start + j - 1)
+                targets.append(Int32(seq[P + j]))
+            }
+            scoredPerSequence.append(C)
         }
     }
 

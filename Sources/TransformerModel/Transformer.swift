@@ -26,6 +26,8 @@ public final class Transformer {
     let layers: [LayerOffsets]
     let embedOffset: Int, finalNormOffset: Int, headOffset: Int
     var activations: Activations?
+    /// Forward-only activations (`tokenLogProbs(_:keepingActivations: false)`), kept between calls.
+    var inferenceBuffer: Activations?
     /// The batch whose activations are held (for `backward`).
     var forwardBatch: (batch: TokenBatch, packed: PackedBatch)?
 
@@ -110,19 +112,28 @@ public final class Transformer {
         memset(gradients.baseAddress!, 0, layout.totalCount * MemoryLayout<Float>.stride)
     }
 
+    /// The training buffer (every layer kept, for `backward`), grown when `b` does not fit.
     func activations(for b: PackedBatch) -> Activations {
-        if let a = activations, a.fits(rows: b.rows, maxLength: b.maxLength) {
-            return a
-        }
+        if let a = activations, a.fits(b, layers: config.nLayers) { return a }
         activations = nil
-        let a = Activations(config: config, rows: b.rows, maxLength: b.maxLength)
+        let a = Activations(config: config, for: b, layers: config.nLayers)
         activations = a
+        return a
+    }
+
+    /// The forward-only buffer (one layer's slot), grown when `b` does not fit.
+    func inferenceActivations(for b: PackedBatch) -> Activations {
+        if let a = inferenceBuffer, a.fits(b, layers: 1) { return a }
+        inferenceBuffer = nil
+        let a = Activations(config: config, for: b, layers: 1)
+        inferenceBuffer = a
         return a
     }
 
     /// Releases the activation memory held since the last forward pass.
     public func releaseActivations() {
         activations = nil
+        inferenceBuffer = nil
         forwardBatch = nil
     }
 }

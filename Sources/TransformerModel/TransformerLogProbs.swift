@@ -6,11 +6,14 @@ import Foundation
 extension Transformer {
     /// Log-probabilities and entropies of every scored token of `batch`.
     ///
-    /// Keeps the activations, so a following `backward(batch, dLogProbs:)` on the same batch
-    /// can accumulate parameter gradients. Use it for the policy, π_old and the reference alike.
-    public func tokenLogProbs(_ batch: TokenBatch) throws -> TokenLogProbs {
+    /// With `keepingActivations` (the default), keeps every layer's activations, so a following
+    /// `backward(batch, dLogProbs:)` on the same batch can accumulate parameter gradients.
+    /// Without, runs forward only in a small buffer of one layer's activations that is kept
+    /// between calls, leaving the activations of the latest kept forward (and its `backward`)
+    /// untouched: use it for π_old and the frozen reference.
+    public func tokenLogProbs(_ batch: TokenBatch, keepingActivations: Bool = true) throws -> TokenLogProbs {
         let packed = try PackedBatch(batch, config: config)
-        let a = activations(for: packed)
+        let a = keepingActivations ? activations(for: packed) : inferenceActivations(for: packed)
         forwardBody(packed, a)
         let S = packed.predRows.count
         var logp = [Float](repeating: 0, count: S), ent = logp
@@ -19,7 +22,7 @@ extension Transformer {
                 headForward(packed, a, logp: lp.baseAddress!, entropy: en.baseAddress!)
             }
         }
-        forwardBatch = (batch, packed)
+        if keepingActivations { forwardBatch = (batch, packed) }
         return TokenLogProbs(logProbs: packed.split(logp), entropies: packed.split(ent))
     }
 
@@ -45,7 +48,7 @@ extension Transformer {
 
     /// Mean next-token cross-entropy (nats) over the scored tokens of `batch`; forward only.
     public func crossEntropyLoss(_ batch: TokenBatch) throws -> Float {
-        let lp = try tokenLogProbs(batch)
+        let lp = try tokenLogProbs(batch, keepingActivations: false)
         let all = lp.logProbs.flatMap { $0 }
         return all.isEmpty ? 0 : -all.reduce(0, +) / Float(all.count)
     }

@@ -4,7 +4,8 @@ import Foundation
 // written top to bottom; each step names the kernel and its shapes.
 
 extension Transformer {
-    /// Forward through every layer and the final norm: fills `a` up to `xf [N, dim]`.
+    /// Forward through every layer and the final norm: fills `a` up to `xf [N, dim]`
+    /// (keeping every layer's activations when `a.layers == nLayers`, for the backward pass).
     func forwardBody(_ b: PackedBatch, _ a: Activations) {
         let c = config, N = b.rows, d = dim, F = c.ffnDim, hd = c.headDim
         let p = parameters.baseAddress!
@@ -15,30 +16,38 @@ extension Transformer {
         b.positions.withUnsafeBufferPointer { posBuf in
             let pos = posBuf.baseAddress!
             for l in 0..<c.nLayers {
-                let w = layers[l]
-                let x = a.resid + l * N * d, rstd1 = a.rstd1 + l * N
-                let qkv = a.qkv + l * N * qkvDim, qk = a.qk
-                let att = a.att + l * N * qDim, h = a.hres + l * N * d
-                let rstd2 = a.rstd2 + l * N, gu = a.gateUp + l * N * 2 * F
-                let xNext = a.resid + (l + 1) * N * d
+                let w = layers[l], sl = a.slot(l)
+                let x = a.resid + a.residSlot(l) * N * d, rstd1 = a.rstd1 + sl * N
+                let qkv = a.qkv + sl * N * qkvDim, qk = a.qk
+                let att = a.att + sl * N * qDim, h = a.hres + sl * N * d
+                let rstd2 = a.rstd2 + sl * N, gu = a.gateUp + sl * N * 2 * F
+                let xNext = a.resid + a.residSlot(l + 1) * N * d
 
                 // xn [N, d] = rmsnorm(x)
                 rmsnormForward(out: a.xn, rstd: rstd1, inp: x, weight: p + w.norm1, N: N, C: d, eps: c.normEps)
                 // qkv [N, qkvDim] = xn · [Wq; Wk; Wv]ᵀ (+ bias)
                 qkvForward(qkv: qkv, xn: a.xn, N: N, w: w)
                 // qk [N, qDim + kvDim] = rope(qk_norm(q | k))
-                qkNormForward(qk: qk, qkv: qkv, rstdQ: a.rstdQ + l * N * c.nHeads,
-                              rstdK: a.rstdK + l * N * c.nKVHeads, N: N, w: w)
+                qkNormForward(qk: qk, qkv: qkv, rstdQ: a.rstdQ + sl * N * c.nHeads,
+                              rstdK: a.rstdK + sl * N * c.nKVHeads, N: N, w: w)
                 ropeForward(qk, ld: qkDim, N: N, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
                 ropeForward(qk + qDim, ld: qkDim, N: N, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
-                // att [N, qDim] = causal attention per sequence
-                for s in 0..<b.starts.count {
-                    let r0 = b.starts[s]
-                    attentionForward(out: att + r0 * qDim, ldo: qDim,
-                                     probs: a.probs,
-                                     q: qk + r0 * qkDim, ldq: qkDim, k: qk + r0 * qkDim + qDim, ldk: qkDim,
-                                     v: qkv + r0 * qkvDim + qDim + kvDim, ldv: qkvDim,
-                                     L: b.lengths[s], nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)
+                // att [N, qDim] = causal attention per segment
+                for s in b.segments {
+                    let r0 = s.start
+                    if s.prefixLength == 0 {
+                        attentionForward(out: att + r0 * qDim, ldo: qDim, probs: a.probs,
+                                         q: qk + r0 * qkDim, ldq: qkDim, k: qk + r0 * qkDim + qDim, ldk: qkDim,
+                                         v: qkv + r0 * qkvDim + qDim + kvDim, ldv: qkvDim,
+                                         L: s.length, nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)
+                    } else {
+                        // kCat, vCat [P + L, kvDim] = k, v of the shared prompt's rows, then of the segment's
+                        gatherKeysValues(s, qk: qk, qkv: qkv, a)
+                        attentionForward(out: att + r0 * qDim, ldo: qDim, probs: a.probs,
+                                         q: qk + r0 * qkDim, ldq: qkDim, k: a.kCat, ldk: kvDim, v: a.vCat, ldv: kvDim,
+                                         L: s.length, prefix: s.prefixLength,
+                                         nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)
+                    }
                 }
                 // h [N, d] = x + att · Woᵀ
                 h.update(from: x, count: N * d)
@@ -57,8 +66,34 @@ extension Transformer {
             }
         }
         // xf [N, d] = rmsnorm(x)
-        rmsnormForward(out: a.xf, rstd: a.rstdF, inp: a.resid + c.nLayers * N * d, weight: p + finalNormOffset,
-                       N: N, C: d, eps: c.normEps)
+        rmsnormForward(out: a.xf, rstd: a.rstdF, inp: a.resid + a.residSlot(c.nLayers) * N * d,
+                       weight: p + finalNormOffset, N: N, C: d, eps: c.normEps)
+    }
+
+    /// Row `j` of the keys a segment attends to: its prefix's rows, then its own.
+    @inline(__always)
+    func keyRow(_ s: PackedBatch.Segment, _ j: Int) -> Int {
+        j < s.prefixLength ? s.prefixStart + j : s.start + j - s.prefixLength
+    }
+
+    /// `kCat [P + L, kvDim]` = the rotated k columns of `qk`, `vCat [P + L, kvDim]` = the v columns
+    /// of `qkv`, over the rows segment `s` attends to (its shared prefix, then its own rows).
+    func gatherKeysValues(_ s: PackedBatch.Segment, qk: ConstFloatPtr, qkv: ConstFloatPtr, _ a: Activations) {
+        for j in 0..<(s.prefixLength + s.length) {
+            let r = keyRow(s, j)
+            (a.kCat + j * kvDim).update(from: qk + r * qkDim + qDim, count: kvDim)
+            (a.vCat + j * kvDim).update(from: qkv + r * qkvDim + qDim + kvDim, count: kvDim)
+        }
+    }
+
+    /// Backward of `gatherKeysValues`: `dkCat`, `dvCat` are added into the k columns of `dqk` and
+    /// the v columns of `dqkv`, so a prompt row collects the gradient of every completion reading it.
+    func scatterKeysValuesGradient(_ s: PackedBatch.Segment, _ a: Activations) {
+        for j in 0..<(s.prefixLength + s.length) {
+            let r = keyRow(s, j)
+            addInPlace(a.dqk + r * qkDim + qDim, a.dkCat + j * kvDim, kvDim)
+            addInPlace(a.dqkv + r * qkvDim + qDim + kvDim, a.dvCat + j * kvDim, kvDim)
+        }
     }
 
     /// `qkv [N, qkvDim] = xn [N, dim] · [Wq; Wk; Wv]ᵀ (+ [bq; bk; bv])`: one matmul when the
@@ -139,6 +174,7 @@ extension Transformer {
             let pos = posBuf.baseAddress!
             for l in (0..<c.nLayers).reversed() {
                 let w = layers[l]
+                precondition(a.slot(l) == l, "backward needs every layer's activations")
                 let x = a.resid + l * N * d, rstd1 = a.rstd1 + l * N
                 let qkv = a.qkv + l * N * qkvDim, qk = a.qk
                 let att = a.att + l * N * qDim, h = a.hres + l * N * d
@@ -174,15 +210,30 @@ extension Transformer {
                     memset(a.dqk + n * qkDim + qDim, 0, kvDim * MemoryLayout<Float>.stride)
                     memset(a.dqkv + n * qkvDim + qDim + kvDim, 0, kvDim * MemoryLayout<Float>.stride)
                 }
-                for s in 0..<b.starts.count {
-                    let r0 = b.starts[s]
-                    attentionBackward(dq: a.dqk + r0 * qkDim, ldq: qkDim, dk: a.dqk + r0 * qkDim + qDim, ldk: qkDim,
-                                      dv: a.dqkv + r0 * qkvDim + qDim + kvDim, ldv: qkvDim,
-                                      dout: a.datt + r0 * qDim, ldo: qDim,
-                                      probs: a.probs,
-                                      q: qk + r0 * qkDim, k: qk + r0 * qkDim + qDim, v: qkv + r0 * qkvDim + qDim + kvDim,
-                                      ldqIn: qkDim, ldkIn: qkDim, ldvIn: qkvDim, scratch: a.dScores,
-                                      L: b.lengths[s], nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)
+                for s in b.segments {
+                    let r0 = s.start
+                    if s.prefixLength == 0 {
+                        attentionBackward(dq: a.dqk + r0 * qkDim, ldq: qkDim, dk: a.dqk + r0 * qkDim + qDim, ldk: qkDim,
+                                          dv: a.dqkv + r0 * qkvDim + qDim + kvDim, ldv: qkvDim,
+                                          dout: a.datt + r0 * qDim, ldo: qDim, probs: a.probs,
+                                          q: qk + r0 * qkDim, k: qk + r0 * qkDim + qDim, v: qkv + r0 * qkvDim + qDim + kvDim,
+                                          ldqIn: qkDim, ldkIn: qkDim, ldvIn: qkvDim, scratch: a.dScores,
+                                          L: s.length, nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)
+                    } else {
+                        // The segment attends to [prompt ; own rows]: gather their k, v; the gradients
+                        // dkCat, dvCat [P + L, kvDim] go back to those rows (prompt rows from every completion).
+                        gatherKeysValues(s, qk: qk, qkv: qkv, a)
+                        let n = (s.prefixLength + s.length) * kvDim
+                        memset(a.dkCat, 0, n * MemoryLayout<Float>.stride)
+                        memset(a.dvCat, 0, n * MemoryLayout<Float>.stride)
+                        attentionBackward(dq: a.dqk + r0 * qkDim, ldq: qkDim, dk: a.dkCat, ldk: kvDim,
+                                          dv: a.dvCat, ldv: kvDim, dout: a.datt + r0 * qDim, ldo: qDim, probs: a.probs,
+                                          q: qk + r0 * qkDim, k: a.kCat, v: a.vCat,
+                                          ldqIn: qkDim, ldkIn: kvDim, ldvIn: kvDim, scratch: a.dScores,
+                                          L: s.length, prefix: s.prefixLength,
+                                          nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: hd)
+                        scatterKeysValuesGradient(s, a)
+                    }
                 }
                 ropeBackward(a.dqk, ld: qkDim, N: N, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
                 ropeBackward(a.dqk + qDim, ld: qkDim, N: N, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)

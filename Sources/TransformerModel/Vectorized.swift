@@ -85,6 +85,13 @@ typealias F8 = SIMD8<Float>
     while i < n { x[i] *= s; i += 1 }
 }
 
+/// `x[i] += y[i]` for `i < n`.
+@inline(__always) func addInPlace(_ x: FloatPtr, _ y: ConstFloatPtr, _ n: Int) {
+    var i = 0
+    while i + 8 <= n { store8(x, i, load8(x, i) + load8(y, i)); i += 8 }
+    while i < n { x[i] += y[i]; i += 1 }
+}
+
 /// `Σᵢ a[i]·b[i]`.
 @inline(__always) func dotProduct(_ a: ConstFloatPtr, _ b: ConstFloatPtr, _ n: Int) -> Float {
     var acc = F8(), i = 0

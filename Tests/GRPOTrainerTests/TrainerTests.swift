@@ -65,6 +65,16 @@ final class TrainerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: run.checkpoint("step-000005").path), "keep_last 3")
     }
 
+    /// Micro-batches keep groups whole (so a group's prompt is computed once), split only groups
+    /// larger than the limit, and cover every sequence once, in order.
+    func testMicroBatchesKeepGroupsTogether() {
+        XCTAssertEqual(Trainer.microBatches(groupSizes: [8, 8, 8, 8], limit: 16), [0..<16, 16..<32])
+        XCTAssertEqual(Trainer.microBatches(groupSizes: [6, 6, 6], limit: 16), [0..<12, 12..<18])
+        XCTAssertEqual(Trainer.microBatches(groupSizes: [4, 20, 2], limit: 8), [0..<4, 4..<12, 12..<20, 20..<26])
+        XCTAssertEqual(Trainer.microBatches(groupSizes: [3], limit: 1), [0..<1, 1..<2, 2..<3])
+        XCTAssertEqual(Trainer.microBatches(groupSizes: [], limit: 16), [])
+    }
+
     func testResumeContinuesExactly() throws {
         let full = try Trainer(config: config("full", ["max_steps": 8, "save_interval": 3, "num_iterations": 2]),
                                policy: TabularPolicy(), scorer: exact, train: records(6), validation: records(4))

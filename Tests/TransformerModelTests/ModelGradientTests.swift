@@ -61,6 +61,12 @@ final class ModelGradientTests: XCTestCase {
         try checkLogProbGradients(config, batch: batch)
     }
 
+    /// Groups sharing a prompt packed once (`SharedPromptTests`), GQA with and without q/k-norm.
+    func testSharedPromptLayoutGradients() throws {
+        try checkLogProbGradients(Self.llama, batch: SharedPromptTests.batches().shared)
+        try checkLogProbGradients(Self.qwen3, batch: SharedPromptTests.batches().shared)
+    }
+
     func testCrossEntropyGradientMatchesLoss() throws {
         let model = Self.randomModel(Self.qwen3, seed: 3)
         model.zeroGrad()
