@@ -100,11 +100,15 @@ final class Activations {
         kCat = ptrs[21]; vCat = kCat + maxKeys * kvDim; dkCat = vCat + maxKeys * kvDim; dvCat = dkCat + maxKeys * kvDim
     }
 
-    /// A buffer for `b` with some headroom, so that the next batches of a run (whose shapes
-    /// vary a little) reuse it instead of reallocating.
-    convenience init(config: ModelConfig, for b: PackedBatch, layers: Int) {
-        self.init(config: config, rows: (b.rows * 5 / 4 + 63) / 64 * 64, maxKeys: (b.maxKeys * 5 / 4 + 15) / 16 * 16,
-                  attentionFloats: (b.attentionFloats * 3 / 2 + 1023) / 1024 * 1024, layers: layers)
+    /// A buffer for `b`. With `growing` (a smaller buffer did not fit), with headroom, so that
+    /// the next batches of a run, whose shapes vary a little, reuse it instead of reallocating.
+    convenience init(config: ModelConfig, for b: PackedBatch, layers: Int, growing: Bool) {
+        if growing {
+            self.init(config: config, rows: b.rows * 5 / 4, maxKeys: b.maxKeys * 5 / 4,
+                      attentionFloats: b.attentionFloats * 3 / 2, layers: layers)
+        } else {
+            self.init(config: config, rows: b.rows, maxKeys: b.maxKeys, attentionFloats: b.attentionFloats, layers: layers)
+        }
     }
 
     deinit { free(base) }

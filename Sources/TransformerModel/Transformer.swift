@@ -115,8 +115,9 @@ public final class Transformer {
     /// The training buffer (every layer kept, for `backward`), grown when `b` does not fit.
     func activations(for b: PackedBatch) -> Activations {
         if let a = activations, a.fits(b, layers: config.nLayers) { return a }
+        let growing = activations != nil
         activations = nil
-        let a = Activations(config: config, for: b, layers: config.nLayers)
+        let a = Activations(config: config, for: b, layers: config.nLayers, growing: growing)
         activations = a
         return a
     }
@@ -124,8 +125,9 @@ public final class Transformer {
     /// The forward-only buffer (one layer's slot), grown when `b` does not fit.
     func inferenceActivations(for b: PackedBatch) -> Activations {
         if let a = inferenceBuffer, a.fits(b, layers: 1) { return a }
+        let growing = inferenceBuffer != nil
         inferenceBuffer = nil
-        let a = Activations(config: config, for: b, layers: 1)
+        let a = Activations(config: config, for: b, layers: 1, growing: growing)
         inferenceBuffer = a
         return a
     }

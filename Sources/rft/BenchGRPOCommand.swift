@@ -22,6 +22,7 @@ struct BenchGRPOCommand: ParsableCommand {
     @Option(help: "Measured steps (after warm-up).") var steps = 20
     @Option(help: "Warm-up steps, not measured.") var warmup = 3
     @Option(help: "Prompts per batched sampling call.") var samplingChunk = 8
+    @Option(help: "Sequences per forward/backward pass (the trainer's micro_batch_size).") var microBatchSize = Hyperparameters().microBatchSize
     @Flag(help: "Print JSON: {\"step_seconds\", \"sampling_tokens_per_s\", \"peak_rss_mib\", ...}.") var json = false
 
     static let trlStepSeconds = 0.378
@@ -46,7 +47,8 @@ struct BenchGRPOCommand: ParsableCommand {
             "output_dir": .string(dir.path),
             "hyperparameters": ["batch_size": 8, "num_generations": 8, "max_completion_length": 16, "beta": 0.04,
                                 "learning_rate": 1e-4, "max_steps": .number(Double(steps + warmup)), "save_interval": 0,
-                                "log_samples_interval": 1_000_000, "temperature": 1.0, "sampling_chunk": .number(Double(samplingChunk)), "seed": 1],
+                                "log_samples_interval": 1_000_000, "temperature": 1.0, "sampling_chunk": .number(Double(samplingChunk)),
+                                "micro_batch_size": .number(Double(microBatchSize)), "seed": 1],
         ])
         let policy = try TransformerPolicy.scratch(.ref1m, seed: 1, hyperparameters: config.hyperparameters)
         let scorer = ClosureScorer(name: "exact") { r in
