@@ -65,8 +65,14 @@ public struct EncodedOutputs: Sendable {
     public init(_ outputs: [JSONValue]) {
         json = JSONValue.array(outputs).jsonBytes()
         count = outputs.count
-        results = [:]
+        results = Self.results(of: outputs)
+    }
+
+    /// Entries per result of an output list: "scored" (abstentions included) or the error type.
+    public static func results(of outputs: [JSONValue]) -> [String: Int] {
+        var results: [String: Int] = [:]
         for o in outputs { results[o["error"]?["type"]?.stringValue ?? "scored", default: 0] += 1 }
+        return results
     }
 
     /// Encodes the runtime's results without building JSON trees.

@@ -135,9 +135,7 @@ struct RewardRoutes: Sendable {
     private func score(grader: String, samples: [Sample]) async throws -> [JSONValue] {
         if samples.isEmpty { return [] }
         let outputs = try await admitted(grader: grader) { [scorer] in try await scorer.score(grader: grader, samples: samples) }
-        var results: [String: Int] = [:]
-        for o in outputs { results[o["error"]?["type"]?.stringValue ?? "scored", default: 0] += 1 }
-        try record(grader: grader, results: results, count: outputs.count)
+        try record(grader: grader, results: EncodedOutputs.results(of: outputs), count: outputs.count)
         return outputs
     }
 
