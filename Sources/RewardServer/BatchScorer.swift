@@ -38,8 +38,55 @@ public protocol BatchScorer: Sendable {
     var graders: [ServedGrader] { get }
     /// Scores `samples` with `grader`.
     func score(grader: String, samples: [Sample]) async throws -> [JSONValue]
+    /// Scores `samples` with `grader` and returns the output list already encoded, byte for byte what
+    /// `JSONValue.array(score(...)).jsonBytes()` would be. The default encodes `score`'s answer; a
+    /// scorer that holds typed results writes them without building JSON trees.
+    func scoreEncoded(grader: String, samples: [Sample]) async throws -> EncodedOutputs
     /// Current queue depth and worker restarts.
     func stats() -> ScorerStats
+}
+
+extension BatchScorer {
+    public func scoreEncoded(grader: String, samples: [Sample]) async throws -> EncodedOutputs {
+        EncodedOutputs(try await score(grader: grader, samples: samples))
+    }
+}
+
+/// An output list encoded as JSON, with the count of each per-sample result.
+public struct EncodedOutputs: Sendable {
+    /// The output list, compact JSON.
+    public var json: [UInt8]
+    /// Entries in the list.
+    public var count: Int
+    /// Entries per result: "scored" (abstentions included) or the error type.
+    public var results: [String: Int]
+
+    /// Encodes output entries as `score` returns them.
+    public init(_ outputs: [JSONValue]) {
+        json = JSONValue.array(outputs).jsonBytes()
+        count = outputs.count
+        results = Self.results(of: outputs)
+    }
+
+    /// Entries per result of an output list: "scored" (abstentions included) or the error type.
+    public static func results(of outputs: [JSONValue]) -> [String: Int] {
+        var results: [String: Int] = [:]
+        for o in outputs { results[o["error"]?["type"]?.stringValue ?? "scored", default: 0] += 1 }
+        return results
+    }
+
+    /// Encodes the runtime's results without building JSON trees.
+    public init(_ outputs: [SampleResult]) {
+        json = SampleResult.outputListJSON(outputs)
+        count = outputs.count
+        var scored = 0
+        var failed: [GraderErrorType: Int] = [:]
+        for r in outputs {
+            if case .failed(let e) = r.outcome { failed[e.type, default: 0] += 1 } else { scored += 1 }
+        }
+        results = scored > 0 ? ["scored": scored] : [:]
+        for (type, n) in failed { results[type.rawValue] = n }
+    }
 }
 
 /// Errors a `BatchScorer` throws for a whole request.

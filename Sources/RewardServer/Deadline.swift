@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// The request ran past its deadline.
 struct DeadlineExceeded: Error {}
@@ -6,42 +8,93 @@ struct DeadlineExceeded: Error {}
 /// Runs `operation` in its own task and returns its result, or throws `DeadlineExceeded` once
 /// `limit` has passed. On the deadline the operation is cancelled but not awaited: a grader that
 /// ignores cancellation keeps its slot until it finishes, while the client gets its answer now.
+///
+/// The operation runs on the connection's event loop (see ``EventLoopTaskExecutor``) and the deadline
+/// is a timer on that loop, cancelled when the operation finishes: no extra task or thread wakes up
+/// for it.
 func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    let work = Task { try await operation() }
-    let once = ResumeOnce<T>()
+    let executor = EventLoopTaskExecutor.current
+    let loop = executor?.eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
+    let race = DeadlineRace<T>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
-            once.set(c)
-            let timer = Task {
-                try await Task.sleep(for: limit)
-                if once.resume(with: .failure(DeadlineExceeded())) { work.cancel() }
-            }
-            Task {
-                let result = await work.result
-                timer.cancel()
-                once.resume(with: result)
+            race.set(c)
+            race.setWork(Task(executorPreference: executor) {
+                let result: Result<T, Error>
+                do { result = .success(try await operation()) } catch { result = .failure(error) }
+                race.finish(with: result)
+            })
+            race.arm {
+                loop.scheduleTask(in: .nanoseconds(limit.nanosecondsClamped)) { race.expire() }
             }
         }
     } onCancel: {
-        work.cancel()
+        race.cancelWork()
     }
 }
 
-/// A continuation resumed by whichever of several racers comes first.
-private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+extension Duration {
+    /// Whole nanoseconds, clamped to `Int64`.
+    var nanosecondsClamped: Int64 {
+        let c = components
+        let (ns, overflow) = c.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (c.seconds < 0 ? .min : .max) : ns.addingReportingOverflow(c.attoseconds / 1_000_000_000).partialValue
+    }
+}
+
+/// The caller's continuation, resumed by whichever comes first: the operation or the timer.
+private final class DeadlineRace<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var continuation: CheckedContinuation<T, Error>?
+    private var work: Task<Void, Never>?
+    private var timer: Scheduled<Void>?
+    private var done = false
+    private var cancelled = false
 
     func set(_ c: CheckedContinuation<T, Error>) { lock.withLock { continuation = c } }
 
-    /// Resumes the continuation if nobody has; returns whether this call did.
-    @discardableResult
-    func resume(with result: Result<T, Error>) -> Bool {
-        let c: CheckedContinuation<T, Error>? = lock.withLock {
-            defer { continuation = nil }
-            return continuation
+    func setWork(_ task: Task<Void, Never>) {
+        let cancelNow: Bool = lock.withLock {
+            if !done { work = task }
+            return cancelled
         }
+        if cancelNow { task.cancel() }
+    }
+
+    /// Starts the timer unless the operation already finished.
+    func arm(_ schedule: () -> Scheduled<Void>) {
+        lock.withLock { if !done { timer = schedule() } }
+    }
+
+    /// The operation finished: answer with its result and stop the timer.
+    func finish(with result: Result<T, Error>) {
+        let (c, t): (CheckedContinuation<T, Error>?, Scheduled<Void>?) = lock.withLock {
+            done = true
+            defer { continuation = nil; timer = nil; work = nil }
+            return (continuation, timer)
+        }
+        t?.cancel()
         c?.resume(with: result)
-        return c != nil
+    }
+
+    /// The deadline passed: answer `DeadlineExceeded` and cancel the operation (without waiting for it).
+    func expire() {
+        let (c, w): (CheckedContinuation<T, Error>?, Task<Void, Never>?) = lock.withLock {
+            done = true
+            defer { continuation = nil; timer = nil; work = nil }
+            return (continuation, work)
+        }
+        guard let c else { return }
+        c.resume(throwing: DeadlineExceeded())
+        w?.cancel()
+    }
+
+    /// The caller was cancelled: cancel the operation, whose result then answers it.
+    func cancelWork() {
+        let w: Task<Void, Never>? = lock.withLock {
+            cancelled = true
+            return work
+        }
+        w?.cancel()
     }
 }

@@ -37,6 +37,7 @@ enum HTTPServer {
         let bound = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,
+            server: .http1PinnedToEventLoop(),
             configuration: .init(address: .hostname(host, port: port), serverName: "rft"),
             onServerRunning: { channel in
                 bound.continuation.yield(channel.localAddress?.port ?? port)

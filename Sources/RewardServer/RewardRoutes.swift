@@ -68,8 +68,12 @@ struct RewardRoutes: Sendable {
         // building JSON trees; anything else, errors included, takes the general path.
         let samples = try buffer.withUnsafeReadableBytes { try Sample.scanList($0) ?? Self.validateSamples(Request.parseJSON($0)) }
         try checkBatchSize(samples.count)
-        let outputs = try await score(grader: grader, samples: samples)
-        return .json(.array(outputs))
+        if samples.isEmpty { return .json(.array([])) }
+        // The answer is written straight to bytes from the runtime's typed results.
+        let outputs = try await admitted(grader: grader) { [scorer] in try await scorer.scoreEncoded(grader: grader, samples: samples) }
+        try record(grader: grader, results: outputs.results, count: outputs.count)
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: outputs.json)))
     }
 
     /// The body must be a list of sample objects with unique ids (a string or a number; a sample
@@ -100,15 +104,13 @@ struct RewardRoutes: Sendable {
         }
     }
 
-    /// Admission, deadline and scoring, shared by both protocols.
-    private func score(grader: String, samples: [Sample]) async throws -> [JSONValue] {
-        if samples.isEmpty { return [] }
-        let outputs: [JSONValue]
+    /// Admission and deadline, shared by both protocols: `body` runs once a scoring slot is free.
+    private func admitted<T: Sendable>(grader: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            outputs = try await withDeadline(configuration.requestDeadline) { [scorer, gate] in
+            return try await withDeadline(configuration.requestDeadline) { [gate] in
                 try await gate.acquire()
                 defer { gate.release() }
-                return try await scorer.score(grader: grader, samples: samples)
+                return try await body()
             }
         } catch is AdmissionGate.Rejected {
             throw APIError.throttled(retryAfter: configuration.retryAfterSeconds,
@@ -118,13 +120,22 @@ struct RewardRoutes: Sendable {
         } catch ScorerError.unknownGrader(let name) {
             throw APIError.notFound("unknown grader \"\(name)\"")
         }
-        var results: [String: Int] = [:]
-        for o in outputs { results[o["error"]?["type"]?.stringValue ?? "scored", default: 0] += 1 }
+    }
+
+    /// Counts per-sample results; a batch the runtime throttled as a whole becomes 429.
+    private func record(grader: String, results: [String: Int], count: Int) throws {
         metrics.samplesFinished(grader: grader, results: results)
         // The runtime's own queue was full for every sample: tell the client to come back.
-        if results["throttled"] == outputs.count {
+        if results["throttled"] == count {
             throw APIError.throttled(retryAfter: configuration.retryAfterSeconds, "grader \"\(grader)\" is throttled; retry after \(configuration.retryAfterSeconds) s")
         }
+    }
+
+    /// Scores through admission and deadline, returning the output entries (`/get_reward`).
+    private func score(grader: String, samples: [Sample]) async throws -> [JSONValue] {
+        if samples.isEmpty { return [] }
+        let outputs = try await admitted(grader: grader) { [scorer] in try await scorer.score(grader: grader, samples: samples) }
+        try record(grader: grader, results: EncodedOutputs.results(of: outputs), count: outputs.count)
         return outputs
     }
 

@@ -107,13 +107,31 @@ public final class RuntimeScorer: BatchScorer, @unchecked Sendable {
     }
 
     public func score(grader: String, samples: [Sample]) async throws -> [JSONValue] {
+        try await scoring(grader) { backend in
+            switch backend {
+            case .pool(let pool): return await pool.score(samples).map(\.json)
+            case .spec(let scorer): return await scorer.score(samples).map(\.json)
+            }
+        }
+    }
+
+    /// The same outputs as ``score(grader:samples:)``; a grader's typed results are written straight to
+    /// JSON bytes, without building trees.
+    public func scoreEncoded(grader: String, samples: [Sample]) async throws -> EncodedOutputs {
+        try await scoring(grader) { backend in
+            switch backend {
+            case .pool(let pool): return EncodedOutputs(await pool.score(samples))
+            case .spec(let scorer): return EncodedOutputs(await scorer.score(samples).map(\.json))
+            }
+        }
+    }
+
+    /// Runs `body` on the grader's backend, counted as outstanding while it runs.
+    private func scoring<T>(_ grader: String, _ body: (Backend) async -> T) async throws -> T {
         guard let entry = entries[grader] else { throw ScorerError.unknownGrader(grader) }
         entry.lock.withLock { entry.outstanding += 1 }
         defer { entry.lock.withLock { entry.outstanding -= 1 } }
-        switch entry.backend {
-        case .pool(let pool): return await pool.score(samples).map(\.json)
-        case .spec(let scorer): return await scorer.score(samples).map(\.json)
-        }
+        return await body(entry.backend)
     }
 
     /// Queue depth counts requests beyond the grader's warm workers (each request holds at least one

@@ -63,6 +63,26 @@ final class OutputCheckerTests: XCTestCase {
         XCTAssertEqual(SampleResult.failed("b", .timeout, "slow").json.jsonString,
                        #"{"id":"b","error":{"type":"timeout","message":"slow"}}"#)
     }
+
+    /// The reward server writes output lists straight to bytes; they must be exactly what the tree writes.
+    func testOutputListBytesMatchTheTree() {
+        let results: [SampleResult] = [
+            SampleResult(id: "a", outcome: .scored(1)),
+            SampleResult(id: "b", outcome: .scored(0.1 + 0.2), metrics: [Metric(name: "acc", value: 1, type: "Reward"),
+                                                                         Metric(name: "len\n\"q\"", value: -2.5e-7)]),
+            SampleResult(id: "c", outcome: .abstained),
+            SampleResult(id: "ü\u{1}", outcome: .scored(-0.0)),
+            SampleResult(id: "d", outcome: .scored(1e300)),
+            SampleResult(id: "e", outcome: .failed(GraderError(.handlerError, "ValueError: bad \"x\"\n  line 3\ttab\u{7f}")),
+                         metrics: [Metric(name: "dropped", value: 1)]),
+            SampleResult(id: "f", outcome: .scored(.infinity)),
+            .failed("g", .memoryLimit, "the worker exceeded memory_mb 256"),
+        ]
+        for r in results { XCTAssertEqual(String(decoding: SampleResult.outputListJSON([r]), as: UTF8.self),
+                                          JSONValue.array([r.json]).jsonString, r.id) }
+        XCTAssertEqual(SampleResult.outputListJSON(results), JSONValue.array(results.map(\.json)).jsonBytes())
+        XCTAssertEqual(SampleResult.outputListJSON([]), Array("[]".utf8))
+    }
 }
 
 /// The allocation-free reader of common bootstrap responses agrees with the general path or declines.
