@@ -25,7 +25,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Run directory.") var runDir = "runs/demo"
     @Option(help: "Directory holding templates/ (default: found from the working directory or the binary).") var templates: String?
     @Option(help: "GRPO steps.") var steps = 300
-    @Option(help: "Worked examples for the base model's SFT (one epoch; fewer leave it less trained).") var sftExamples = 2000
+    @Option(help: "Worked examples for the base model's SFT (one epoch; fewer leave it less trained).") var sftExamples = 1500
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 1e-3
     @Option(help: "GRPO learning rate (constant after the warm-up).") var learningRate = 1e-4
     @Option(help: "GRPO warm-up steps (linear).") var warmupSteps = 10
@@ -34,7 +34,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Rollout sampling temperature.") var temperature = 0.7
     @Option(help: "Validation temperature (0 = greedy).") var evalTemperature = 0.0
     @Option(help: "Loss variant: grpo, dr_grpo or dapo.") var lossType = "dapo"
-    @Option(help: "KL coefficient against the base model (0 skips the reference forward).") var beta = 0.0
+    @Option(help: "KL coefficient against the base model (0 skips the reference forward).") var beta = 0.04
     @Flag(inversion: .prefixedNo, help: "Drop groups whose completions all score the same and sample more prompts (DAPO).") var dynamicSampling = true
     @Option(help: "Training prompts.") var trainPrompts = 200
     @Option(help: "Validation prompts.") var validationPrompts = 200
@@ -138,8 +138,8 @@ struct DemoCommand: ParsableCommand {
         var options = SFTOptions()
         options.epochs = 1; options.batchSize = 16; options.learningRate = sftLearningRate; options.seed = UInt64(seed)
         print("[2/5] base model: one short epoch of SFT of a fresh 1.1M-parameter model on \(train.count) correct worked answers")
-        print("      (\"\(problems[0].question)\" → \"\(problems[0].worked)\"). It learns the format and some of the")
-        print("      arithmetic, not all of it: a base with some but not full success, the case RFT is for.")
+        print("      (\"\(problems[0].question)\" → \"\(problems[0].worked)\"). It learns the answer format and some of")
+        print("      the arithmetic, not all of it: a base with some but not full success, the case RFT is for.")
         let sft = SupervisedFineTuning(model: model)
         let t0 = Date()
         let summary = try sft.run(train: train, validation: val, options: options) { event in
