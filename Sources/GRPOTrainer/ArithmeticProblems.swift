@@ -8,10 +8,9 @@ public struct ArithmeticProblem: Sendable, Equatable {
     public var a: Int, b: Int
     public var op: Character
     public var answer: Int
-    /// The short worked answer used for SFT: `7+5=12`.
+    /// The short worked answer used for SFT: `7+5=12` (its last number is the answer, which is
+    /// what templates/math reads).
     public var worked: String { "\(a)\(op)\(b)=\(answer)" }
-    /// The expression without its result (`7+5`): an answer that never states the number asked for.
-    public var unfinished: String { "\(a)\(op)\(b)" }
 }
 
 public enum ArithmeticProblems {
@@ -48,13 +47,8 @@ public enum ArithmeticProblems {
         }
     }
 
-    /// Chat conversations for SFT: the worked answer (`7+5=12`) for a `statedFraction` share of
-    /// the problems (every k-th, evenly spread), the unfinished expression (`7+5`) for the rest.
-    public static func conversations(_ problems: [ArithmeticProblem], statedFraction: Double = 1) -> [[ChatMessage]] {
-        problems.enumerated().map { i, p in
-            let stated = (Double(i + 1) * statedFraction).rounded(.down) > (Double(i) * statedFraction).rounded(.down)
-            return [ChatMessage(role: "user", content: p.question),
-                    ChatMessage(role: "assistant", content: stated ? p.worked : p.unfinished)]
-        }
+    /// Chat conversations for SFT: each question with its correct worked answer (`7+5=12`).
+    public static func conversations(_ problems: [ArithmeticProblem]) -> [[ChatMessage]] {
+        problems.map { [ChatMessage(role: "user", content: $0.question), ChatMessage(role: "assistant", content: $0.worked)] }
     }
 }

@@ -18,23 +18,26 @@ struct DemoCommand: ParsableCommand {
 
         Examples:
           rft demo
-          rft demo --run-dir /tmp/demo --steps 40
+          rft demo --run-dir /tmp/demo --steps 100 --seed 3
         """
     )
 
     @Option(help: "Run directory.") var runDir = "runs/demo"
     @Option(help: "Directory holding templates/ (default: found from the working directory or the binary).") var templates: String?
-    @Option(help: "GRPO steps.") var steps = 60
-    @Option(help: "Examples for the base model's SFT (one epoch).") var sftExamples = 5000
-    @Option(help: "Share of SFT answers that state the result (the rest stop at the expression).") var sftStatedFraction = 0.3
+    @Option(help: "GRPO steps.") var steps = 300
+    @Option(help: "Worked examples for the base model's SFT (one epoch; fewer leave it less trained).") var sftExamples = 1500
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 1e-3
-    @Option(help: "GRPO learning rate.") var learningRate = 1e-4
-    @Option(help: "Rollout sampling temperature.") var temperature = 1.0
+    @Option(help: "GRPO learning rate (constant after the warm-up).") var learningRate = 1e-4
+    @Option(help: "GRPO warm-up steps (linear).") var warmupSteps = 10
+    @Option(help: "Prompts per GRPO step.") var batchSize = 16
+    @Option(help: "Completions per prompt (G).") var numGenerations = 8
+    @Option(help: "Rollout sampling temperature.") var temperature = 0.7
     @Option(help: "Validation temperature (0 = greedy).") var evalTemperature = 0.0
-    @Option(help: "Loss variant: grpo, dr_grpo or dapo.") var lossType = "grpo"
-    @Option(help: "KL coefficient.") var beta = 0.04
+    @Option(help: "Loss variant: grpo, dr_grpo or dapo.") var lossType = "dapo"
+    @Option(help: "KL coefficient against the base model (0 skips the reference forward).") var beta = 0.04
+    @Flag(inversion: .prefixedNo, help: "Drop groups whose completions all score the same and sample more prompts (DAPO).") var dynamicSampling = true
     @Option(help: "Training prompts.") var trainPrompts = 200
-    @Option(help: "Validation prompts.") var validationPrompts = 100
+    @Option(help: "Validation prompts.") var validationPrompts = 200
     @Option(help: "Seed for data, model and sampling.") var seed = 7
     @Flag(help: "Rebuild the base model even when RUN_DIR/base exists.") var rebuildBase = false
 
@@ -74,16 +77,22 @@ struct DemoCommand: ParsableCommand {
             "rewards": ["spec": .string(math.path)],
             "output_dir": .string(dir.path),
             "hyperparameters": [
-                "max_steps": .number(Double(steps)), "batch_size": 8, "num_generations": 8,
-                "learning_rate": .number(learningRate), "lr_scheduler": "constant", "warmup_steps": 0,
+                "max_steps": .number(Double(steps)), "batch_size": .number(Double(batchSize)),
+                "num_generations": .number(Double(numGenerations)),
+                "learning_rate": .number(learningRate), "lr_scheduler": "constant", "warmup_steps": .number(Double(warmupSteps)),
                 "max_completion_length": 10, "temperature": .number(temperature), "beta": .number(beta),
-                "loss_type": .string(lossType), "mask_truncated_completions": true,
-                "eval_interval": 10, "save_interval": 20, "keep_last": 2, "log_samples_interval": 5,
+                "loss_type": .string(lossType), "dynamic_sampling": .bool(dynamicSampling), "mask_truncated_completions": false,
+                "eval_interval": 20, "save_interval": 50, "keep_last": 2, "log_samples_interval": 10,
                 "eval_temperature": .number(evalTemperature), "pass_threshold": 1.0, "seed": .number(Double(seed)), "sampling_chunk": 4,
             ],
         ])
         print("[3/5] baseline: greedy answers to the \(validationPrompts) validation prompts, graded by templates/math in the sandbox")
-        print("[4/5] GRPO: \(steps) steps × 8 prompts × 8 completions")
+        print("[4/5] GRPO: \(steps) steps × \(batchSize) prompts × \(numGenerations) completions at temperature \(temperature),")
+        print("      learning rate \(learningRate) after \(warmupSteps) warm-up steps, loss \(lossType), β = \(beta) (KL to the base model)"
+              + (dynamicSampling ? "," : "."))
+        if dynamicSampling {
+            print("      dynamic sampling: prompts whose \(numGenerations) completions all score the same teach nothing and are replaced.")
+        }
         var run = TrainingRun(config: config)
         run.header = false
         let summary = try run.start(resume: false)
@@ -105,6 +114,9 @@ struct DemoCommand: ParsableCommand {
         row("pass rate", "pass_rate", percent: true)
         if let b = summary.baselineValReward, let f = summary.finalValReward, b > 0 {
             print(String(format: "improvement:          %.2f× the baseline's validation reward", f / b))
+            // Each reward is 0 or 1, so a mean over N prompts has a standard error of √(p(1−p)/N).
+            let se = { (p: Double) in (p * (1 - p) / Double(validationPrompts)).squareRoot() }
+            print(String(format: "noise:                ±%.3f / ±%.3f (one standard error over %d prompts)", se(b), se(f), validationPrompts))
         }
         print("\nrun directory: \(dir.path)  (\(Int(Date().timeIntervalSince(started)))s)")
         print("  summary.json, metrics.jsonl (per step), samples.jsonl (completions and scores), baseline.json, final_eval.json,")
@@ -116,7 +128,7 @@ struct DemoCommand: ParsableCommand {
         let tokenizer = ByteTokenizer()
         let template = try ChatTemplate(tokenizer: tokenizer)
         let model = Transformer(config: .ref1m, seed: UInt64(seed))
-        let examples = try ArithmeticProblems.conversations(problems, statedFraction: sftStatedFraction).enumerated().map { i, messages -> SFTExample in
+        let examples = try ArithmeticProblems.conversations(problems).enumerated().map { i, messages -> SFTExample in
             let conv = try template.conversation(messages)
             var mask = conv.lossMask
             mask[0] = false
@@ -125,9 +137,9 @@ struct DemoCommand: ParsableCommand {
         let (train, val) = SupervisedFineTuning.split(examples, validationFraction: 0.05, seed: UInt64(seed))
         var options = SFTOptions()
         options.epochs = 1; options.batchSize = 16; options.learningRate = sftLearningRate; options.seed = UInt64(seed)
-        print("[2/5] base model: SFT of a fresh 1.1M-parameter model on \(train.count) answers; only \(Int(sftStatedFraction * 100))% of them state")
-        print("      the result (\"\(problems[0].worked)\"), the rest stop at the expression (\"\(problems[0].unfinished)\"): a base model")
-        print("      that usually does not say the number asked for. GRPO has to learn from the reward alone to state it.")
+        print("[2/5] base model: one short epoch of SFT of a fresh 1.1M-parameter model on \(train.count) correct worked answers")
+        print("      (\"\(problems[0].question)\" → \"\(problems[0].worked)\"). It learns the answer format and some of")
+        print("      the arithmetic, not all of it: a base with some but not full success, the case RFT is for.")
         let sft = SupervisedFineTuning(model: model)
         let t0 = Date()
         let summary = try sft.run(train: train, validation: val, options: options) { event in
