@@ -14,6 +14,9 @@ public final class TransformerPolicy: GRPOPolicy {
     public let template: ChatTemplate
     public let optimizer: AdamW
     public var maxGradNorm: Float
+    /// Log-probabilities (loss, ratios, KL) are taken at the rollout temperature, as in TRL and
+    /// verl: the probabilities of the distribution the completions were sampled from.
+    public var logProbTemperature: Float
     /// Free the forward activations after each update (lower peak memory between steps).
     public var releaseActivationsAfterUpdate = false
     /// The KL reference: never updated.
@@ -27,6 +30,7 @@ public final class TransformerPolicy: GRPOPolicy {
         self.optimizer = AdamW(layout: model.layout, beta1: Float(h.adamBeta1), beta2: Float(h.adamBeta2),
                                eps: Float(h.adamEpsilon), weightDecay: Float(h.weightDecay))
         self.maxGradNorm = Float(h.maxGradNorm)
+        self.logProbTemperature = Float(h.temperature)
         Self.returnFreedMemory
     }
 
@@ -78,7 +82,9 @@ public final class TransformerPolicy: GRPOPolicy {
 
     /// Consecutive sequences with the same prompt (a group) share the prompt's rows.
     func batch(_ seqs: [PolicySequence]) -> TokenBatch {
-        TokenBatch(prompts: seqs.map(\.prompt), completions: seqs.map(\.completion), sharePrompts: true)
+        var b = TokenBatch(prompts: seqs.map(\.prompt), completions: seqs.map(\.completion), sharePrompts: true)
+        b.temperature = logProbTemperature
+        return b
     }
 
     public func logProbs(_ seqs: [PolicySequence]) throws -> [[Float]] {
@@ -111,6 +117,7 @@ public final class TransformerPolicy: GRPOPolicy {
         copy.copyParameters(from: model)
         let ref = try TransformerPolicy(model: copy, tokenizer: tokenizer, template: template)
         ref.isFrozen = true
+        ref.logProbTemperature = logProbTemperature
         return ref
     }
 

@@ -16,6 +16,10 @@ public struct TokenBatch: Equatable, Sendable {
     /// log-prob passes (set by `init(prompts:completions:sharePrompts:)`; nil: each sequence
     /// is packed whole). Results are the same either way, up to float rounding.
     public var sharedPromptLengths: [Int]?
+    /// Log-probabilities are taken under `softmax(logits / temperature)`, the distribution the
+    /// sampler draws from at that temperature (as TRL and verl do in their GRPO losses).
+    /// Default 1; must be positive.
+    public var temperature: Float = 1
 
     public init(sequences: [[Int]], lossMask: [[Bool]]) {
         self.sequences = sequences
@@ -118,6 +122,8 @@ struct PackedBatch {
     var predRows: [Int] = []
     var targets: [Int32] = []
     var scoredPerSequence: [Int] = []
+    /// 1 / `TokenBatch.temperature`: the head's logits are `invTemperature · xf · Wheadᵀ`.
+    var invTemperature: Float = 1
     var rows: Int { tokens.count }
     /// The most key rows any segment attends to.
     var maxKeys: Int { segments.map { $0.prefixLength + $0.length }.max() ?? 0 }
@@ -129,6 +135,10 @@ struct PackedBatch {
             throw ModelError.maskLengthMismatch(sequence: min(batch.sequences.count, batch.lossMask.count),
                                                 tokens: batch.sequences.count, mask: batch.lossMask.count)
         }
+        guard batch.temperature > 0, batch.temperature.isFinite else {
+            throw ModelError.invalidSampling("log-prob temperature must be positive and finite, got \(batch.temperature)")
+        }
+        invTemperature = 1 / batch.temperature
         for (i, seq) in batch.sequences.enumerated() {
             let mask = batch.lossMask[i]
             guard !seq.isEmpty else { throw ModelError.emptySequence(sequence: i) }

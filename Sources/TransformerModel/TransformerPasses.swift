@@ -253,14 +253,15 @@ extension Transformer {
     }
 
     /// Output head over the scored rows, `chunk` rows at a time:
-    /// `logits [m, V] = xf[predRows] · Wheadᵀ`, then per row `(log p[target], entropy)`.
+    /// `logits [m, V] = xf[predRows] · Wheadᵀ / T`, then per row `(log p[target], entropy)`.
     func headForward(_ b: PackedBatch, _ a: Activations, logp: FloatPtr, entropy: FloatPtr) {
         let d = dim, V = config.vocabSize, W = ConstFloatPtr(parameters.baseAddress! + headOffset)
         let S = b.predRows.count
         for c0 in stride(from: 0, to: S, by: a.chunk) {
             let m = min(a.chunk, S - c0)
             for i in 0..<m { (a.xg + i * d).update(from: a.xf + b.predRows[c0 + i] * d, count: d) }
-            gemm(transB: true, m: m, n: V, k: d, a: a.xg, lda: d, b: W, ldb: d, beta: 0, c: a.logits, ldc: V)
+            gemm(transB: true, m: m, n: V, k: d, alpha: b.invTemperature, a: a.xg, lda: d, b: W, ldb: d,
+                 beta: 0, c: a.logits, ldc: V)
             for i in 0..<m {
                 let r = logSoftmaxRow(a.logits + i * V, V: V, target: Int(b.targets[c0 + i]))
                 logp[c0 + i] = r.logp; entropy[c0 + i] = r.entropy
@@ -269,22 +270,22 @@ extension Transformer {
     }
 
     /// Backward of the head: recomputes each chunk's logits, then
-    /// `dlogits = dlogp · (onehot − softmax)`, `dWhead += dlogitsᵀ · xg`, `dxf[predRows] += dlogits · Whead`.
+    /// `dlogits = dlogp · (onehot − softmax)`, `dWhead += dlogitsᵀ · xg / T`, `dxf[predRows] += dlogits · Whead / T`.
     /// `a.dxf [N, dim]` is assigned (zero on rows that predict nothing).
     func headBackward(_ b: PackedBatch, _ a: Activations, dlogp: ConstFloatPtr) {
         let d = dim, V = config.vocabSize
         let W = ConstFloatPtr(parameters.baseAddress! + headOffset), dW = gradients.baseAddress! + headOffset
-        let S = b.predRows.count
+        let S = b.predRows.count, s = b.invTemperature
         memset(a.dxf, 0, b.rows * d * MemoryLayout<Float>.stride)
         for c0 in stride(from: 0, to: S, by: a.chunk) {
             let m = min(a.chunk, S - c0)
             for i in 0..<m { (a.xg + i * d).update(from: a.xf + b.predRows[c0 + i] * d, count: d) }
-            gemm(transB: true, m: m, n: V, k: d, a: a.xg, lda: d, b: W, ldb: d, beta: 0, c: a.logits, ldc: V)
+            gemm(transB: true, m: m, n: V, k: d, alpha: s, a: a.xg, lda: d, b: W, ldb: d, beta: 0, c: a.logits, ldc: V)
             for i in 0..<m {
                 logSoftmaxRowBackward(a.logits + i * V, V: V, target: Int(b.targets[c0 + i]), dlogp: dlogp[c0 + i])
             }
-            gemm(transA: true, m: V, n: d, k: m, a: a.logits, lda: V, b: a.xg, ldb: d, beta: 1, c: dW, ldc: d)
-            gemm(m: m, n: d, k: V, a: a.logits, lda: V, b: W, ldb: d, beta: 0, c: a.dxg, ldc: d)
+            gemm(transA: true, m: V, n: d, k: m, alpha: s, a: a.logits, lda: V, b: a.xg, ldb: d, beta: 1, c: dW, ldc: d)
+            gemm(m: m, n: d, k: V, alpha: s, a: a.logits, lda: V, b: W, ldb: d, beta: 0, c: a.dxg, ldc: d)
             for i in 0..<m {
                 let dst = a.dxf + b.predRows[c0 + i] * d, src = a.dxg + i * d
                 for j in 0..<d { dst[j] += src[j] }

@@ -32,6 +32,22 @@ final class TransformerLearningTests: XCTestCase {
         XCTAssertGreaterThan(last, first + 0.3, "reward \(first) → \(last): \(rewards)")
     }
 
+    /// The loss, its ratios and the KL see the distribution the completions were sampled from:
+    /// log-probs at the rollout temperature, for the policy and its frozen reference alike.
+    func testLogProbsAtTheRolloutTemperature() throws {
+        let tiny = ModelConfig(vocabSize: 260, dim: 32, nLayers: 1, nHeads: 2, ffnDim: 64, maxSeqLen: 64, tiedEmbeddings: false)
+        var h = Hyperparameters()
+        h.temperature = 0.7
+        let policy = try TransformerPolicy.scratch(tiny, seed: 2, hyperparameters: h)
+        let seqs = [PolicySequence(prompt: [72, 105], completion: [33, 10, 4]), PolicySequence(prompt: [72, 105], completion: [9])]
+        var expected = TokenBatch(prompts: seqs.map(\.prompt), completions: seqs.map(\.completion))
+        expected.temperature = 0.7
+        let want = try policy.model.tokenLogProbs(expected).logProbs
+        XCTAssertEqual(try policy.logProbs(seqs), want)
+        XCTAssertEqual(try policy.frozenCopy().logProbs(seqs), want)
+        XCTAssertNotEqual(try policy.model.tokenLogProbs(TokenBatch(prompts: seqs.map(\.prompt), completions: seqs.map(\.completion))).logProbs, want)
+    }
+
     /// Stop after step 3, resume from the checkpoint: the same curve as an uninterrupted run
     /// (parameters, AdamW state, data order and sampling RNG all restored).
     func testResumeIsExactWithTheTransformer() throws {

@@ -67,6 +67,30 @@ final class ModelGradientTests: XCTestCase {
         try checkLogProbGradients(Self.qwen3, batch: SharedPromptTests.batches().shared)
     }
 
+    /// Log-probs at the rollout temperature (GRPO's loss): `softmax(logits / T)`, untied and tied head.
+    func testTemperatureGradients() throws {
+        var batch = Self.batch
+        batch.temperature = 0.7
+        try checkLogProbGradients(Self.llama, batch: batch)
+        try checkLogProbGradients(Self.qwen2, batch: batch)
+    }
+
+    /// Temperature T is the same distribution as an lm_head scaled by 1/T at temperature 1.
+    func testTemperatureEqualsScaledHead() throws {
+        let model = Self.randomModel(Self.llama, seed: 3)
+        var hot = Self.batch
+        hot.temperature = 0.5
+        let atT = try model.tokenLogProbs(hot)
+        let head = model.parameter("lm_head.weight")!
+        for i in head.indices { head[i] *= 2 }
+        let scaled = try model.tokenLogProbs(Self.batch)
+        for (a, b) in zip(atT.logProbs.joined(), scaled.logProbs.joined()) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        for (a, b) in zip(atT.entropies.joined(), scaled.entropies.joined()) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        XCTAssertNotEqual(atT.logProbs, try model.tokenLogProbs(hot).logProbs, "temperature must change the log-probs")
+        hot.temperature = 0
+        XCTAssertThrowsError(try model.tokenLogProbs(hot))
+    }
+
     func testCrossEntropyGradientMatchesLoss() throws {
         let model = Self.randomModel(Self.qwen3, seed: 3)
         model.zeroGrad()
