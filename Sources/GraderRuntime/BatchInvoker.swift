@@ -39,6 +39,7 @@ func sandboxPolicy(for m: GraderManifest, directory: URL, warm: Bool, passthroug
     p.wallTimeoutMs = warm ? nil : m.timeoutMs
     if warm { p.cpuTimeMs = nil }
     p.memoryMB = m.memoryMB
+    p.cpuMsPerSec = m.cpuMsPerSec
     p.network = m.network ? .host : .none
     p.readOnlyPaths.append(directory.path)
     var env: [String: String] = [:]

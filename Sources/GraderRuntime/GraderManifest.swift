@@ -52,6 +52,9 @@ public struct GraderManifest: Codable, Sendable, Equatable {
     public var initTimeoutMs: Int
     /// Memory limit per worker (memory cgroup).
     public var memoryMB: Int
+    /// CPU bandwidth per worker: ms of CPU per second over all cores (1000 = one core; nsjail's
+    /// `cgroup_cpu_ms_per_sec`). cpu cgroup, root only; `nil` = unlimited.
+    public var cpuMsPerSec: Int?
     /// Warm workers (python) or concurrent processes (exec).
     public var concurrency: Int
     /// Samples per invocation; larger inputs are split and spread over the workers.
@@ -74,6 +77,7 @@ public struct GraderManifest: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, runtime, handler, command, contract, network, environment, retries, concurrency
         case timeoutMs = "timeout_ms", initTimeoutMs = "init_timeout_ms", memoryMB = "memory_mb"
+        case cpuMsPerSec = "cpu_ms_per_sec"
         case batchSize = "batch_size", onError = "on_error", scoreRange = "score_range"
         case recycleAfter = "recycle_after", queueLimit = "queue_limit"
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 
 /// Every problem found in one manifest (validation does not stop at the first).
 public struct ManifestErrors: Error, CustomStringConvertible, Sendable {
@@ -74,6 +75,7 @@ private struct ManifestValidator {
         m.timeoutMs = int(obj, "timeout_ms", 1...900_000) ?? m.timeoutMs
         m.initTimeoutMs = int(obj, "init_timeout_ms", 1...900_000) ?? m.initTimeoutMs
         m.memoryMB = int(obj, "memory_mb", 16...65_536) ?? m.memoryMB
+        m.cpuMsPerSec = int(obj, "cpu_ms_per_sec", 1...SandboxPolicy.maxCpuMsPerSec)
         m.concurrency = int(obj, "concurrency", 1...64) ?? m.concurrency
         m.batchSize = int(obj, "batch_size", 1...10_000) ?? m.batchSize
         m.retries = int(obj, "retries", 0...5) ?? m.retries

@@ -3,13 +3,13 @@ import Foundation
 /// Which cgroup controllers rft can use here, and where their hierarchies are mounted.
 struct CgroupSupport: Sendable {
     enum Version: String, Sendable { case v1, v2 }
-    /// Controller name ("memory", "pids", "cpuacct") → mount point of its hierarchy.
+    /// Controller name ("memory", "pids", "cpuacct", "cpu") → mount point of its hierarchy.
     var mounts: [String: String] = [:]
     var version: Version? = nil
     /// Controller → why it is unusable.
     var missing: [String: String] = [:]
 
-    static let wanted = ["memory", "pids", "cpuacct"]
+    static let wanted = ["memory", "pids", "cpuacct", "cpu"]
 
     static let shared: CgroupSupport = detect()
 
@@ -109,6 +109,25 @@ final class SlotCgroups {
                     }
                 }
             }
+        }
+        // cpu may share a hierarchy with cpuacct (v1 "cpu,cpuacct") or be the v2 tree: set it on whichever dir holds it.
+        if let mount = support.mounts["cpu"], let dir = created[mount] {
+            try Self.setCPUBandwidth(dir: dir, v2: support.isV2("cpu"), msPerSec: policy.cpuMsPerSec)
+        }
+    }
+
+    /// CFS bandwidth period, in microseconds (the kernel's default).
+    static let cpuPeriodUs = 100_000
+
+    /// Writes the CPU bandwidth limit; `nil` resets it to unlimited (the dir may be reused).
+    static func setCPUBandwidth(dir: String, v2: Bool, msPerSec: Int?) throws {
+        // ms per 1000 ms = quota per period: quota_us = ms_per_sec × period_us / 1000.
+        let quota = msPerSec.map { $0 * cpuPeriodUs / 1000 }
+        if v2 {
+            try write(dir + "/cpu.max", "\(quota.map(String.init) ?? "max") \(cpuPeriodUs)")
+        } else {
+            try write(dir + "/cpu.cfs_period_us", "\(cpuPeriodUs)")
+            try write(dir + "/cpu.cfs_quota_us", "\(quota ?? -1)")
         }
     }
 

@@ -27,10 +27,18 @@ public final class Sandbox: @unchecked Sendable {
         self.policy = policy
         privileged = geteuid() == 0
         signal(SIGPIPE, SIG_IGN) // writes to a dead child's stdin must fail with EPIPE, not kill us
-        cgroups = privileged ? CgroupSupport.shared : CgroupSupport(missing: ["memory": "not root", "pids": "not root", "cpuacct": "not root"])
+        cgroups = privileged ? CgroupSupport.shared : CgroupSupport(missing: ["memory": "not root", "pids": "not root", "cpuacct": "not root", "cpu": "not root"])
         if privileged { Sandbox.sweepOnce(cgroups) }
         template = try SpawnTemplate(policy: policy, privileged: privileged, hasMemoryCgroup: cgroups.mounts["memory"] != nil)
         pool = SlotPool(policy: policy, privileged: privileged, support: cgroups, mountTemplateFD: template.mountTemplateFD)
+    }
+
+    /// Policy limits this machine cannot enforce, each with the reason (empty when all are enforced).
+    /// Today only `cpuMsPerSec`, which needs the cpu cgroup (root); callers should tell the user.
+    public var unenforced: [String] {
+        guard policy.cpuMsPerSec != nil, cgroups.mounts["cpu"] == nil else { return [] }
+        let why = cgroups.missing["cpu"] ?? "the cpu cgroup is unavailable"
+        return ["cpuMsPerSec \(policy.cpuMsPerSec!) is not enforced: \(why); only the CPU-time limit applies"]
     }
 
     private static let sweepLock = NSLock()

@@ -67,6 +67,7 @@ public struct SandboxInfo: Codable, Sendable {
             switch c {
             case "memory": what = "memory limit, peak memory and OOM-kill detection (memory_limit)"
             case "pids": what = "process/thread limit (fork bombs stop with EAGAIN)"
+            case "cpu": what = "CPU bandwidth limit (cpuMsPerSec: CFS quota per 100 ms period)"
             default: what = "CPU time of the whole sandbox"
             }
             if let m = support.mounts[c] {
@@ -78,6 +79,7 @@ public struct SandboxInfo: Codable, Sendable {
                 switch c {
                 case "memory": fallback = "fallback: RLIMIT_AS (virtual memory; OOM cannot be told apart from other failures)"
                 case "pids": fallback = "fallback: RLIMIT_NPROC per uid"
+                case "cpu": fallback = "no fallback: cpuMsPerSec is NOT enforced (only the CPU-time limit applies)"
                 default: fallback = "fallback: rusage of the sandbox's init"
                 }
                 layers.append(Layer(name: "cgroup \(c)", active: false, detail: "\(why); \(fallback)"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Whether sandboxed code may use the network.
 public enum NetworkAccess: String, Codable, Sendable {
     /// No network: a private, empty network namespace, and seccomp refuses every socket family
@@ -23,6 +25,11 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
     public var wallTimeoutMs: Int?
     /// CPU time limit (RLIMIT_CPU, whole seconds, rounded up); `nil` means none.
     public var cpuTimeMs: Int?
+    /// CPU bandwidth: milliseconds of CPU per second of wall time, summed over all cores (nsjail's
+    /// `cgroup_cpu_ms_per_sec`; 1000 = one full core). Enforced by the cpu cgroup (CFS quota over a
+    /// 100 ms period), so only as root; without cgroups it is not enforced (see `Sandbox.unenforced`).
+    /// `nil` means unlimited.
+    public var cpuMsPerSec: Int?
     /// Memory limit: the memory cgroup where available, else RLIMIT_AS.
     public var memoryMB: Int?
     /// Maximum number of processes and threads (pids cgroup and RLIMIT_NPROC of the slot's uid).
@@ -47,7 +54,9 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
     public init(wallTimeoutMs: Int? = 10_000, cpuTimeMs: Int? = 10_000, memoryMB: Int? = 512, maxPids: Int? = 64,
                 maxFileSizeMB: Int? = 64, maxOpenFiles: Int? = 256, maxOutputBytes: Int = 1 << 20,
                 scratchSizeMB: Int = 64, network: NetworkAccess = .none, readOnlyPaths: [String] = [],
-                allowEnv: [String] = [], environment: [String: String] = SandboxPolicy.baseEnvironment) {
+                allowEnv: [String] = [], environment: [String: String] = SandboxPolicy.baseEnvironment,
+                cpuMsPerSec: Int? = nil) {
+        self.cpuMsPerSec = cpuMsPerSec
         self.wallTimeoutMs = wallTimeoutMs
         self.cpuTimeMs = cpuTimeMs
         self.memoryMB = memoryMB
@@ -84,7 +93,7 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case wallTimeoutMs, cpuTimeMs, memoryMB, maxPids, maxFileSizeMB, maxOpenFiles, maxOutputBytes
-        case scratchSizeMB, network, readOnlyPaths, allowEnv, environment
+        case scratchSizeMB, network, readOnlyPaths, allowEnv, environment, cpuMsPerSec
     }
 
     public init(from decoder: Decoder) throws {
@@ -92,6 +101,7 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if c.contains(.wallTimeoutMs) { wallTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .wallTimeoutMs) }
         if c.contains(.cpuTimeMs) { cpuTimeMs = try c.decodeIfPresent(Int.self, forKey: .cpuTimeMs) }
+        if c.contains(.cpuMsPerSec) { cpuMsPerSec = try c.decodeIfPresent(Int.self, forKey: .cpuMsPerSec) }
         if c.contains(.memoryMB) { memoryMB = try c.decodeIfPresent(Int.self, forKey: .memoryMB) }
         if c.contains(.maxPids) { maxPids = try c.decodeIfPresent(Int.self, forKey: .maxPids) }
         if c.contains(.maxFileSizeMB) { maxFileSizeMB = try c.decodeIfPresent(Int.self, forKey: .maxFileSizeMB) }
@@ -103,6 +113,9 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
         allowEnv = try c.decodeIfPresent([String].self, forKey: .allowEnv) ?? allowEnv
         environment = try c.decodeIfPresent([String: String].self, forKey: .environment) ?? environment
     }
+
+    /// The largest meaningful `cpuMsPerSec` here: 1000 per online core.
+    public static var maxCpuMsPerSec: Int { 1000 * max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
     /// Checks every field; the error names the field.
     public func validate() throws {
@@ -117,6 +130,9 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
         try positive(maxOpenFiles, "maxOpenFiles")
         try positive(maxOutputBytes, "maxOutputBytes")
         try positive(scratchSizeMB, "scratchSizeMB")
+        if let v = cpuMsPerSec, !(1...Self.maxCpuMsPerSec).contains(v) {
+            throw SandboxError(layer: "policy", message: "cpuMsPerSec must be in 1...\(Self.maxCpuMsPerSec) (1000 per core, \(Self.maxCpuMsPerSec / 1000) cores here), got \(v)")
+        }
         if let n = maxOpenFiles, n < 8 {
             throw SandboxError(layer: "policy", message: "maxOpenFiles must be at least 8, got \(n)")
         }

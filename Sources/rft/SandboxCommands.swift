@@ -30,6 +30,7 @@ struct SandboxRunCommand: ParsableCommand {
         Examples:
           rft sandbox run -- python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8000))'
           rft sandbox run --profile untrusted-code --timeout-ms 2000 -- /usr/bin/python3 solution.py
+          rft sandbox run --cpu-ms-per-sec 500 -- /usr/bin/python3 solution.py   # at most half a core
           rft sandbox run --ro /srv/graders/exact --allow-env LANG -- /srv/graders/exact/grade.sh
         """
     )
@@ -39,6 +40,9 @@ struct SandboxRunCommand: ParsableCommand {
     @Option(help: "Starting policy.") var profile: Profile = .grader
     @Option(name: .customLong("timeout-ms"), help: "Wall-clock deadline in milliseconds.") var timeoutMs: Int?
     @Option(name: .customLong("cpu-ms"), help: "CPU-time limit in milliseconds (rounded up to whole seconds).") var cpuMs: Int?
+    @Option(name: .customLong("cpu-ms-per-sec"),
+            help: "CPU bandwidth: ms of CPU per second of wall time over all cores (1000 = one core; cpu cgroup, root only).")
+    var cpuMsPerSec: Int?
     @Option(name: .customLong("memory-mb"), help: "Memory limit in MB.") var memoryMB: Int?
     @Option(name: .customLong("pids"), help: "Maximum processes and threads.") var pids: Int?
     @Option(name: .customLong("output-kb"), help: "Captured output per stream, in KiB.") var outputKB: Int?
@@ -60,6 +64,7 @@ struct SandboxRunCommand: ParsableCommand {
         var policy: SandboxPolicy = profile == .grader ? .grader : .untrustedCode
         if let v = timeoutMs { policy.wallTimeoutMs = v }
         if let v = cpuMs { policy.cpuTimeMs = v }
+        if let v = cpuMsPerSec { policy.cpuMsPerSec = v }
         if let v = memoryMB { policy.memoryMB = v }
         if let v = pids { policy.maxPids = v }
         if let v = outputKB { policy.maxOutputBytes = v * 1024 }
@@ -72,7 +77,9 @@ struct SandboxRunCommand: ParsableCommand {
         let stdin = isatty(0) == 0 ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : []
         let outcome: Outcome
         do {
-            outcome = try Sandbox(policy: policy).run(argv, stdin: stdin)
+            let sandbox = try Sandbox(policy: policy)
+            for w in sandbox.unenforced { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            outcome = try sandbox.run(argv, stdin: stdin)
         } catch let e as SandboxError {
             outcome = .sandboxError(e)
         }

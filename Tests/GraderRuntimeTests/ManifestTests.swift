@@ -45,6 +45,19 @@ final class ManifestTests: XCTestCase {
         XCTAssertTrue(e.contains { $0.hasPrefix("grader.json: command: is required") }, "\(e)")
     }
 
+    func testCPUBandwidthField() throws {
+        XCTAssertNil(try decode(#"{"name": "g", "handler": "m.f"}"#).cpuMsPerSec, "unlimited by default")
+        let m = try decode(#"{"name": "g", "handler": "m.f", "cpu_ms_per_sec": 500}"#)
+        XCTAssertEqual(m.cpuMsPerSec, 500)
+        let p = sandboxPolicy(for: m, directory: URL(fileURLWithPath: "/tmp"), warm: true, passthrough: [:])
+        XCTAssertEqual(p.cpuMsPerSec, 500, "the manifest's limit reaches the sandbox policy")
+        let max = 1000 * ProcessInfo.processInfo.activeProcessorCount
+        XCTAssertEqual(errors(#"{"name": "g", "handler": "m.f", "cpu_ms_per_sec": 0}"#),
+                       ["grader.json: cpu_ms_per_sec: must be 1...\(max), got 0"])
+        XCTAssertEqual(errors(#"{"name": "g", "handler": "m.f", "cpu_ms_per_sec": "half"}"#),
+                       [#"grader.json: cpu_ms_per_sec: must be an integer, got "half""#])
+    }
+
     func testInvalidJSONNamesTheLine() {
         XCTAssertEqual(errors("{\"name\": \"g\",\n \"handler\": }").first?.hasPrefix("grader.json: invalid JSON at line 2"), true)
     }
