@@ -64,6 +64,9 @@ public final class GraderPool: @unchecked Sendable {
     /// The grader directory (absolute, symlinks resolved).
     public var directory: URL { core.directory }
     private let core: PoolCore
+    /// Manifest limits this machine cannot enforce, with the reason (today `cpu_ms_per_sec` without
+    /// the cpu cgroup, i.e. without root); empty when all are enforced. Tell the user.
+    public var unenforced: [String] { core.unenforced }
 
     /// Loads `DIR/grader.json` and starts `concurrency` sandboxed workers.
     /// - Throws: ``ManifestErrors`` for an invalid manifest, `SandboxError` when the sandbox policy is rejected.
@@ -109,6 +112,7 @@ public final class GraderPool: @unchecked Sendable {
 final class PoolCore: @unchecked Sendable {
     let manifest: GraderManifest
     let directory: URL
+    let unenforced: [String]
     private let options: GraderPool.Options
     private let cond = NSCondition()
     private var queue: [Job] = []
@@ -137,6 +141,7 @@ final class PoolCore: @unchecked Sendable {
         // (uid, cgroups, network namespace).
         let sandbox = try Sandbox(policy: policy)
         self.sandbox = sandbox
+        unenforced = sandbox.unenforced.map { $0.replacingOccurrences(of: "cpuMsPerSec", with: "cpu_ms_per_sec") }
         var invokers: [BatchInvoker] = []
         for _ in 0..<manifest.concurrency {
             invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.captureLogs)

@@ -72,6 +72,7 @@ struct GraderInvokeCommand: ParsableCommand {
             options.onBatch = { GraderInvokeCommand.printLog($0) }
         }
         let pool = try GraderPool(manifest: manifest, directory: url, options: options)
+        for w in pool.unenforced { FileHandle.standardError.write(Data("warning: \(manifest.name): \(w)\n".utf8)) }
         let results = pool.score(samples)
         pool.shutdown()
         var out = "[\n"
@@ -128,6 +129,7 @@ struct GraderTestCommand: ParsableCommand {
             samples.append(Sample(record: rec, defaultID: s.id))
         }
         let pool = try GraderPool(manifest: manifest, directory: url)
+        for w in pool.unenforced { FileHandle.standardError.write(Data("warning: \(manifest.name): \(w)\n".utf8)) }
         let results = pool.score(samples)
         pool.shutdown()
 
@@ -202,10 +204,12 @@ struct GraderValidateCommand: ParsableCommand {
         let url = URL(fileURLWithPath: directory)
         var errors: [JSONValue] = []
         var name: String?
+        var warnings: [JSONValue] = []
         do {
             let m = try GraderManifest.load(directory: url)
             name = m.name
             let pool = try GraderPool(manifest: m, directory: url, options: .init(prewarm: false))
+            warnings = pool.unenforced.map { .string($0) }
             if let e = pool.validate() {
                 errors.append(["type": .string(e.type.rawValue), "message": .string(e.message)])
             }
@@ -221,6 +225,7 @@ struct GraderValidateCommand: ParsableCommand {
         report["valid"] = .bool(errors.isEmpty)
         if let name { report["name"] = .string(name) }
         report["errors"] = .array(errors)
+        if !warnings.isEmpty { report["warnings"] = .array(warnings) }
         print(JSONValue.object(report).jsonString)
         if !errors.isEmpty { throw ExitCode(1) }
     }

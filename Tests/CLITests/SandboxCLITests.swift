@@ -24,6 +24,19 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertEqual(slow["status"] as? String, "timeout")
     }
 
+    func testCPUBandwidthFlag() throws {
+        let bad = try outcome(["--cpu-ms-per-sec", "0", "--", "/bin/true"])
+        XCTAssertEqual(bad["status"] as? String, "sandbox_error")
+        XCTAssertTrue((bad["message"] as? String ?? "").contains("cpuMsPerSec must be in 1..."), "\(bad)")
+        let ok = try outcome(["--cpu-ms-per-sec", "500", "--", "/bin/true"])
+        XCTAssertEqual(ok["status"] as? String, "ok")
+        let info = try RFTBinary.run(["sandbox", "info"])
+        XCTAssertTrue(info.stdout.contains("cgroup cpu "), "sandbox info lists the cpu cgroup layer: \(info.stdout)")
+        if geteuid() != 0 {
+            XCTAssertTrue(info.stdout.contains("cpuMsPerSec is NOT enforced"), info.stdout)
+        }
+    }
+
     /// The acceptance check: a listener on the host's 127.0.0.1:8000 is not reachable.
     func testConnectToHostLoopbackIsDenied() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
