@@ -75,6 +75,10 @@ final class SlotCgroups {
         for c in CgroupSupport.wanted {
             guard let mount = support.mounts[c] else { continue }
             if let dir = created[mount] { if c == "memory" { memoryDir = dir }; if c == "cpuacct" { cpuDir = dir }; continue }
+            // A cpu hierarchy of its own is joined only to limit bandwidth: being a separate CFS group
+            // changes how the sandbox's processes are scheduled against the host (measured: a fork
+            // bomb's output differs), so unlimited policies keep the previous behaviour.
+            if c == "cpu" && policy.cpuMsPerSec == nil { continue }
             let v2 = support.isV2(c)
             let base = mount + "/rft"
             try Self.mkdirP(base, enable: v2 ? ["memory", "pids", "cpu"] : [])
@@ -110,7 +114,8 @@ final class SlotCgroups {
                 }
             }
         }
-        // cpu may share a hierarchy with cpuacct (v1 "cpu,cpuacct") or be the v2 tree: set it on whichever dir holds it.
+        // cpu may share a hierarchy with cpuacct (v1 "cpu,cpuacct") or be the v2 tree: set it on
+        // whichever dir holds it, resetting it to unlimited when the policy has no limit.
         if let mount = support.mounts["cpu"], let dir = created[mount] {
             try Self.setCPUBandwidth(dir: dir, v2: support.isV2("cpu"), msPerSec: policy.cpuMsPerSec)
         }

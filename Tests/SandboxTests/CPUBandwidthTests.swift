@@ -57,10 +57,24 @@ final class CPUBandwidthTests: XCTestCase {
             try SlotCgroups.setCPUBandwidth(dir: dir, v2: CgroupSupport.shared.isV2("cpu"), msPerSec: nil)
             XCTAssertEqual(cpuQuota(sandbox)?.quota, unlimited)
         }
-        // A following sandbox without the limit runs unthrottled.
+        // A following sandbox without the limit runs unthrottled: the cpu cgroup its program is in
+        // (as the program itself reports it) has no quota.
         try withSandbox { sandbox in
-            XCTAssertEqual(sandbox.run(["/bin/true"]).status, .ok)
-            XCTAssertEqual(cpuQuota(sandbox)?.quota, unlimited)
+            let o = sandbox.run(["/bin/cat", "/proc/self/cgroup"])
+            XCTAssertEqual(o.status, .ok, "\(o)")
+            let v2 = CgroupSupport.shared.isV2("cpu")
+            // v1: "4:cpu:/path" (or "4:cpu,cpuacct:/path"); v2: "0::/path".
+            let line = o.stdout.split(separator: "\n").first { l in
+                let f = l.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+                return f.count == 3 && (v2 ? f[1].isEmpty : f[1].split(separator: ",").contains("cpu"))
+            }
+            guard let path = line?.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).last else {
+                return XCTFail("no cpu cgroup line in \(o.stdout)")
+            }
+            let dir = CgroupSupport.shared.mounts["cpu"]! + (path == "/" ? "" : String(path))
+            let text = readText(dir + (v2 ? "/cpu.max" : "/cpu.cfs_quota_us")) ?? "?"
+            XCTAssertEqual(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first.map(String.init), unlimited,
+                           "\(dir) is throttled")
             XCTAssertEqual(sandbox.unenforced, [])
         }
     }
