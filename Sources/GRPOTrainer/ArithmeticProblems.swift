@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 import TransformerModel
 
 /// The demo task: one-step arithmetic word problems ("Mia has 7 apples and gets 5 more. How
@@ -40,7 +41,7 @@ public enum ArithmeticProblems {
     }
 
     /// Bedrock-format prompt records (`id`, `messages`, `reference_answer`).
-    public static func records(_ problems: [ArithmeticProblem], prefix: String) -> [JSON] {
+    public static func records(_ problems: [ArithmeticProblem], prefix: String) -> [JSONValue] {
         problems.enumerated().map { i, p in
             ["id": .string("\(prefix)-\(i)"), "messages": [["role": "user", "content": .string(p.question)]],
              "reference_answer": .string(String(p.answer))]

@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -32,7 +33,7 @@ public struct ChatEndpoint: Sendable {
     /// `count` completions of `messages` (one request each, so servers without `n` work too).
     public func complete(_ messages: [ChatMessage], count: Int, temperature: Double, seed: UInt64) throws -> [String] {
         try (0..<count).map { k in
-            var body: [String: JSON] = [
+            var body: JSONObject = [
                 "model": .string(model), "max_tokens": .number(Double(maxTokens)), "temperature": .number(temperature),
                 "seed": .number(Double((seed &+ UInt64(k)) % 1_000_000_007)),
                 "messages": .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
@@ -42,12 +43,12 @@ public struct ChatEndpoint: Sendable {
             req.httpMethod = "POST"
             req.setValue("application/json", forHTTPHeaderField: "Content-Type")
             if let apiKey { req.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
-            req.httpBody = Data(JSON.object(body).serialized().utf8)
+            req.httpBody = Data(JSONValue.object(body).jsonString(sortedKeys: true).utf8)
             let (data, status) = try send(req)
             guard (200..<300).contains(status) else {
                 throw Failure(message: "\(endpoint.absoluteString) answered HTTP \(status): \(String(decoding: data.prefix(300), as: UTF8.self))")
             }
-            guard let json = try? JSON.parse(data), let text = json["choices"]?.array?.first?["message"]?["content"]?.string else {
+            guard let json = try? JSONValue.parse(data), let text = json["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
                 throw Failure(message: "\(endpoint.absoluteString): no choices[0].message.content in the response")
             }
             return text

@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 
 /// A training config that cannot be used, naming the field and what is allowed.
 public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -34,10 +35,10 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
 /// rejecting keys nobody asked for.
 struct FieldReader {
     let path: String
-    let object: [String: JSON]
+    let object: JSONObject
     private(set) var known: [String] = []
 
-    init(_ value: JSON, path: String) throws {
+    init(_ value: JSONValue, path: String) throws {
         guard case .object(let o) = value else {
             throw ConfigError.wrongType(field: path.isEmpty ? "<root>" : path, expected: "an object", got: value.typeName)
         }
@@ -47,7 +48,7 @@ struct FieldReader {
 
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    mutating func raw(_ key: String) -> JSON? {
+    mutating func raw(_ key: String) -> JSONValue? {
         known.append(key)
         guard let v = object[key], !v.isNull else { return nil }
         return v
@@ -55,20 +56,20 @@ struct FieldReader {
 
     mutating func string(_ key: String) throws -> String? {
         guard let v = raw(key) else { return nil }
-        guard let s = v.string else { throw ConfigError.wrongType(field: name(key), expected: "a string", got: v.typeName) }
+        guard let s = v.stringValue else { throw ConfigError.wrongType(field: name(key), expected: "a string", got: v.typeName) }
         return s
     }
 
     mutating func bool(_ key: String, default d: Bool) throws -> Bool {
         guard let v = raw(key) else { return d }
-        guard let b = v.bool else { throw ConfigError.wrongType(field: name(key), expected: "true or false", got: v.typeName) }
+        guard let b = v.boolValue else { throw ConfigError.wrongType(field: name(key), expected: "true or false", got: v.typeName) }
         return b
     }
 
     mutating func double(_ key: String, default d: Double?, _ range: ClosedRange<Double>,
                          openLower: Bool = false) throws -> Double? {
         guard let v = raw(key) else { return d }
-        guard let x = v.number else { throw ConfigError.wrongType(field: name(key), expected: "a number", got: v.typeName) }
+        guard let x = v.doubleValue else { throw ConfigError.wrongType(field: name(key), expected: "a number", got: v.typeName) }
         let allowed = openLower ? "\(fmt(range.lowerBound)) < x ≤ \(fmt(range.upperBound))"
                                 : "\(fmt(range.lowerBound)) ≤ x ≤ \(fmt(range.upperBound))"
         if !x.isFinite || !range.contains(x) || (openLower && x == range.lowerBound) {
@@ -79,8 +80,8 @@ struct FieldReader {
 
     mutating func int(_ key: String, default d: Int?, _ range: ClosedRange<Int>) throws -> Int? {
         guard let v = raw(key) else { return d }
-        guard let x = v.number, x == x.rounded(), abs(x) < 1e12 else {
-            throw ConfigError.wrongType(field: name(key), expected: "an integer", got: v.number.map { fmt($0) } ?? v.typeName)
+        guard let x = v.doubleValue, x == x.rounded(), abs(x) < 1e12 else {
+            throw ConfigError.wrongType(field: name(key), expected: "an integer", got: v.doubleValue.map { fmt($0) } ?? v.typeName)
         }
         let i = Int(x)
         guard range.contains(i) else {

@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 import TransformerModel
 
 /// How the per-sequence losses are normalised (see docs/TRAINING.md).
@@ -123,7 +124,7 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     }
 
     /// Reads and range-checks every field of a `hyperparameters` object.
-    public static func parse(_ value: JSON, path: String = "hyperparameters") throws -> Hyperparameters {
+    public static func parse(_ value: JSONValue, path: String = "hyperparameters") throws -> Hyperparameters {
         var r = try FieldReader(value, path: path)
         var h = Hyperparameters()
         let big = 100_000_000

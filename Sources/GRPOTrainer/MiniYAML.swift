@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 
 /// The YAML subset that training configs need: nested block mappings, block lists (`- item`),
 /// scalars (numbers, booleans, null, plain or quoted strings), `#` comments, and flow
@@ -11,7 +12,7 @@ enum MiniYAML {
 
     private struct Line { var number: Int; var indent: Int; var text: String }
 
-    static func parse(_ text: String) throws -> JSON {
+    static func parse(_ text: String) throws -> JSONValue {
         var lines: [Line] = []
         for (i, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let stripped = stripComment(String(rawLine))
@@ -28,9 +29,9 @@ enum MiniYAML {
         return value
     }
 
-    private static func block(_ lines: [Line], _ pos: inout Int, indent: Int) throws -> JSON {
+    private static func block(_ lines: [Line], _ pos: inout Int, indent: Int) throws -> JSONValue {
         if lines[pos].text.hasPrefix("- ") || lines[pos].text == "-" {
-            var items: [JSON] = []
+            var items: [JSONValue] = []
             while pos < lines.count, lines[pos].indent == indent, lines[pos].text.hasPrefix("-") {
                 let line = lines[pos]
                 let rest = String(line.text.dropFirst()).trimmingCharacters(in: .whitespaces)
@@ -53,7 +54,7 @@ enum MiniYAML {
             }
             return .array(items)
         }
-        var object: [String: JSON] = [:]
+        var object: JSONObject = [:]
         while pos < lines.count, lines[pos].indent == indent {
             let line = lines[pos]
             guard let colon = keyColon(line.text) else {
@@ -114,12 +115,12 @@ enum MiniYAML {
         return s
     }
 
-    private static func scalar(_ s: String, line: Int) throws -> JSON {
+    private static func scalar(_ s: String, line: Int) throws -> JSONValue {
         if s.hasPrefix("&") || s.hasPrefix("*") || s.hasPrefix("!") || s == "|" || s == ">" {
             throw SyntaxError(line: line, message: "anchors, tags and block strings are not supported; use JSON for this config")
         }
         if s.hasPrefix("[") || s.hasPrefix("{") || s.hasPrefix("\"") {
-            do { return try JSON.parse(s) } catch { throw SyntaxError(line: line, message: "invalid flow value \(s)") }
+            do { return try JSONValue.parse(s) } catch { throw SyntaxError(line: line, message: "invalid flow value \(s)") }
         }
         if s.hasPrefix("'"), s.hasSuffix("'"), s.count >= 2 {
             return .string(String(s.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'"))

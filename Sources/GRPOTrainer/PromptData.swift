@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 import TransformerModel
 
 /// One training prompt in Bedrock RFT format:
@@ -8,13 +9,13 @@ public struct PromptRecord: Equatable, Sendable {
     public var id: String
     public var messages: [ChatMessage]
     /// `reference_answer` at the top level or under `metadata`.
-    public var referenceAnswer: JSON?
+    public var referenceAnswer: JSONValue?
     /// The whole record as written, passed to graders unchanged.
-    public var raw: [String: JSON]
+    public var raw: JSONObject
     /// 1-based line in its file.
     public var line: Int
 
-    public init(id: String, messages: [ChatMessage], referenceAnswer: JSON?, raw: [String: JSON] = [:], line: Int = 0) {
+    public init(id: String, messages: [ChatMessage], referenceAnswer: JSONValue?, raw: JSONObject = [:], line: Int = 0) {
         self.id = id; self.messages = messages; self.referenceAnswer = referenceAnswer; self.raw = raw; self.line = line
     }
 }
@@ -74,7 +75,7 @@ public enum PromptDataset {
             func error(_ field: String?, _ message: String) {
                 issues.append(DataIssue(file: path, line: n, field: field, message: message, severity: .error))
             }
-            guard let json = try? JSON.parse(text) else { error(nil, "not valid JSON"); continue }
+            guard let json = try? JSONValue.parse(text) else { error(nil, "not valid JSON"); continue }
             guard case .object(let o) = json else { error(nil, "each line must be a JSON object, got \(json.typeName)"); continue }
             guard let msgs = o["messages"] else { error("messages", "missing; expected a list of {\"role\", \"content\"}"); continue }
             guard case .array(let items) = msgs, !items.isEmpty else { error("messages", "must be a non-empty list"); continue }
@@ -83,7 +84,7 @@ public enum PromptDataset {
             for (j, m) in items.enumerated() {
                 let field = "messages[\(j)]"
                 guard case .object(let mo) = m else { error(field, "must be an object"); bad = true; break }
-                guard let role = mo["role"]?.string else { error(field + ".role", "missing or not a string"); bad = true; break }
+                guard let role = mo["role"]?.stringValue else { error(field + ".role", "missing or not a string"); bad = true; break }
                 guard roles.contains(role) else {
                     error(field + ".role", "'\(role)' is not one of system, user, assistant"); bad = true; break
                 }
@@ -99,8 +100,8 @@ public enum PromptDataset {
             }
             var id = "line-\(n)"
             if let raw = o["id"] {
-                if let s = raw.string { id = s }
-                else if let d = raw.number { id = fmt(d) }
+                if let s = raw.stringValue { id = s }
+                else if let d = raw.doubleValue { id = fmt(d) }
                 else { error("id", "must be a string or a number"); continue }
                 if let first = seenIDs[id] { error("id", "duplicate id '\(id)' (first on line \(first))"); continue }
                 seenIDs[id] = n
@@ -129,14 +130,14 @@ public enum PromptDataset {
     }
 
     /// A message's text: a string, or the concatenated `text` parts of a content list.
-    static func contentText(_ value: JSON?) -> String? {
+    static func contentText(_ value: JSONValue?) -> String? {
         guard let value else { return nil }
-        if let s = value.string { return s }
+        if let s = value.stringValue { return s }
         if case .array(let parts) = value {
             var out = ""
             for p in parts {
-                if let s = p.string { out += s }
-                else if let t = p["text"]?.string { out += t }
+                if let s = p.stringValue { out += s }
+                else if let t = p["text"]?.stringValue { out += t }
                 else { return nil }
             }
             return out
@@ -148,9 +149,9 @@ public enum PromptDataset {
 extension PromptRecord {
     /// The grader sample for a completion: this record with the generated assistant turn
     /// appended to `messages` and `id` set (Bedrock's reward Lambda contract).
-    public func graderSample(id sampleID: String, completion: String) -> JSON {
+    public func graderSample(id sampleID: String, completion: String) -> JSONValue {
         var o = raw
-        var msgs = messages.map { JSON.object(["role": .string($0.role), "content": .string($0.content)]) }
+        var msgs = messages.map { JSONValue.object(["role": .string($0.role), "content": .string($0.content)]) }
         msgs.append(["role": "assistant", "content": .string(completion)])
         o["messages"] = .array(msgs)
         o["id"] = .string(sampleID)

@@ -12,7 +12,7 @@ public final class RemoteRolloutScorer: RolloutScorer, @unchecked Sendable {
     }
 
     public func score(_ requests: [GradingRequest]) -> [RewardOutcome] {
-        let samples = requests.map { Sample(record: RuntimeRolloutScorer.object($0.sample), defaultID: $0.id) }
+        let samples = requests.map { Sample(record: $0.sample.objectValue ?? JSONObject(), defaultID: $0.id) }
         let name = graderNames[0]
         return remote.score(samples).map { r in
             switch r.outcome {

@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 
 /// One completion to grade.
 public struct GradingRequest: Sendable {
@@ -10,7 +11,7 @@ public struct GradingRequest: Sendable {
         self.id = id; self.record = record; self.completion = completion
     }
     /// The Bedrock batch-contract sample (record + assistant turn + id).
-    public var sample: JSON { record.graderSample(id: id, completion: completion) }
+    public var sample: JSONValue { record.graderSample(id: id, completion: completion) }
 }
 
 /// A failed grading, typed as the runtime types it (`timeout`, `crash`, ...).

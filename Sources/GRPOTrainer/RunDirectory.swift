@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 
 /// A run's lifecycle, as Bedrock names it.
 public enum RunStatus: String, Codable, Sendable, CaseIterable {
@@ -94,13 +95,13 @@ public struct RunDirectory: Sendable {
 
     public var exists: Bool { FileManager.default.fileExists(atPath: summaryURL.path) }
 
-    public func writeJSON(_ value: JSON, to name: String) throws {
-        try Data((value.serialized(pretty: true) + "\n").utf8).write(to: file(name), options: .atomic)
+    public func writeJSON(_ value: JSONValue, to name: String) throws {
+        try Data((value.jsonString(sortedKeys: true, pretty: true) + "\n").utf8).write(to: file(name), options: .atomic)
     }
 
-    public func readJSON(_ name: String) -> JSON? {
+    public func readJSON(_ name: String) -> JSONValue? {
         guard let d = FileManager.default.contents(atPath: file(name).path) else { return nil }
-        return try? JSON.parse(d)
+        return try? JSONValue.parse(d)
     }
 
     public func writeSummary(_ s: RunSummary) throws {
@@ -116,9 +117,9 @@ public struct RunDirectory: Sendable {
     }
 
     /// Appends JSON lines to `name` (created when missing).
-    public func append(_ lines: [JSON], to name: String) throws {
+    public func append(_ lines: [JSONValue], to name: String) throws {
         guard !lines.isEmpty else { return }
-        let text = lines.map { $0.serialized() }.joined(separator: "\n") + "\n"
+        let text = lines.map { $0.jsonString(sortedKeys: true) }.joined(separator: "\n") + "\n"
         try appendText(text, to: file(name))
     }
 
@@ -137,17 +138,17 @@ public struct RunDirectory: Sendable {
     }
 
     /// Every JSON line of `name`, skipping torn or blank lines.
-    public func readLines(_ name: String) -> [JSON] {
+    public func readLines(_ name: String) -> [JSONValue] {
         guard let d = FileManager.default.contents(atPath: file(name).path) else { return [] }
-        return String(decoding: d, as: UTF8.self).split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+        return String(decoding: d, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
     }
 
     /// Drops lines whose `step` is greater than `step` (used when resuming from a checkpoint,
     /// so the continued curve has no duplicate steps).
     public func truncate(_ name: String, afterStep step: Int) throws {
         guard FileManager.default.fileExists(atPath: file(name).path) else { return }
-        let kept = readLines(name).filter { ($0["step"]?.number).map { Int($0) <= step } ?? true }
-        let text = kept.map { $0.serialized() }.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")
+        let kept = readLines(name).filter { ($0["step"]?.doubleValue).map { Int($0) <= step } ?? true }
+        let text = kept.map { $0.jsonString(sortedKeys: true) }.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")
         try Data(text.utf8).write(to: file(name), options: .atomic)
     }
 

@@ -18,7 +18,7 @@ public final class RuntimeRolloutScorer: RolloutScorer, @unchecked Sendable {
     }
 
     public func score(_ requests: [GradingRequest]) -> [RewardOutcome] {
-        let samples = requests.map { Sample(record: Self.object($0.sample), defaultID: $0.id) }
+        let samples = requests.map { Sample(record: $0.sample.objectValue ?? JSONObject(), defaultID: $0.id) }
         return runtime.score(samples).map { r in
             var components: [String: Double] = [:]
             var firstError: GraderError? = r.error
@@ -33,20 +33,4 @@ public final class RuntimeRolloutScorer: RolloutScorer, @unchecked Sendable {
     }
 
     public func shutdown() { runtime.shutdown() }
-
-    static func object(_ j: JSON) -> JSONObject {
-        if case .object(let o) = value(j) { return o }
-        return JSONObject()
-    }
-
-    static func value(_ j: JSON) -> JSONValue {
-        switch j {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .number(let d): return .number(d)
-        case .string(let s): return .string(s)
-        case .array(let a): return .array(a.map(value))
-        case .object(let o): return .object(JSONObject(o.keys.sorted().map { ($0, value(o[$0]!)) }))
-        }
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 import TransformerModel
 
 /// Where the policy starts from.
@@ -50,10 +51,10 @@ public struct TrainConfig: Equatable, Sendable {
             throw ConfigError.unreadable(path: path, reason: "no such file")
         }
         let text = String(decoding: data, as: UTF8.self)
-        var json: JSON
+        var json: JSONValue
         do {
             if path.hasSuffix(".yaml") || path.hasSuffix(".yml") { json = try MiniYAML.parse(text) }
-            else { json = try JSON.parse(text) }
+            else { json = try JSONValue.parse(text) }
         } catch {
             throw ConfigError.unreadable(path: path, reason: "\(error)")
         }
@@ -63,7 +64,7 @@ public struct TrainConfig: Equatable, Sendable {
     }
 
     /// Parses a config tree; relative paths are resolved against `baseDirectory`.
-    public static func parse(_ json: JSON, baseDirectory: String = ".") throws -> TrainConfig {
+    public static func parse(_ json: JSONValue, baseDirectory: String = ".") throws -> TrainConfig {
         func resolve(_ p: String) -> String {
             if p.hasPrefix("/") || p.hasPrefix("http://") || p.hasPrefix("https://") { return p }
             return URL(fileURLWithPath: baseDirectory).appendingPathComponent(p).standardized.path
@@ -87,7 +88,7 @@ public struct TrainConfig: Equatable, Sendable {
         if let ckpt = try m.string("checkpoint") {
             model = .checkpoint(path: resolve(ckpt))
         } else if let cfg = m.raw("config") {
-            do { model = .scratch(try JSONDecoder().decode(ModelConfig.self, from: Data(cfg.serialized().utf8))) }
+            do { model = .scratch(try JSONDecoder().decode(ModelConfig.self, from: Data(cfg.jsonString(sortedKeys: true).utf8))) }
             catch { throw ConfigError.wrongType(field: "model.config", expected: "a model config (vocab_size, dim, n_layers, n_heads, ffn_dim, max_seq_len)", got: "\(error)") }
         } else if let preset = try m.string("preset") {
             guard preset == "ref-1m" else {
@@ -103,7 +104,7 @@ public struct TrainConfig: Equatable, Sendable {
             throw ConfigError.missing(field: "rewards", hint: #"{"spec": "rewards.json"} or {"url": "http://host:8080", "grader": "math"}"#)
         }
         let rewards: RewardsSource
-        if let s = rewardsJSON.string {
+        if let s = rewardsJSON.stringValue {
             rewards = .spec(path: resolve(s))
         } else {
             var rr = try FieldReader(rewardsJSON, path: "rewards")
@@ -130,24 +131,24 @@ public struct TrainConfig: Equatable, Sendable {
     }
 
     /// The resolved config as written to a run's `config.json` (every default filled in).
-    public var resolvedJSON: JSON {
-        var o: [String: JSON] = [:]
-        var data: [String: JSON] = ["train": .string(trainData)]
+    public var resolvedJSON: JSONValue {
+        var o: JSONObject = [:]
+        var data: JSONObject = ["train": .string(trainData)]
         if let validationData { data["validation"] = .string(validationData) }
         o["data"] = .object(data)
         switch model {
         case .checkpoint(let p): o["model"] = ["checkpoint": .string(p)]
-        case .scratch(let c): o["model"] = ["config": JSON.from(c)]
+        case .scratch(let c): o["model"] = ["config": JSONValue.from(c)]
         }
         switch rewards {
         case .spec(let p): o["rewards"] = ["spec": .string(p)]
         case .remote(let u, let g, let env):
-            var r: [String: JSON] = ["url": .string(u), "grader": .string(g)]
+            var r: JSONObject = ["url": .string(u), "grader": .string(g)]
             if let env { r["api_key_env"] = .string(env) }
             o["rewards"] = .object(r)
         }
         o["output_dir"] = .string(outputDir)
-        o["hyperparameters"] = JSON.from(hyperparameters)
+        o["hyperparameters"] = JSONValue.from(hyperparameters)
         return .object(o)
     }
 
@@ -161,18 +162,18 @@ public struct TrainConfig: Equatable, Sendable {
     static let topLevel: Set<String> = ["data", "model", "rewards", "output_dir", "hyperparameters"]
 
     /// Applies one `key=value` override; the value is parsed as JSON when it can be, else taken as a string.
-    public static func apply(override text: String, to json: JSON) throws -> JSON {
+    public static func apply(override text: String, to json: JSONValue) throws -> JSONValue {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { throw ConfigError.badOverride(text) }
         let key = String(text[..<eq]), raw = String(text[text.index(after: eq)...])
-        let value = (try? JSON.parse(raw)) ?? .string(raw)
+        let value = (try? JSONValue.parse(raw)) ?? .string(raw)
         var path = key.split(separator: ".").map(String.init)
         if path.count == 1, !topLevel.contains(path[0]) { path.insert("hyperparameters", at: 0) }
         return set(path[...], value, in: json)
     }
 
-    private static func set(_ path: ArraySlice<String>, _ value: JSON, in json: JSON) -> JSON {
+    private static func set(_ path: ArraySlice<String>, _ value: JSONValue, in json: JSONValue) -> JSONValue {
         guard let head = path.first else { return value }
-        var o = json.object ?? [:]
+        var o = json.objectValue ?? [:]
         o[head] = set(path.dropFirst(), value, in: o[head] ?? .object([:]))
         return .object(o)
     }

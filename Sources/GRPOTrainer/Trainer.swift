@@ -1,5 +1,7 @@
 import Foundation
-import RunReports
+import GraderRuntime
+import class RunReports.ProgressDisplay
+import class RunReports.TensorBoardWriter
 import TransformerModel
 
 /// The embedded GRPO loop: sample G completions per prompt, grade them in the background while
@@ -26,7 +28,7 @@ public final class Trainer {
     /// Prints one-off messages (warnings, checkpoints); defaults to the progress display or stdout.
     public var say: ((String) -> Void)?
     /// Called after every step with the metrics line (tests, the demo).
-    public var onStep: ((JSON) -> Void)?
+    public var onStep: ((JSONValue) -> Void)?
     /// Set (e.g. from a signal handler) to checkpoint and stop after the current step.
     public let stop = StopFlag()
 
@@ -71,7 +73,7 @@ public final class Trainer {
             defer { tensorboard?.close() }
             if state.baselineValReward == nil, !validation.isEmpty, state.step == 0 {
                 let report = try evaluate(tag: "baseline")
-                try run.writeJSON(JSON.from(report), to: "baseline.json")
+                try run.writeJSON(JSONValue.from(report), to: "baseline.json")
                 state.baselineValReward = report.meanReward
                 summary.baselineValReward = report.meanReward
                 tell("baseline validation reward: \(rewardString(report.meanReward)) (\(report.prompts) prompts)")
@@ -235,7 +237,7 @@ public final class Trainer {
         let stepTime = now() - t0
 
         // Metrics (TRL/verl names).
-        var m: [String: JSON] = ["step": .number(Double(stepNumber)), "epoch": .number(Double(state.epoch)),
+        var m: JSONObject = ["step": .number(Double(stepNumber)), "epoch": .number(Double(state.epoch)),
                                  "time": .number(Date().timeIntervalSince1970)]
         let valid = allRewards.compactMap { $0 }
         m["reward"] = .num(valid.isEmpty ? nil : valid.reduce(0, +) / Double(valid.count))
@@ -294,14 +296,14 @@ public final class Trainer {
             m["val/reward"] = .num(report.meanReward)
             m["val/pass_rate"] = .num(report.passRate)
             if let p = report.passAtK, let k = report.k { m["val/pass@\(k)"] = .number(p) }
-            if stepNumber == totalSteps { try run.writeJSON(JSON.from(report), to: "final_eval.json") }
+            if stepNumber == totalSteps { try run.writeJSON(JSONValue.from(report), to: "final_eval.json") }
             if let v = valReward, v > (state.bestValReward ?? -.infinity) {
                 state.bestValReward = v
                 state.bestCheckpoint = "checkpoints/best"
                 try saveCheckpoint("best")
             }
         }
-        let obs = StepObservation(step: stepNumber, reward: m["reward"]?.number, rewardStd: m["reward_std"]?.number,
+        let obs = StepObservation(step: stepNumber, reward: m["reward"]?.doubleValue, rewardStd: m["reward_std"]?.doubleValue,
                                   allRewardsZero: !valid.isEmpty && valid.allSatisfy { $0 == 0 },
                                   graderErrorRate: outcomes.isEmpty ? 0 : Double(errorCount) / Double(outcomes.count),
                                   valReward: valReward)
@@ -313,15 +315,16 @@ public final class Trainer {
                 run.log("step \(stepNumber) warning [\(w.kind.rawValue)] \(w.message)")
             }
         }
-        let line = JSON.object(m)
+        let line = JSONValue.object(m)
         try run.append([line], to: "metrics.jsonl")
         if stepNumber % h.logSamplesInterval == 0 || stepNumber == 1 || stepNumber == totalSteps {
             try run.append(groups.flatMap { g in g.ids.enumerated().map { k, id in sampleLine(stepNumber, g, k, outcomes[id]) } },
                            to: "samples.jsonl")
         }
-        tensorboard?.add(scalars: m.compactMapValues { $0.number }.filter { $0.key != "step" && $0.key != "time" },
-                         step: stepNumber)
-        progress?.update(step: stepNumber, reward: m["reward"]?.number, valReward: valReward, kl: lossOut?.kl)
+        var scalars: [String: Double] = [:]
+        for (key, value) in m where key != "step" && key != "time" { scalars[key] = value.doubleValue }
+        tensorboard?.add(scalars: scalars, step: stepNumber)
+        progress?.update(step: stepNumber, reward: m["reward"]?.doubleValue, valReward: valReward, kl: lossOut?.kl)
         onStep?(line)
 
         if h.saveInterval > 0, stepNumber % h.saveInterval == 0, stepNumber < totalSteps {
@@ -348,11 +351,11 @@ public final class Trainer {
         return o.reward(length: g.completions[k].tokens.count)
     }
 
-    private func sampleLine(_ step: Int, _ g: Group, _ k: Int, _ o: RewardOutcome?) -> JSON {
-        var components: [String: JSON] = [:]
+    private func sampleLine(_ step: Int, _ g: Group, _ k: Int, _ o: RewardOutcome?) -> JSONValue {
+        var components: JSONObject = [:]
         for (n, v) in o?.components ?? [:] { components[n] = .num(v) }
         if let ov = overlong(g, g.ids[k]) { components["overlong"] = .num(ov) }
-        var error: JSON = .null
+        var error: JSONValue = .null
         if let e = o?.error { error = ["type": .string(e.type), "message": .string(e.message)] }
         return ["step": .number(Double(step)), "prompt_id": .string(g.record.id), "prompt": .string(g.record.lastUserText),
                 "completion": .string(g.texts[k]), "reward": .num(rewards(of: g, o.map { [g.ids[k]: $0] } ?? [:])[k]),
@@ -461,10 +464,10 @@ public final class Trainer {
         try saveCheckpoint("final")
         summary.finalCheckpoint = "checkpoints/final"
         if let final = run.readJSON("final_eval.json") {
-            summary.finalValReward = final["mean_reward"]?.number
+            summary.finalValReward = final["mean_reward"]?.doubleValue
         } else if !validation.isEmpty {
             let report = try evaluate(tag: "final")
-            try run.writeJSON(JSON.from(report), to: "final_eval.json")
+            try run.writeJSON(JSONValue.from(report), to: "final_eval.json")
             summary.finalValReward = report.meanReward
         }
         summary.status = .completed

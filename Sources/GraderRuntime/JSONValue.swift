@@ -94,6 +94,7 @@ public struct JSONObject: Sendable, Equatable, Sequence {
 
     public var keys: [String] { pairs.map(\.key) }
     public var count: Int { pairs.count }
+    public var isEmpty: Bool { pairs.isEmpty }
 
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> { pairs.makeIterator() }
 
@@ -127,4 +128,19 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     public var offset: Int
     public var line: Int
     public var description: String { "line \(line), byte \(offset): \(message)" }
+}
+
+extension JSONValue {
+    /// `.number` for a finite value, `.null` otherwise (JSON has no NaN).
+    public static func num(_ v: Double?) -> JSONValue {
+        guard let v, v.isFinite else { return .null }
+        return .number(v)
+    }
+
+    /// Encodes any `Encodable` value into a `JSONValue` tree with Foundation's `JSONEncoder`
+    /// (so `CodingKeys` apply); `.null` when the value cannot be encoded (a non-finite number, say).
+    public static func from<T: Encodable>(_ value: T) -> JSONValue {
+        guard let data = try? JSONEncoder().encode(value), let json = try? parse(Array(data)) else { return .null }
+        return json
+    }
 }

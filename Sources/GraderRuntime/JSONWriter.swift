@@ -12,6 +12,19 @@ extension JSONValue {
     /// Compact JSON text.
     public var jsonString: String { String(decoding: jsonBytes(), as: UTF8.self) }
 
+    /// JSON text for files people read and diff (run files, configs, `--json` output).
+    ///
+    /// - Parameters:
+    ///   - sortedKeys: write object keys in sorted order instead of insertion order.
+    ///   - pretty: one member per line, indented by two spaces, as `"key" : value`
+    ///     (the layout Foundation's `JSONEncoder` writes); otherwise one line, fit for JSONL.
+    public func jsonString(sortedKeys: Bool, pretty: Bool = false) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(into: &out, sortedKeys: sortedKeys, indent: pretty ? 0 : nil)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Appends this value's compact JSON to `out`.
     public func write(into out: inout [UInt8]) {
         switch self {
@@ -41,6 +54,39 @@ extension JSONValue {
     }
 
     private func writeString(_ s: String, into out: inout [UInt8]) { JSONValue.writeString(s, into: &out) }
+
+    /// The general form of ``write(into:)``: `indent` is the current depth when pretty-printing, nil for compact.
+    private func write(into out: inout [UInt8], sortedKeys: Bool, indent: Int?) {
+        func newline(_ depth: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
+        }
+        switch self {
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (k, v) in a.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                if let indent { newline(indent + 1) }
+                v.write(into: &out, sortedKeys: sortedKeys, indent: indent.map { $0 + 1 })
+            }
+            if let indent { if a.isEmpty { newline(0) }; newline(indent) }
+            out.append(UInt8(ascii: "]"))
+        case .object(let o):
+            out.append(UInt8(ascii: "{"))
+            let members = sortedKeys ? o.sorted { $0.key < $1.key } : Array(o)
+            for (k, m) in members.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                if let indent { newline(indent + 1) }
+                writeString(m.key, into: &out)
+                out.append(contentsOf: indent == nil ? [UInt8(ascii: ":")] : Array(" : ".utf8))
+                m.value.write(into: &out, sortedKeys: sortedKeys, indent: indent.map { $0 + 1 })
+            }
+            if let indent { if members.isEmpty { newline(0) }; newline(indent) }
+            out.append(UInt8(ascii: "}"))
+        default:
+            write(into: &out)
+        }
+    }
 
     static func writeNumber(_ d: Double, into out: inout [UInt8]) {
         guard d.isFinite else { out.append(contentsOf: "null".utf8); return }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GraderRuntime
 import GRPOTrainer
 import TransformerModel
 
@@ -52,7 +53,7 @@ struct BenchGRPOCommand: ParsableCommand {
         ])
         let policy = try TransformerPolicy.scratch(.ref1m, seed: 1, hyperparameters: config.hyperparameters)
         let scorer = ClosureScorer(name: "exact") { r in
-            r.completion.trimmingCharacters(in: .whitespaces) == r.record.referenceAnswer?.string ? 1 : 0
+            r.completion.trimmingCharacters(in: .whitespaces) == r.record.referenceAnswer?.stringValue ? 1 : 0
         }
         let trainer = try Trainer(config: config, policy: policy, scorer: scorer, train: records, validation: [])
         trainer.say = { _ in }
@@ -65,11 +66,11 @@ struct BenchGRPOCommand: ParsableCommand {
                 print(line["step"]!, st.split(separator: "\n").filter { $0.hasPrefix("VmRSS") || $0.hasPrefix("VmHWM") }.joined(separator: " "))
             }
             defer { lastCPU = cpu }
-            guard let step = line["step"]?.number, Int(step) > warmup else { return }
+            guard let step = line["step"]?.doubleValue, Int(step) > warmup else { return }
             cpuSteps.append(cpu - lastCPU)
-            stepTimes.append(line["step_time"]?.number ?? .nan)
-            sampling.append(line["sampling_tokens_per_s"]?.number ?? .nan)
-            for k in ["timing/sampling_s", "timing/grading_wait_s", "timing/update_s"] { phases[k, default: []].append(line[k]?.number ?? .nan) }
+            stepTimes.append(line["step_time"]?.doubleValue ?? .nan)
+            sampling.append(line["sampling_tokens_per_s"]?.doubleValue ?? .nan)
+            for k in ["timing/sampling_s", "timing/grading_wait_s", "timing/update_s"] { phases[k, default: []].append(line[k]?.doubleValue ?? .nan) }
         }
         try trainer.run()
         let median = { (xs: [Double]) -> Double in let s = xs.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
@@ -78,10 +79,10 @@ struct BenchGRPOCommand: ParsableCommand {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let rss = Double(usage.ru_maxrss) / 1024
         if json {
-            print(JSON.object(["step_seconds": .number(stepSeconds), "sampling_tokens_per_s": .number(samplingRate),
+            print(JSONValue.object(["step_seconds": .number(stepSeconds), "sampling_tokens_per_s": .number(samplingRate),
                                "peak_rss_mib": .number(rss), "step_cpu_seconds": .number(median(cpuSteps)), "steps": .number(Double(steps)),
                                "trl_reference_step_seconds": .number(Self.trlStepSeconds),
-                               "speedup_vs_trl": .number(Self.trlStepSeconds / stepSeconds)]).serialized(pretty: true))
+                               "speedup_vs_trl": .number(Self.trlStepSeconds / stepSeconds)]).jsonString(sortedKeys: true, pretty: true))
         } else {
             print(String(format: "GRPO step (ref-1m, 8×8, 16 new tokens, β=0.04): %.4f s median over %d steps", stepSeconds, steps))
             print(String(format: "CPU time per step: %.4f s (wall and CPU differ when other processes share the cores)", median(cpuSteps)))

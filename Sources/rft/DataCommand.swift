@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GraderRuntime
 import GRPOTrainer
 
 /// `rft data`: check and build Bedrock-format prompt datasets.
@@ -39,12 +40,12 @@ struct DataValidateCommand: ParsableCommand {
             printError("\(error)"); throw ExitCode(1)
         }
         if json {
-            let issues: [JSON] = report.issues.map {
-                ["line": $0.line.map { JSON.number(Double($0)) } ?? .null, "field": $0.field.map(JSON.string) ?? .null,
+            let issues: [JSONValue] = report.issues.map {
+                ["line": $0.line.map { JSONValue.number(Double($0)) } ?? .null, "field": $0.field.map(JSONValue.string) ?? .null,
                  "severity": .string($0.severity.rawValue), "message": .string($0.message)]
             }
-            print(JSON.object(["file": .string(file), "prompts": .number(Double(report.records.count)),
-                               "errors": .number(Double(report.errors.count)), "issues": .array(issues)]).serialized(pretty: true))
+            print(JSONValue.object(["file": .string(file), "prompts": .number(Double(report.records.count)),
+                               "errors": .number(Double(report.errors.count)), "issues": .array(issues)]).jsonString(sortedKeys: true, pretty: true))
         } else {
             for issue in report.issues.prefix(50) { print(issue) }
             if report.issues.count > 50 { print("... and \(report.issues.count - 50) more") }
@@ -62,7 +63,7 @@ struct DataFromLogsCommand: ParsableCommand {
         discussion: """
         Each log record's request (system prompt and messages) becomes a prompt and the model's output
         becomes its reference_answer. Converse, Anthropic Messages and OpenAI chat bodies are understood.
-        Log files may be JSONL or JSON (an array or one record). Duplicate prompts are dropped.
+        Log files may be JSONL or JSONValue (an array or one record). Duplicate prompts are dropped.
 
         Example:
           rft data from-invocation-logs logs/2026-11-*.json --out data/train.jsonl --filter team=search
@@ -84,7 +85,7 @@ struct DataFromLogsCommand: ParsableCommand {
         do { c = try InvocationLogs.convert(paths: logs, filters: filters, requireOutput: requireOutput) } catch {
             printError("\(error)"); throw ExitCode(1)
         }
-        let text = c.records.map { $0.serialized() }.joined(separator: "\n") + (c.records.isEmpty ? "" : "\n")
+        let text = c.records.map { $0.jsonString(sortedKeys: true) }.joined(separator: "\n") + (c.records.isEmpty ? "" : "\n")
         try Data(text.utf8).write(to: URL(fileURLWithPath: out))
         print("read \(c.read) log records, wrote \(c.records.count) prompts to \(out)")
         for (reason, n) in c.skipped.sorted(by: { $0.key < $1.key }) { print("  skipped \(n): \(reason)") }

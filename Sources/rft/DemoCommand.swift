@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GraderRuntime
 import GRPOTrainer
 import TransformerModel
 
@@ -104,8 +105,8 @@ struct DemoCommand: ParsableCommand {
         print("\n[5/5] validation, before and after GRPO (\(validationPrompts) prompts, greedy):")
         print("                     baseline   final")
         func row(_ label: String, _ key: String, percent: Bool = false) {
-            let f = { (j: JSON?) -> String in
-                guard let v = j?[key]?.number else { return "     -" }
+            let f = { (j: JSONValue?) -> String in
+                guard let v = j?[key]?.doubleValue else { return "     -" }
                 return percent ? String(format: "%8.1f%%", v * 100) : String(format: "%9.3f", v)
             }
             print(label.padding(toLength: 19, withPad: " ", startingAt: 0) + f(baseline) + "  " + f(final))
@@ -152,8 +153,8 @@ struct DemoCommand: ParsableCommand {
                      summary.finalValidationLoss ?? .nan, Date().timeIntervalSince(t0), dir.path))
     }
 
-    static func writeJSONL(_ lines: [JSON], to url: URL) throws {
-        try Data((lines.map { $0.serialized() }.joined(separator: "\n") + "\n").utf8).write(to: url)
+    static func writeJSONL(_ lines: [JSONValue], to url: URL) throws {
+        try Data((lines.map { $0.jsonString(sortedKeys: true) }.joined(separator: "\n") + "\n").utf8).write(to: url)
     }
 
     /// templates/NAME under --templates, the working directory, or next to the binary's repository.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GraderRuntime
 import GRPOTrainer
 import TransformerModel
 
@@ -62,7 +63,7 @@ struct EvalCommand: ParsableCommand {
             }
             let report = try Evaluator(scorer: scorer, passThreshold: passThreshold)
                 .evaluate(records, sampler: sampler, temperature: temperature, passK: passK, passKTemperature: 1, seed: UInt64(seed))
-            let text = JSON.from(report).serialized(pretty: true)
+            let text = JSONValue.from(report).jsonString(sortedKeys: true, pretty: true)
             if let out { try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: out)) }
             if json { print(text) } else { print(report.rendered(title: "rft eval \(model ?? "\(endpoint!) (\(modelName!))") on \(data)")) }
         } catch let e as ValidationError { throw e } catch {

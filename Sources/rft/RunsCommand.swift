@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GraderRuntime
 import GRPOTrainer
 
 /// `rft runs`: list training runs and show one.
@@ -33,13 +34,13 @@ struct RunsListCommand: ParsableCommand {
     func run() throws {
         let runs = RunDirectory.list(root: root)
         if json {
-            let items: [JSON] = runs.compactMap { r in
+            let items: [JSONValue] = runs.compactMap { r in
                 guard let s = try? r.readSummary() else { return nil }
-                var o = JSON.from(s).object ?? [:]
+                var o = JSONValue.from(s).objectValue ?? [:]
                 o["run_dir"] = .string(r.path)
                 return .object(o)
             }
-            print(JSON.array(items).serialized(pretty: true)); return
+            print(JSONValue.array(items).jsonString(sortedKeys: true, pretty: true)); return
         }
         if runs.isEmpty { print("no runs under \(root)/ (start one with `rft demo` or `rft train --config FILE`)"); return }
         print(pad("RUN", 28) + pad("STATUS", 12) + pad("STEP", 11) + pad("BASELINE", 10) + pad("BEST VAL", 10) + "FINAL VAL")
@@ -70,7 +71,7 @@ struct RunsShowCommand: ParsableCommand {
         guard dir.exists, let s = try? dir.readSummary() else {
             printError("no run at \(runDir) (a run directory holds summary.json)"); throw ExitCode(1)
         }
-        if json { print(JSON.from(s).serialized(pretty: true)); return }
+        if json { print(JSONValue.from(s).jsonString(sortedKeys: true, pretty: true)); return }
         print("run:              \(dir.path)")
         print("status:           \(statusText(s))")
         if let e = s.error { print("error:            \(e)") }
@@ -80,19 +81,19 @@ struct RunsShowCommand: ParsableCommand {
         print("final val:        \(rewardText(s.finalValReward))")
         if let last = dir.readLines("metrics.jsonl").last {
             let keys = ["reward", "reward_std", "kl", "entropy", "frac_reward_zero_std", "step_time"]
-            print("last step:        " + keys.compactMap { k in last[k]?.number.map { "\(k)=\(String(format: "%.4g", $0))" } }.joined(separator: " "))
+            print("last step:        " + keys.compactMap { k in last[k]?.doubleValue.map { "\(k)=\(String(format: "%.4g", $0))" } }.joined(separator: " "))
         }
         print("checkpoints:")
         for c in s.checkpoints { print("  \(c)") }
         if let b = s.bestCheckpoint { print("  \(b)  (best)") }
         if let f = s.finalCheckpoint { print("  \(f)  (final)") }
         let warnings = dir.readLines("metrics.jsonl").flatMap { line in
-            (line["warnings"]?.array ?? []).map { (line["step"]?.number ?? 0, $0) }
+            (line["warnings"]?.arrayValue ?? []).map { (line["step"]?.doubleValue ?? 0, $0) }
         }
         if !warnings.isEmpty {
             print("warnings:")
             for (step, w) in warnings.suffix(10) {
-                print("  step \(Int(step)) \(w["kind"]?.string ?? ""): \(w["message"]?.string ?? "")")
+                print("  step \(Int(step)) \(w["kind"]?.stringValue ?? ""): \(w["message"]?.stringValue ?? "")")
             }
         }
         print("files:            config.json metrics.jsonl samples.jsonl summary.json baseline.json final_eval.json train.log")

@@ -23,7 +23,7 @@ final class ArithmeticProblemsTests: XCTestCase {
             XCTAssertTrue(p.question.contains(" \(a) ") && p.question.contains(" \(b)"), "\(p.question) → \(answer)")
         }
         let records = ArithmeticProblems.records(problems, prefix: "t")
-        XCTAssertEqual(records.map { $0["reference_answer"]?.string }, problems.map { String($0.answer) })
+        XCTAssertEqual(records.map { $0["reference_answer"]?.stringValue }, problems.map { String($0.answer) })
     }
 
     func testSameSeedSameProblems() {

@@ -1,8 +1,9 @@
 import XCTest
+import GraderRuntime
 @testable import GRPOTrainer
 
 final class ConfigTests: XCTestCase {
-    let minimal: JSON = ["data": ["train": "train.jsonl"], "model": ["preset": "ref-1m"], "rewards": "rewards.json"]
+    let minimal: JSONValue = ["data": ["train": "train.jsonl"], "model": ["preset": "ref-1m"], "rewards": "rewards.json"]
 
     func testDefaultsAreTRLLike() throws {
         let c = try TrainConfig.parse(minimal, baseDirectory: "/cfg")
@@ -16,7 +17,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testLossTypeDefaultsFollowThePapers() throws {
-        var j = minimal.object!
+        var j = minimal.objectValue!
         j["hyperparameters"] = ["loss_type": "dapo"]
         var h = try TrainConfig.parse(.object(j)).hyperparameters
         XCTAssertEqual(h.epsilonHigh, 0.28); XCTAssertEqual(h.beta, 0)
@@ -28,8 +29,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try TrainConfig.parse(.object(j)).hyperparameters.epsilonHigh, 0.3)
     }
 
-    func assertConfigError(_ hyper: JSON, contains parts: [String], file: StaticString = #filePath, line: UInt = #line) {
-        var j = minimal.object!
+    func assertConfigError(_ hyper: JSONValue, contains parts: [String], file: StaticString = #filePath, line: UInt = #line) {
+        var j = minimal.objectValue!
         j["hyperparameters"] = hyper
         XCTAssertThrowsError(try TrainConfig.parse(.object(j)), file: file, line: line) { error in
             let text = "\(error)"

@@ -1,4 +1,5 @@
 import XCTest
+import GraderRuntime
 import TransformerModel
 @testable import GRPOTrainer
 
@@ -50,7 +51,7 @@ final class DataTests: XCTestCase {
         let s = rec.graderSample(id: "p1/3", completion: "2")
         XCTAssertEqual(s["id"], "p1/3")
         XCTAssertEqual(s["topic"], "math")
-        XCTAssertEqual(s["messages"]?.array?.last, ["role": "assistant", "content": "2"])
+        XCTAssertEqual(s["messages"]?.arrayValue?.last, ["role": "assistant", "content": "2"])
     }
 
     func testInvocationLogsConversion() throws {
@@ -68,7 +69,7 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(c.records[1]["reference_answer"], "Hello")
         XCTAssertEqual(c.skipped, ["filtered out by requestMetadata": 1, "no model output": 1, "duplicate prompt": 1])
         // The output passes validation.
-        let out = write("out.jsonl", c.records.map { $0.serialized() }.joined(separator: "\n"))
+        let out = write("out.jsonl", c.records.map { $0.jsonString(sortedKeys: true) }.joined(separator: "\n"))
         XCTAssertTrue(try PromptDataset.validate(out).errors.isEmpty)
     }
 }
@@ -134,7 +135,7 @@ final class RunDirectoryTests: XCTestCase {
         XCTAssertFalse(try run.readSummary().isStale, "this process is alive")
         try run.append((1...5).map { ["step": .number(Double($0)), "reward": 0.5] }, to: "metrics.jsonl")
         try run.truncate("metrics.jsonl", afterStep: 3)
-        XCTAssertEqual(run.readLines("metrics.jsonl").map { $0["step"]!.number! }, [1, 2, 3])
+        XCTAssertEqual(run.readLines("metrics.jsonl").map { $0["step"]!.doubleValue! }, [1, 2, 3])
         XCTAssertEqual(RunDirectory.list(root: URL(fileURLWithPath: path).deletingLastPathComponent().path)
                         .contains { $0.path == run.path }, true)
     }

@@ -1,4 +1,5 @@
 import XCTest
+import GraderRuntime
 import TransformerModel
 @testable import GRPOTrainer
 
@@ -21,24 +22,24 @@ final class SandboxedRewardTests: XCTestCase {
                                                                 "learning_rate": 0.1, "max_steps": 3, "save_interval": 0]])
         let trainer = try Trainer(config: config, policy: TabularPolicy(), scorer: scorer, train: records, validation: records)
         trainer.say = { _ in }
-        var lines: [JSON] = []
+        var lines: [JSONValue] = []
         trainer.onStep = { lines.append($0) }
         let summary = try trainer.run()
         XCTAssertEqual(summary.status, .completed)
         XCTAssertNotNil(summary.baselineValReward)
         for l in lines {
             XCTAssertNil(l["grader/errors/crash"]); XCTAssertNil(l["grader/errors/init_error"])
-            XCTAssertNotNil(l["rewards/math/mean"]?.number)
-            XCTAssertNotNil(l["grader/latency_ms_mean"]?.number)
+            XCTAssertNotNil(l["rewards/math/mean"]?.doubleValue)
+            XCTAssertNotNil(l["grader/latency_ms_mean"]?.doubleValue)
         }
         // The sandboxed grader agrees with the exact-match rule on every logged sample.
         let samples = RunDirectory(dir.path).readLines("samples.jsonl")
         XCTAssertFalse(samples.isEmpty)
         for s in samples {
-            let id = s["prompt_id"]!.string!, completion = s["completion"]!.string!
-            let expected = records.first { $0.id == id }!.referenceAnswer!.string!
+            let id = s["prompt_id"]!.stringValue!, completion = s["completion"]!.stringValue!
+            let expected = records.first { $0.id == id }!.referenceAnswer!.stringValue!
             if s["error"] == .null, !completion.isEmpty {
-                XCTAssertEqual(s["reward"]?.number, completion == expected ? 1 : 0, "\(id): \(completion)")
+                XCTAssertEqual(s["reward"]?.doubleValue, completion == expected ? 1 : 0, "\(id): \(completion)")
             }
         }
     }

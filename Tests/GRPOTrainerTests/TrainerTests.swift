@@ -1,4 +1,5 @@
 import XCTest
+import GraderRuntime
 import TransformerModel
 @testable import GRPOTrainer
 
@@ -19,10 +20,10 @@ final class TrainerTests: XCTestCase {
         }
     }
 
-    let exact = ClosureScorer(name: "exact") { r in r.completion == r.record.referenceAnswer?.string ? 1 : 0 }
+    let exact = ClosureScorer(name: "exact") { r in r.completion == r.record.referenceAnswer?.stringValue ? 1 : 0 }
 
-    func config(_ name: String, _ hyper: [String: JSON]) throws -> TrainConfig {
-        var h: [String: JSON] = ["batch_size": 4, "num_generations": 8, "learning_rate": 0.1, "lr_scheduler": "constant",
+    func config(_ name: String, _ hyper: JSONObject) throws -> TrainConfig {
+        var h: JSONObject = ["batch_size": 4, "num_generations": 8, "learning_rate": 0.1, "lr_scheduler": "constant",
                                  "max_completion_length": 2, "eval_interval": 5, "save_interval": 5, "log_samples_interval": 5,
                                  "max_steps": 30, "seed": 3]
         for (k, v) in hyper { h[k] = v }
@@ -52,7 +53,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertNotNil(metrics[0][key], key)
         }
         XCTAssertNotNil(metrics[4]["val/reward"]); XCTAssertNil(metrics[3]["val/reward"])
-        XCTAssertGreaterThan(metrics.last!["kl"]!.number!, 0, "β > 0 tracks KL against the frozen reference")
+        XCTAssertGreaterThan(metrics.last!["kl"]!.doubleValue!, 0, "β > 0 tracks KL against the frozen reference")
         let samples = run.readLines("samples.jsonl")
         XCTAssertEqual(samples.first?["step"], 1)
         for key in ["prompt_id", "prompt", "completion", "reward", "rewards", "error"] { XCTAssertNotNil(samples[0][key], key) }
@@ -83,7 +84,7 @@ final class TrainerTests: XCTestCase {
         let cut = try Trainer(config: config("cut", ["max_steps": 8, "save_interval": 3, "num_iterations": 2]),
                               policy: TabularPolicy(), scorer: exact, train: records(6), validation: records(4))
         cut.say = { _ in }
-        cut.onStep = { line in if line["step"]?.number == 4 { cut.stop.set() } }
+        cut.onStep = { line in if line["step"]?.doubleValue == 4 { cut.stop.set() } }
         XCTAssertEqual(try cut.run().status, .stopped)
         let resumed = try Trainer(config: config("cut", ["max_steps": 8, "save_interval": 3, "num_iterations": 2]),
                                   policy: TabularPolicy(), scorer: exact, train: records(6), validation: records(4))
@@ -92,7 +93,7 @@ final class TrainerTests: XCTestCase {
         let keys = ["reward", "reward_std", "grad_norm", "kl", "entropy", "learning_rate", "val/reward", "num_tokens"]
         let a = RunDirectory(dir.appendingPathComponent("full").path).readLines("metrics.jsonl")
         let b = RunDirectory(dir.appendingPathComponent("cut").path).readLines("metrics.jsonl")
-        XCTAssertEqual(b.map { $0["step"]!.number! }, (1...8).map(Double.init))
+        XCTAssertEqual(b.map { $0["step"]!.doubleValue! }, (1...8).map(Double.init))
         for (x, y) in zip(a, b) { for k in keys { XCTAssertEqual(x[k], y[k], "step \(x["step"]!) \(k)") } }
     }
 
@@ -102,17 +103,17 @@ final class TrainerTests: XCTestCase {
         let trainer = try Trainer(config: config("flaky", ["max_steps": 3, "batch_size": 2, "dynamic_sampling": true]),
                                   policy: TabularPolicy(), scorer: flaky, train: records(2), validation: [])
         trainer.say = { _ in }
-        var lines: [JSON] = []
+        var lines: [JSONValue] = []
         trainer.onStep = { lines.append($0) }
         try trainer.run()
         for l in lines {
-            XCTAssertNotNil(l["reward"]?.number, "reward is finite")
-            XCTAssertTrue(l["grad_norm"]!.number!.isFinite)
-            let crashes = l["grader/errors/crash"]?.number ?? 0
+            XCTAssertNotNil(l["reward"]?.doubleValue, "reward is finite")
+            XCTAssertTrue(l["grad_norm"]!.doubleValue!.isFinite)
+            let crashes = l["grader/errors/crash"]?.doubleValue ?? 0
             XCTAssertEqual(crashes.truncatingRemainder(dividingBy: 8), 0, "one crash per sample of p0")
-            XCTAssertLessThanOrEqual(l["dynamic_sampling/groups_kept"]!.number!, 2)
+            XCTAssertLessThanOrEqual(l["dynamic_sampling/groups_kept"]!.doubleValue!, 2)
         }
-        XCTAssertGreaterThan(lines.map { $0["grader/errors/crash"]?.number ?? 0 }.reduce(0, +), 0)
+        XCTAssertGreaterThan(lines.map { $0["grader/errors/crash"]?.doubleValue ?? 0 }.reduce(0, +), 0)
         let samples = RunDirectory(dir.appendingPathComponent("flaky").path).readLines("samples.jsonl")
         XCTAssertTrue(samples.contains { $0["error"]?["type"] == "crash" && $0["reward"] == .null })
     }
@@ -123,10 +124,10 @@ final class TrainerTests: XCTestCase {
         let trainer = try Trainer(config: config("overlap", ["max_steps": 1, "batch_size": 8, "sampling_chunk": 1]),
                                   policy: SlowSampler(delay: 0.02), scorer: slow, train: records(8), validation: [])
         trainer.say = { _ in }
-        var line: JSON = .null
+        var line: JSONValue = .null
         trainer.onStep = { line = $0 }
         try trainer.run()
-        let wait = line["timing/grading_wait_s"]!.number!, sampling = line["timing/sampling_s"]!.number!
+        let wait = line["timing/grading_wait_s"]!.doubleValue!, sampling = line["timing/sampling_s"]!.doubleValue!
         XCTAssertGreaterThan(sampling, 0.15)
         XCTAssertLessThan(wait, 0.1, "grading ran during sampling; only the last group is waited for")
     }
@@ -138,7 +139,7 @@ final class FlakyScorer: RolloutScorer, @unchecked Sendable {
         requests.map { r in
             if r.record.id == "p0" { return RewardOutcome(id: r.id, reward: nil, error: GradingFailure(type: "crash", message: "boom")) }
             if r.completion == "7" { return RewardOutcome(id: r.id, reward: nil) }
-            let v = r.completion == r.record.referenceAnswer?.string ? 1.0 : 0.0
+            let v = r.completion == r.record.referenceAnswer?.stringValue ? 1.0 : 0.0
             return RewardOutcome(id: r.id, reward: v, components: ["exact": v])
         }
     }

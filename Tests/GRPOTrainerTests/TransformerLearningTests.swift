@@ -26,7 +26,7 @@ final class TransformerLearningTests: XCTestCase {
         let trainer = try Trainer(config: config, policy: policy, scorer: digit, train: records, validation: [])
         trainer.say = { _ in }
         var rewards: [Double] = []
-        trainer.onStep = { rewards.append($0["reward"]?.number ?? 0) }
+        trainer.onStep = { rewards.append($0["reward"]?.doubleValue ?? 0) }
         try trainer.run()
         let first = rewards.prefix(5).reduce(0, +) / 5, last = rewards.suffix(5).reduce(0, +) / 5
         XCTAssertGreaterThan(last, first + 0.3, "reward \(first) → \(last): \(rewards)")
@@ -72,7 +72,7 @@ final class TransformerLearningTests: XCTestCase {
         }
         try trainer("full").run()
         let cut = try trainer("cut")
-        cut.onStep = { if $0["step"]?.number == 3 { cut.stop.set() } }
+        cut.onStep = { if $0["step"]?.doubleValue == 3 { cut.stop.set() } }
         XCTAssertEqual(try cut.run().status, .stopped)
         XCTAssertEqual(try trainer("cut").run(resume: true).status, .completed)
         let a = RunDirectory(root.appendingPathComponent("full").path).readLines("metrics.jsonl")

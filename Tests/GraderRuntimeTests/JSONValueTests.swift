@@ -28,6 +28,16 @@ final class JSONValueTests: XCTestCase {
         XCTAssertEqual(JSONValue.number(0.25).jsonString, "0.25")
     }
 
+    func testSortedAndPrettyTextForRunFiles() throws {
+        let v = try JSONValue.parse(#"{"z":[],"a":{"y":2.5,"b":[1,null]},"m":{}}"#)
+        XCTAssertEqual(v.jsonString(sortedKeys: true), #"{"a":{"b":[1,null],"y":2.5},"m":{},"z":[]}"#)
+        XCTAssertEqual(v.jsonString(sortedKeys: true, pretty: true),
+                       "{\n  \"a\" : {\n    \"b\" : [\n      1,\n      null\n    ],\n    \"y\" : 2.5\n  },\n  \"m\" : {\n\n  },\n  \"z\" : [\n\n  ]\n}")
+        XCTAssertEqual(JSONValue.num(.nan), .null)
+        struct Row: Encodable { var step = 3; var loss: Double? = 0.5 }
+        XCTAssertEqual(JSONValue.from(Row()), ["step": 3, "loss": 0.5])
+    }
+
     func testSamplesFromJSONListAndJSONL() throws {
         let list = try Sample.read(Array(#"[{"id": 7, "messages": []}, {"messages": []}]"#.utf8), source: "in.json")
         XCTAssertEqual(list.map(\.id), ["7", "1"])
