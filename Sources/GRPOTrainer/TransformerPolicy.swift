@@ -19,8 +19,6 @@ public final class TransformerPolicy: GRPOPolicy {
     public var logProbTemperature: Float
     /// Free the forward activations after each update (lower peak memory between steps).
     public var releaseActivationsAfterUpdate = false
-    /// The KL reference: never updated.
-    public private(set) var isFrozen = false
 
     public init(model: Transformer, tokenizer: any Tokenizer, template: ChatTemplate? = nil,
                 hyperparameters h: Hyperparameters = Hyperparameters()) throws {
@@ -116,7 +114,6 @@ public final class TransformerPolicy: GRPOPolicy {
         let copy = Transformer(config: model.config)
         copy.copyParameters(from: model)
         let ref = try TransformerPolicy(model: copy, tokenizer: tokenizer, template: template)
-        ref.isFrozen = true
         ref.logProbTemperature = logProbTemperature
         return ref
     }

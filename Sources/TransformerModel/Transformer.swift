@@ -113,22 +113,18 @@ public final class Transformer {
     }
 
     /// The training buffer (every layer kept, for `backward`), grown when `b` does not fit.
-    func activations(for b: PackedBatch) -> Activations {
-        if let a = activations, a.fits(b, layers: config.nLayers) { return a }
-        let growing = activations != nil
-        activations = nil
-        let a = Activations(config: config, for: b, layers: config.nLayers, growing: growing)
-        activations = a
-        return a
-    }
+    func activations(for b: PackedBatch) -> Activations { buffer(&activations, for: b, layers: config.nLayers) }
 
     /// The forward-only buffer (one layer's slot), grown when `b` does not fit.
-    func inferenceActivations(for b: PackedBatch) -> Activations {
-        if let a = inferenceBuffer, a.fits(b, layers: 1) { return a }
-        let growing = inferenceBuffer != nil
-        inferenceBuffer = nil
-        let a = Activations(config: config, for: b, layers: 1, growing: growing)
-        inferenceBuffer = a
+    func inferenceActivations(for b: PackedBatch) -> Activations { buffer(&inferenceBuffer, for: b, layers: 1) }
+
+    /// `slot`'s buffer when `b` fits in it; otherwise a new one (with headroom when it grows).
+    private func buffer(_ slot: inout Activations?, for b: PackedBatch, layers: Int) -> Activations {
+        if let a = slot, a.fits(b, layers: layers) { return a }
+        let growing = slot != nil
+        slot = nil
+        let a = Activations(config: config, for: b, layers: layers, growing: growing)
+        slot = a
         return a
     }
 

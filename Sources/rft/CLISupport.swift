@@ -7,6 +7,11 @@ func printError(_ s: String) {
     FileHandle.standardError.write(Data(("error: " + s + "\n").utf8))
 }
 
+/// Writes `warning: MESSAGE` to standard error.
+func printWarning(_ s: String) {
+    FileHandle.standardError.write(Data(("warning: " + s + "\n").utf8))
+}
+
 /// The `q`-quantile (0...1) of an already sorted list, by nearest rank; 0 when empty.
 func percentile(_ sorted: [Double], _ q: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }

@@ -63,7 +63,7 @@ struct DataFromLogsCommand: ParsableCommand {
         discussion: """
         Each log record's request (system prompt and messages) becomes a prompt and the model's output
         becomes its reference_answer. Converse, Anthropic Messages and OpenAI chat bodies are understood.
-        Log files may be JSONL or JSONValue (an array or one record). Duplicate prompts are dropped.
+        Log files may be JSONL or JSON (an array or one record). Duplicate prompts are dropped.
 
         Example:
           rft data from-invocation-logs logs/2026-11-*.json --out data/train.jsonl --filter team=search

@@ -12,7 +12,7 @@ struct GraderBenchCommand: ParsableCommand {
         abstract: "Benchmark a grader: samples/s, p50/p99 batch latency, cold start, and the ratio to an in-process loop.",
         discussion: """
         The baseline, measured in the same run, is the same handler called through the same contract adapter \
-        by a minimal Python loop over the same JSONValue batches (json.loads, call, json.dumps; no sandbox, no IPC). \
+        by a minimal Python loop over the same JSON batches (json.loads, call, json.dumps; no sandbox, no IPC). \
         ratio = samples_per_s / inprocess_samples_per_s. cold_start_ms is the median time from spawning a \
         sandboxed worker to its handler being imported; the text report also shows Python's own start-up. \
         Samples come from DIR/cases.jsonl, repeated to --samples. Build with -c release for real figures.

@@ -10,7 +10,7 @@ struct GraderCommand: ParsableCommand {
         discussion: """
         A grader is a directory with a grader.json manifest, its code, and optionally cases.jsonl. \
         Python handlers (bedrock, openai, trl and verl contracts) run in warm sandboxed workers; \
-        exec graders get the batch JSONValue on stdin and print the output list. See docs/GRADERS.md.
+        exec graders get the batch JSON on stdin and print the output list. See docs/GRADERS.md.
 
         Examples:
           rft grader validate graders/bedrock-lambda
@@ -50,7 +50,7 @@ struct GraderInvokeCommand: ParsableCommand {
         commandName: "invoke",
         abstract: "Score samples with a grader and print the output list.",
         discussion: """
-        The input is a JSONValue list or JSONL of samples in Bedrock's format (messages ending with the \
+        The input is a JSON list or JSONL of samples in Bedrock's format (messages ending with the \
         generated assistant turn, an id, reference_answer at the top level or under metadata). \
         Each output entry is {"id", "aggregate_reward_score", "metrics_list"} or {"id", "error": {"type", "message"}}.
 
@@ -72,7 +72,7 @@ struct GraderInvokeCommand: ParsableCommand {
             options.onBatch = { GraderInvokeCommand.printLog($0) }
         }
         let pool = try GraderPool(manifest: manifest, directory: url, options: options)
-        for w in pool.unenforced { FileHandle.standardError.write(Data("warning: \(manifest.name): \(w)\n".utf8)) }
+        for w in pool.unenforced { printWarning("\(manifest.name): \(w)") }
         let results = pool.score(samples)
         pool.shutdown()
         var out = "[\n"
@@ -129,7 +129,7 @@ struct GraderTestCommand: ParsableCommand {
             samples.append(Sample(record: rec, defaultID: s.id))
         }
         let pool = try GraderPool(manifest: manifest, directory: url)
-        for w in pool.unenforced { FileHandle.standardError.write(Data("warning: \(manifest.name): \(w)\n".utf8)) }
+        for w in pool.unenforced { printWarning("\(manifest.name): \(w)") }
         let results = pool.score(samples)
         pool.shutdown()
 

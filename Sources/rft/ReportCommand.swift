@@ -30,9 +30,9 @@ struct ReportCommand: ParsableCommand {
         let run = try RunData(runDirectory: URL(fileURLWithPath: runDir))
         let url = try ReportBuilder(run: run).writeHTML(to: out.map { URL(fileURLWithPath: $0) })
         let problems = run.problems
-        for p in problems.prefix(10) { FileHandle.standardError.write(Data("warning: \(runDir)/\(p)\n".utf8)) }
+        for p in problems.prefix(10) { printWarning("\(runDir)/\(p)") }
         if problems.count > 10 {
-            FileHandle.standardError.write(Data("warning: \(problems.count - 10) more problems, listed in the report\n".utf8))
+            printWarning("\(problems.count - 10) more problems, listed in the report")
         }
         print("report: \(url.path)")
     }

@@ -78,7 +78,7 @@ struct SandboxRunCommand: ParsableCommand {
         let outcome: Outcome
         do {
             let sandbox = try Sandbox(policy: policy)
-            for w in sandbox.unenforced { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            for w in sandbox.unenforced { printWarning(w) }
             outcome = try sandbox.run(argv, stdin: stdin)
         } catch let e as SandboxError {
             outcome = .sandboxError(e)
