@@ -33,8 +33,15 @@ final class WarmWorkerTests: XCTestCase {
             writeAll(worker.requestFD, "second\n")
             XCTAssertEqual(readLine(worker.responseFD), "2:SECOND")
             XCTAssertFalse(worker.hasExited)
-            let out = worker.takeOutput()
-            XCTAssertTrue(String(decoding: out.stdout, as: UTF8.self).contains("RESULT"))
+            // stdout is drained by the supervisor's own thread, which may lag the channel's answer:
+            // gather what it captured until the forged line shows up (or 5 s pass).
+            var stdout: [UInt8] = []
+            let until = Date().addingTimeInterval(5)
+            while !String(decoding: stdout, as: UTF8.self).contains("RESULT"), Date() < until {
+                stdout += worker.takeOutput().stdout
+                if !String(decoding: stdout, as: UTF8.self).contains("RESULT") { usleep(10_000) }
+            }
+            XCTAssertTrue(String(decoding: stdout, as: UTF8.self).contains("RESULT"), "the forged line went to stdout")
             worker.kill(reason: .shutdown)
             let o = worker.wait()
             XCTAssertEqual(o.status, .signaled, "\(o)")
