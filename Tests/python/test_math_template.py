@@ -91,11 +91,14 @@ class MathReferenceErrorTests(unittest.TestCase):
 
 
 class MathBehaviourTests(unittest.TestCase):
-    def test_extraction_order_is_configurable(self):
-        text = r"#### 3 and then \boxed{4}"
+    def test_extraction_methods_are_configurable_and_the_last_stated_answer_wins(self):
+        text = r"#### 3. Wait, I made a mistake: \boxed{4}"
         self.assertEqual(M.extract_answer(text), ("4", "boxed"))
-        self.assertEqual(M.extract_answer(text, ["hash", "boxed"]), ("3 and then \\boxed{4}", "hash"))
+        self.assertEqual(M.extract_answer(text, ["hash"]), ("3. Wait, I made a mistake: \\boxed{4}", "hash"))
+        self.assertEqual(M.extract_answer(r"\boxed{4}. Wait, no: #### 5"), ("5", "hash"))
         self.assertEqual(M.extract_answer("the result is 7", ["boxed"]), (None, None))
+        # explicit answers beat the last-number fallback wherever they are
+        self.assertEqual(M.extract_answer(r"\boxed{4} since 2 + 2 = 4 and 3 + 3 = 6"), ("4", "boxed"))
 
     def test_nested_braces_in_boxed(self):
         self.assertEqual(M.extract_answer(r"\boxed{\frac{1}{\sqrt{2}}} done")[0], r"\frac{1}{\sqrt{2}}")
@@ -120,11 +123,17 @@ class MathBehaviourTests(unittest.TestCase):
         finally:
             shutil.rmtree(d)
 
-    def test_relative_tolerance_applies_to_irrationals_only(self):
+    def test_relative_tolerance_applies_when_either_side_is_irrational_or_a_decimal(self):
         self.assertTrue(M.is_equivalent(r"\sqrt{2}", "1.4142136"))
-        self.assertFalse(M.is_equivalent("1.4142136", "1.4142135"))
+        self.assertTrue(M.is_equivalent("1.4142136", "1.4142135"))      # decimals: within rel_tol 1e-6
+        self.assertFalse(M.is_equivalent("1.4142136", "1.4142"))
+        self.assertFalse(M.is_equivalent("1000001", "1000000"))         # integers and fractions stay exact
+        self.assertFalse(M.is_equivalent(r"\frac{1}{3}", "0.3333"))
         cfg = dict(M.CONFIG, rel_tol=1e-2)
         self.assertTrue(M.is_equivalent(r"\pi", "3.14", cfg))
+        self.assertTrue(M.is_equivalent("0.333", "0.3333", cfg))
+        self.assertTrue(M.is_equivalent(r"\frac{1}{3}", "0.333", cfg))
+        self.assertFalse(M.is_equivalent("0.333", "0.34", dict(M.CONFIG, rel_tol=1e-3)))
 
     def test_hostile_inputs_finish_and_score_zero(self):
         hostile = [r"\boxed{9^{9^{9^{9^{9}}}}}", r"\boxed{10^{10^{10}}}", r"\boxed{" + "(" * 5000 + "1" + ")" * 5000 + "}",

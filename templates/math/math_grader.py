@@ -77,13 +77,39 @@ _EXTRACTORS_NAMES = {"boxed", "hash", "answer_tag", "answer_phrase", "last_numbe
 
 # --------------------------------------------------------------------------- extraction
 
-_HASH_RE = re.compile(r"####\s*([^\n]+)")
+_HASH_RE = re.compile(r"####[ \t]*([^\n]*)")
 _ANSWER_TAG_RE = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.S | re.I)
-_PHRASE_RE = re.compile(
-    r"(?:final\s+answer|answer|correct\s+(?:option|choice))\s*(?:is|:|=)\s*:?\s*([^\n]+)", re.I)
-_PHRASE_CUT_RE = re.compile(r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b", re.I)
+# "the answer is", "Answer:", "final answer:", "**Final Answer**:", "the correct option is", ...
+_MARKER_RE = re.compile(
+    r"\b(?:final\s+answer|answer|correct\s+(?:option|choice|answer))(?:\*\*|__)?\s*"
+    r"(?:is\b|:|=|should\s+be\b|would\s+be\b|will\s+be\b)\s*:?", re.I)
+_PHRASE_CUT_RE = re.compile(
+    r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b|,?\s+(?:not|rather\s+than|instead\s+of)\b", re.I)
 _LAST_NUMBER_RE = re.compile(
     r"(?<![\w.])[-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*/\s*\d+)?(?:\s*%)?")
+# a phrase answer starting with one of these words is prose ("the answer is correct"), not an answer
+_PROSE_WORDS = frozenset("""correct right wrong incorrect indeed consistent verified confirmed reasonable
+valid below above as that this not clear obvious given shown found to in at of simply straightforward
+then now therefore thus unique still also likely""".split())
+# between two stated answers, any of these makes the later one a correction, not a second answer
+_CORRECTION_RE = re.compile(
+    r"\b(?:wait|actually|correct(?:ion|ed|ing)|mistakes?|errors?|wrong|incorrect|re-?check\w*|"
+    r"re-?calculat\w*|re-?comput\w*|reconsider\w*|re-?evaluat\w*|re-?examin\w*|revis\w*|redo\w*|"
+    r"instead|hmm+|oops|sorry|however|but|final(?:ly)?|double[- ]check\w*|let\s+me|no)\b", re.I)
+_HEDGE_RE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|alternatively|otherwise|or\s+so)\b", re.I)
+# text right after the final answer that offers another one: "\boxed{3}, or maybe 4"
+_TRAILING_HEDGE_RE = re.compile(
+    r"^[\s$.,;:)*]*(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise)\b[^\n]{0,40}?(?:\d|\\boxed)", re.I)
+# what may stand between two boxes that together state one answer: "\boxed{2} and \boxed{-2}"
+_BOX_JOIN_RE = re.compile(
+    r"^(?:\s|\$|,|;|\\[,;: ]|\\q?quad|\\text\{\s*(?:and|or)?\s*\}|and|or|&|\\\\|"
+    r"[A-Za-z](?:_\{?\w+\}?)?\s*=|maybe|perhaps|possibly|probably)*$", re.I)
+# numbers before the last one that make it a list or a hedge: "5 and 7", "3, or maybe 4"
+_NUMBER_LIST_TAIL_RE = re.compile(
+    r"[-\u2212]?\d+(?:\.\d+)?(?:\s*,\s*[-\u2212]?\d+(?:\.\d+)?)*\s*,?\s*"
+    r"(?:(?:and|or)\s+(?:(?:maybe|perhaps|possibly|probably)\s+)?|(?:maybe|perhaps|possibly|probably)\s+)"
+    r"(?:(?:it'?s|it\s+is|is)\s+)?(?:[A-Za-z]\s*=\s*)?$", re.I)
+SPRAY_GAP_CHARS = 80   # two different answers closer than this with no correction between: spraying
 
 
 def _match_brace(text, i):
@@ -103,49 +129,106 @@ def _match_brace(text, i):
     return -1
 
 
+class _Cand:
+    """One stated answer: marker start, answer text span, end of the construct, method."""
+    __slots__ = ("start", "a0", "end", "text", "method")
+
+    def __init__(self, start, a0, end, text, method):
+        self.start, self.a0, self.end, self.text, self.method = start, a0, end, text, method
+
+
+def _boxed_cands(text):
+    out = []
+    for m in re.finditer(r"\\(?:boxed|fbox)", text):
+        j = m.end()
+        while j < len(text) and text[j] == " ":
+            j += 1
+        if j < len(text) and text[j] == "{":
+            k = _match_brace(text, j)
+            if k > 0:
+                out.append(_Cand(m.start(), j + 1, k + 1, text[j + 1:k], "boxed"))
+        else:
+            b = re.match(r"([^\s$]+)", text[j:])
+            if b and not text.startswith("\\", j):
+                out.append(_Cand(m.start(), j, j + b.end(), b.group(1), "boxed"))
+    return out
+
+
 def _extract_boxed(text):
-    i = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
-    if i < 0:
-        return None
-    j = i + (6 if text.startswith("\\boxed", i) else 5)
-    while j < len(text) and text[j] == " ":
-        j += 1
-    if j < len(text) and text[j] == "{":
-        k = _match_brace(text, j)
-        return text[j + 1:k] if k > 0 else None
-    m = re.match(r"\s*([^\s$]+)", text[j:])
-    return m.group(1) if m else None
+    c = _boxed_cands(text)
+    return c[-1].text if c else None
+
+
+def _inner_box(cand, boxes):
+    """A hash/tag/phrase answer that holds a \\boxed{} is that box (which is its own candidate)."""
+    return any(cand.start <= b.start < cand.end for b in boxes)
+
+
+def _hash_cands(text, boxes):
+    out = []
+    for m in _HASH_RE.finditer(text):
+        c = _Cand(m.start(), m.start(1), m.end(1), _strip_markup(m.group(1)), "hash")
+        if not _inner_box(c, boxes):
+            out.append(c)
+    return out
+
+
+def _tag_cands(text, boxes):
+    out = []
+    for m in _ANSWER_TAG_RE.finditer(text):
+        c = _Cand(m.start(), m.start(1), m.end(), m.group(1).strip(), "answer_tag")
+        if not _inner_box(c, boxes):
+            out.append(c)
+    return out
+
+
+def _strip_markup(s):
+    s = s.replace("**", "").replace("__", "").strip()
+    s = s.strip(" *_")
+    return s
+
+
+def _phrase_cands(text, boxes):
+    out = []
+    marks = list(_MARKER_RE.finditer(text))
+    for i, m in enumerate(marks):
+        a0 = m.end()
+        nl = text.find("\n", a0)
+        a1 = len(text) if nl < 0 else nl
+        if i + 1 < len(marks):
+            a1 = min(a1, marks[i + 1].start())
+        c = _Cand(m.start(), a0, a1, "", "answer_phrase")
+        if _inner_box(c, boxes):
+            continue
+        raw = text[a0:a1]
+        cut = _PHRASE_CUT_RE.search(raw)
+        if cut:
+            raw = raw[:cut.start()]
+        ans = _strip_markup(raw).rstrip(".!").strip()
+        if not ans:
+            continue
+        first = ans.split(None, 1)[0].lower().strip(",:")
+        if first in _PROSE_WORDS:
+            continue
+        c.text = ans
+        c.end = a0 + len(raw.rstrip())
+        out.append(c)
+    return out
 
 
 def _extract_hash(text):
-    ms = _HASH_RE.findall(text)
-    return ms[-1].strip() if ms else None
+    c = _hash_cands(text, [])
+    return c[-1].text if c else None
 
 
 def _extract_answer_tag(text):
-    ms = _ANSWER_TAG_RE.findall(text)
-    if not ms:
-        return None
-    inner = ms[-1].strip()
-    if "\\boxed" in inner or "\\fbox" in inner:
-        return _extract_boxed(inner)
-    return inner or None
+    c = _tag_cands(text, [])
+    return c[-1].text if c else None
 
 
 def _extract_phrase(text):
-    ms = _PHRASE_RE.findall(text)
-    if not ms:
-        return None
-    ans = ms[-1]
-    if "\\boxed" in ans:
-        b = _extract_boxed(ans)
-        if b is not None:
-            return b
-    cut = _PHRASE_CUT_RE.search(ans)
-    if cut:
-        ans = ans[:cut.start()]
-    ans = ans.strip().rstrip(".")
-    return ans or None
+    c = _phrase_cands(text, [])
+    return c[-1].text if c else None
 
 
 def _extract_last_number(text):
@@ -164,17 +247,108 @@ _EXTRACTORS = {
 }
 
 
-def extract_answer(text, order=None):
-    """Returns (answer_text, method) for the first method in `order` that finds one, else (None, None)."""
+def _same_answer(a, b):
+    """True when two stated answers are the same value (reference-free: both parsed as references)."""
+    if a == b:
+        return True
+    va, vb = _value_or_none(a), _value_or_none(b)
+    if va is None or vb is None:
+        return " ".join(a.split()).lower() == " ".join(b.split()).lower()
+    return _equal(va, vb, CONFIG) and _equal(vb, va, CONFIG)
+
+
+def _value_or_none(text):
+    try:
+        return _parse_reference(text.strip())
+    except ReferenceParseError:
+        return None
+
+
+def _last_number_answer(text):
+    """The last number, or with the numbers listed before it ("5 and 7"). Returns (answer, spray)."""
+    last = None
+    for last in _LAST_NUMBER_RE.finditer(text):
+        pass
+    if last is None:
+        return None, False
+    head = text[max(0, last.start() - 80):last.start()]
+    m = _NUMBER_LIST_TAIL_RE.search(head)
+    if not m:
+        return last.group(0), False
+    joined = m.group(0) + last.group(0)
+    if _HEDGE_RE.search(joined):
+        return joined, True
+    items = re.findall(r"[-\u2212]?\d+(?:\.\d+)?", m.group(0)) + [last.group(0)]
+    return ", ".join(items), False
+
+
+def _extract(text, order):
+    """Returns (answer_text, method, spray): the last stated answer, and whether the response
+    states several different final answers (answer spraying)."""
     if not isinstance(text, str):
-        return None, None
+        return None, None, False
     if len(text) > MAX_RESPONSE_CHARS:
         text = text[-MAX_RESPONSE_CHARS:]
-    for method in (order or CONFIG["extract_order"]):
-        ans = _EXTRACTORS[method](text)
-        if ans is not None and ans.strip():
-            return ans.strip(), method
-    return None, None
+    enabled = set(order)
+    boxes = _boxed_cands(text) if ("boxed" in enabled and ("\\boxed" in text or "\\fbox" in text)) else []
+    cands = list(boxes)
+    if "hash" in enabled and "####" in text:
+        cands += _hash_cands(text, boxes)
+    if "answer_tag" in enabled and "<answer>" in text.lower():
+        cands += _tag_cands(text, boxes)
+    if "answer_phrase" in enabled:
+        cands += _phrase_cands(text, boxes)
+    cands = [c for c in cands if c.text.strip()]
+    if not cands:
+        if "last_number" in enabled:
+            ans, spray = _last_number_answer(text)
+            if ans is not None:
+                return ans.strip(), "last_number", spray
+        return None, None, False
+    cands.sort(key=lambda c: c.a0)
+    # boxes side by side state one answer together: "\boxed{2} and \boxed{-2}" is the list 2, -2
+    group = [cands[-1]]
+    spray = False
+    i = len(cands) - 2
+    while i >= 0 and group[0].method == "boxed" and cands[i].method == "boxed":
+        gap = text[cands[i].end:group[0].start]
+        if not _BOX_JOIN_RE.match(gap):
+            break
+        if _HEDGE_RE.search(gap):
+            spray = True
+        group.insert(0, cands[i])
+        i -= 1
+    last = group[-1]
+    texts = []
+    for c in group:
+        if not any(_same_answer(c.text, t) for t in texts):
+            texts.append(c.text.strip())
+    answer = texts[0] if len(texts) == 1 else ", ".join(texts)
+    if _HEDGE_RE.search(answer) or _TRAILING_HEDGE_RE.match(text[last.end:last.end + 80]):
+        spray = True
+    # an earlier, different answer close before this one with no correction between: spraying
+    first = group[0]
+    while i >= 0 and not spray:
+        prev = cands[i]
+        if prev.end > first.start:   # overlapping constructs state the same place
+            i -= 1
+            continue
+        gap = text[prev.end:first.a0]
+        if len(gap) > SPRAY_GAP_CHARS or _CORRECTION_RE.search(gap):
+            break
+        if not _same_answer(prev.text, answer):
+            spray = True
+        first = prev
+        i -= 1
+    return answer, last.method, spray
+
+
+def extract_answer(text, order=None):
+    """Returns (answer_text, method) for the last answer the response states, else (None, None).
+    Explicit answers (\\boxed{}, ####, <answer>, "the answer is") win over the last-number fallback,
+    and among them the last one in the text wins."""
+    answer, method, _ = _extract(text, order or CONFIG["extract_order"])
+    return answer, method
 
 # --------------------------------------------------------------------------- normalisation
 
@@ -193,7 +367,8 @@ _CMD_SIMPLE = {
     "arcsin": " arcsin ", "arccos": " arccos ", "arctan": " arctan ", "log": " log ", "ln": " ln ",
     "exp": " exp ", "pm": "±", "mp": "±", "neq": "≠", "ne": "≠", "to": "→", "cap": "∩",
     "dots": "…", "ldots": "…", "cdots": "…", "colon": ":", "mid": "|", "vert": "|", "lvert": "|",
-    "rvert": "|",
+    "rvert": "|", "lfloor": " floor(", "rfloor": ")", "lceil": " ceil(", "rceil": ")",
+    "Vert": "|", "R": "ℝ", "Reals": "ℝ",
 }
 _CMD_SKIP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
              "displaystyle", "textstyle", "limits", "nolimits", ",", ";", ":", "!", " ", "quad",
@@ -202,6 +377,7 @@ _CMD_CONTENT = {"text", "textbf", "textit", "textrm", "textnormal", "mathrm", "m
                 "mathsf", "mathtt", "mbox", "operatorname", "boldsymbol", "bm", "mathbb", "hbox",
                 "texttt", "textsf", "emph", "mathcal"}
 _CMD_FRAC = {"frac", "dfrac", "tfrac", "cfrac"}
+_CMD_BINOM = {"binom", "dbinom", "tbinom"}
 _CMD_REPEAT = {"overline", "dot", "bar"}
 
 _TRANSLATE = str.maketrans({
@@ -213,7 +389,8 @@ _TRANSLATE = str.maketrans({
     "⁸": "^8", "⁹": "^9", "⁻": "^-",
     "½": "(1/2)", "¼": "(1/4)", "¾": "(3/4)", "⅓": "(1/3)", "⅔": "(2/3)", "⅕": "(1/5)", "⅛": "(1/8)",
     "≤": "<=", "≥": ">=", "≈": "=", "°": "", "$": "", "€": "", "£": "", "¥": "", "₹": "",
-    "∪": " ∪ ", "\u2032": "'", "√": "sqrt", "∞": "∞",
+    "∪": " ∪ ", "\u2032": "'", "√": "sqrt", "∛": "cbrt", "∞": "∞",
+    "⌊": " floor(", "⌋": ")", "⌈": " ceil(", "⌉": ")", "∣": "|",
 })
 
 
@@ -267,6 +444,14 @@ def _latex_to_plain(s, depth=0):
             a, i = _read_arg(s, i)
             b, i = _read_arg(s, i)
             out.append("((" + _latex_to_plain(a, depth + 1) + ")/(" + _latex_to_plain(b, depth + 1) + "))")
+        elif name in _CMD_BINOM:
+            a, i = _read_arg(s, i)
+            b, i = _read_arg(s, i)
+            out.append(" binom((" + _latex_to_plain(a, depth + 1) + "),(" + _latex_to_plain(b, depth + 1) + "))")
+        elif name in ("log", "lg") and i < n and s[i] == "_":
+            # \log_2 8, \log_{10}(x): the base rides on the name as log_(b); the tokeniser moves it
+            b, i = _read_arg(s, i + 1)
+            out.append(" log_(" + _latex_to_plain(b, depth + 1).strip() + ") ")
         elif name == "sqrt":
             idx = None
             if i < n and s[i] == "[":
@@ -279,6 +464,9 @@ def _latex_to_plain(s, depth=0):
             out.append(f"sqrt({a})" if idx is None else f"root({a},{_latex_to_plain(idx, depth + 1)})")
         elif name in _CMD_CONTENT:
             a, i = _read_arg(s, i)
+            if name == "mathbb" and a.strip() == "R":
+                out.append("ℝ")
+                continue
             out.append(" " + _latex_to_plain(a, depth + 1) + " ")
         elif name in _CMD_REPEAT:
             a, i = _read_arg(s, i)
@@ -337,16 +525,74 @@ def _frac_text(f):
     return f"({f.numerator}/{f.denominator})"
 
 
+_MATRIX_RE = re.compile(r"\\begin\{([pbBvV]?matrix|smallmatrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.S)
+_OVER_RE = re.compile(r"\\(over|choose)(?![A-Za-z])")
+_OUT_OF_RE = re.compile(r"(\d+(?:\.\d+)?)\s+out\s+of\s+(\d+(?:\.\d+)?)")
+_TIMES_TEN_RE = re.compile(r"(\d)\s*[xX]\s*(?=10\s*\^)")
+_LOG_BASE_RE = re.compile(r"\blog_(\d+|[A-Za-z])\b")
+
+
+def _matrix_text(m):
+    """\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix} -> ⟪1,2;3,4⟫ (vmatrix is a determinant: left alone)."""
+    if m.group(1) in ("vmatrix", "Vmatrix"):
+        raise _ParseFailure("determinant")
+    rows = [r for r in re.split(r"\\\\|\\cr\b", m.group(2)) if r.strip() and not r.strip() == "\\hline"]
+    if not rows:
+        raise _ParseFailure("empty matrix")
+    return "⟪" + ";".join(",".join(c.strip() for c in r.split("&")) for r in rows) + "⟫"
+
+
+def _rewrite_over(s):
+    """{a \\over b} -> \\frac{a}{b}, {n \\choose k} -> \\binom{n}{k} (the enclosing group is the operand pair)."""
+    for _ in range(16):
+        m = _OVER_RE.search(s)
+        if not m:
+            return s
+        depth, lo = 0, 0
+        for j in range(m.start() - 1, -1, -1):
+            if s[j] == "}":
+                depth += 1
+            elif s[j] == "{":
+                if depth == 0:
+                    lo = j + 1
+                    break
+                depth -= 1
+        depth, hi = 0, len(s)
+        for j in range(m.end(), len(s)):
+            if s[j] == "{":
+                depth += 1
+            elif s[j] == "}":
+                if depth == 0:
+                    hi = j
+                    break
+                depth -= 1
+        cmd = "\\frac" if m.group(1) == "over" else "\\binom"
+        s = s[:lo] + cmd + "{" + s[lo:m.start()] + "}{" + s[m.end():hi] + "}" + s[hi:]
+    raise _ParseFailure("too many \\over")
+
+
 def _normalise(s):
     """LaTeX/Unicode -> plain text; raises _ParseFailure on broken input."""
     s = s.translate(_TRANSLATE)
     s = s.replace("{,}", "").replace("\\!", "")
+    if "\\begin" in s:
+        s = _MATRIX_RE.sub(_matrix_text, s)
+    if "\\over" in s or "\\choose" in s:
+        s = _rewrite_over(s)
     if "frac" in s:
         s = _MIXED_RE.sub(r"(\1+\2/\3)", s)
     if "circ" in s:
         s = _DEGREE_RE.sub("", s)
     s = _latex_to_plain(s)
     s = s.translate(_TRANSLATE)
+    if "ℝ" in s:
+        s = s.replace("ℝ", "(-∞,∞)")
+    if "out of" in s:
+        s = _OUT_OF_RE.sub(r"(\1/\2)", s)
+    if "10" in s and ("x" in s or "X" in s):
+        s = _TIMES_TEN_RE.sub(r"\1*", s)
+    if "log_" in s:
+        s = _LOG_BASE_RE.sub(r"log_(\1)", s)
     if "‾(" in s:
         s = _REPEAT_RE.sub(lambda m: _frac_text(_repeating_fraction(*m.groups())), s)
     if "(" in s and "." in s:
@@ -362,10 +608,10 @@ def _normalise(s):
 
 
 class Num:
-    __slots__ = ("v", "pct")
+    __slots__ = ("v", "pct", "approx")   # approx: written as a decimal, so compared within rel_tol
 
-    def __init__(self, v, pct=False):
-        self.v, self.pct = v, pct
+    def __init__(self, v, pct=False, approx=False):
+        self.v, self.pct, self.approx = v, pct, approx
 
     def __repr__(self):
         return f"Num({self.v}{'%' if self.pct else ''})"
@@ -422,6 +668,20 @@ class Choice:
         self.letter = letter
 
 
+class Ratio:
+    __slots__ = ("parts",)   # a:b(:c...), Num parts; equal to any proportional ratio, and a:b to a/b
+
+    def __init__(self, parts):
+        self.parts = parts
+
+
+class Based:
+    __slots__ = ("digits", "base", "v")   # 1011_2: digits "1011", base 2, value 11
+
+    def __init__(self, digits, base, v):
+        self.digits, self.base, self.v = digits, base, v
+
+
 class Text:
     __slots__ = ("s",)
 
@@ -431,15 +691,71 @@ class Text:
 # --------------------------------------------------------------------------- expressions
 
 _FUNCS = ("arcsin", "arccos", "arctan", "sqrt", "root", "sin", "cos", "tan", "cot", "sec", "csc",
-          "log", "ln", "exp", "abs")
+          "log", "ln", "exp", "abs", "floor", "ceil", "binom", "cbrt", "fact")
 _CONSTS = {"pi": "pi", "π": "pi", "inf": "inf", "infty": "inf", "infinity": "inf", "∞": "inf", "e": "E"}
 _TOKEN_RE = re.compile(
     r"\s*(?:(?P<num>\d+\.?\d*(?:[eE][-+]?\d+(?![A-Za-z]))?|\.\d+(?:[eE][-+]?\d+)?)"
     r"|(?P<id>[A-Za-zα-ωΑ-Ωπ∞]+)(?P<sub>_\d+|_\(\w+\))?"
-    r"|(?P<op>\*\*|[-+*/^(),|]))")
+    r"|(?P<op>\*\*|[-+*/^(),|!]))")
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty".split())}
+_TENS_WORDS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALE_WORDS = {"hundred": 100, "thousand": 1000, "million": 10 ** 6, "billion": 10 ** 9}
+_ORDINAL_WORDS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4,
+                  "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7,
+                  "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10}
+
+
+def _words_value(low):
+    """'negative twenty-one', 'one hundred and five', 'three quarters', 'twelve apples' -> the number,
+    or None when the words are not a number (followed by unit words at most)."""
+    words = low.replace("-", " ").split()
+    if len(words) > 12:
+        return None
+    sign = 1
+    if words and words[0] in ("negative", "minus"):
+        sign, words = -1, words[1:]
+    total = cur = 0
+    seen = False
+    denom = None
+    k = 0
+    for k, w in enumerate(words):
+        if w in _NUMBER_WORDS:
+            cur += _NUMBER_WORDS[w]
+        elif w in _TENS_WORDS:
+            cur += _TENS_WORDS[w]
+        elif w == "hundred" and seen:
+            cur = (cur or 1) * 100
+        elif w in _SCALE_WORDS and seen:
+            total += (cur or 1) * _SCALE_WORDS[w]
+            cur = 0
+        elif w == "and" and seen and k > 0 and words[k - 1] in _SCALE_WORDS:
+            continue
+        elif w == "a" and not seen and k + 1 < len(words) and (
+                words[k + 1] in _SCALE_WORDS or words[k + 1] in _ORDINAL_WORDS):
+            cur, seen = 1, True
+            continue
+        elif w in _ORDINAL_WORDS and seen and denom is None:
+            denom = _ORDINAL_WORDS[w]
+            break
+        else:
+            k -= 1
+            break
+        seen = True
+    else:
+        k = len(words) - 1
+    if not seen:
+        return None
+    rest = words[k + 1:]
+    if any(w in _NUMBER_WORDS or w in _TENS_WORDS or w in ("and", "or") for w in rest):
+        return None
+    if rest and _strip_units("1 " + " ".join(rest)) is None:
+        return None
+    v = total + cur
+    return sign * (Fraction(v, denom) if denom else v)
+
+
 _UNITS = set("""
 cm mm m km in inch inches ft feet foot yd yard yards mi mile miles meter meters metre metres
 centimeter centimeters kilometer kilometers millimeter millimeters g kg mg gram grams kilogram
@@ -471,7 +787,8 @@ def _to_python(s):
     """Tokenises a normalised scalar into a Python expression string with explicit operators.
     Returns (source, variables). Raises _ParseFailure."""
     pos, n = 0, len(s)
-    toks = []   # (kind, text): kind in num, var, const, func, op
+    toks = []   # (kind, text): kind in num, var, const, func, op; logb (text: the base)
+    approx = False   # a decimal literal: comparisons use rel_tol
     while pos < n:
         m = _TOKEN_RE.match(s, pos)
         if not m or m.end() == pos:
@@ -484,10 +801,14 @@ def _to_python(s):
             if "." in t or "e" in t or "E" in t:
                 f = Fraction(t)
                 toks.append(("num", f"({f.numerator}/{f.denominator})"))
+                approx = True
             else:
                 toks.append(("num", str(int(t))))
         elif m.group("id") is not None:
             sub = m.group("sub")
+            if sub and m.group("id") in ("log", "lg"):
+                toks.append(("logb", sub.strip("_()")))
+                continue
             parts = _split_ident(m.group("id"))
             if sum(len(p) == 1 for p in parts) >= 3 and m.group("id").isascii():
                 raise _ParseFailure(f"{m.group('id')!r} looks like a word")
@@ -506,7 +827,10 @@ def _to_python(s):
             toks.append(("op", "**" if op == "^" else op))
     if not toks:
         raise _ParseFailure("empty")
+    if any(k == "logb" for k, _ in toks):
+        toks = _move_log_bases(toks)
     out, vars_ = [], set()
+    bars = 0   # open |...| pairs
     prev = None
     i = 0
     pending_close = 0
@@ -520,7 +844,25 @@ def _to_python(s):
         if kind == "var":
             vars_.add(t)
         if t == "|":
-            raise _ParseFailure("absolute value bars are not supported")
+            if bars and prev is not None and (prev[0] in ("num", "var", "const") or prev[1] == ")"):
+                out.append(")")   # closes |...|
+                bars -= 1
+                prev = ("op", ")")
+            else:
+                if prev is not None and (prev[0] in ("num", "var", "const") or prev[1] == ")"):
+                    out.append("*")
+                out.append("abs(")
+                bars += 1
+                prev = ("op", "(")
+            i += 1
+            continue
+        if t == "!":
+            if prev is None or not (prev[0] in ("num", "var", "const") or prev[1] == ")"):
+                raise _ParseFailure("factorial without an operand")
+            _wrap_last_atom(out, "fact")
+            prev = ("op", ")")
+            i += 1
+            continue
         if kind == "func":
             nxt = toks[i + 1] if i + 1 < len(toks) else None
             if nxt is None:
@@ -542,7 +884,65 @@ def _to_python(s):
         i += 1
     if pending_close:
         out.append(")" * pending_close)
-    return "".join(out), vars_
+    if bars:
+        raise _ParseFailure("unclosed |")
+    return "".join(out), vars_, approx
+
+
+def _atom_end(toks, i):
+    """Index after the operand starting at toks[i]: a (...) group, or an atom with an optional ** power."""
+    if i >= len(toks):
+        raise _ParseFailure("missing operand")
+    if toks[i][1] == "(":
+        depth = 0
+        for j in range(i, len(toks)):
+            depth += toks[j][1] == "("
+            depth -= toks[j][1] == ")"
+            if depth == 0:
+                return j + 1
+        raise _ParseFailure("unbalanced (")
+    j = i + 1
+    if toks[i][0] == "func":
+        return _atom_end(toks, j)
+    if j < len(toks) and toks[j][1] == "**":
+        return _atom_end(toks, j + 1)
+    return j
+
+
+def _move_log_bases(toks):
+    """[logb 2, 8] -> log(8, 2): the base of log_b moves to the second argument."""
+    out, i = [], 0
+    while i < len(toks):
+        kind, t = toks[i]
+        if kind != "logb":
+            out.append(toks[i])
+            i += 1
+            continue
+        j = _atom_end(toks, i + 1)
+        arg = toks[i + 1:j]
+        if arg and arg[0][1] == "(" and arg[-1][1] == ")":
+            arg = arg[1:-1]
+        base = ("num", str(int(t))) if t.isdigit() else ("var", "v_" + t if t.isascii() else f"v_u{ord(t)}")
+        out += [("func", "log"), ("op", "(")] + _move_log_bases(arg) + [("op", ","), base, ("op", ")")]
+        i = j
+    return out
+
+
+def _wrap_last_atom(out, fn):
+    """Wraps the last operand written to out (a number, a name, or a (...) group with its function) in fn(...)."""
+    k = len(out) - 1
+    if out[k].endswith(")"):
+        depth = 0
+        while k >= 0:
+            depth += out[k].count(")") - out[k].count("(")
+            if depth <= 0:
+                break
+            k -= 1
+        if k < 0:
+            raise _ParseFailure("unbalanced )")
+        if k > 0 and out[k] == "(" and out[k - 1] in _FUNCS:
+            k -= 1
+    out[k:] = [fn + "("] + out[k:] + [")"]
 
 
 _ALLOWED_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
@@ -625,6 +1025,21 @@ def _log(x, base=None):
     return math.log(x) / math.log(b)
 
 
+def _small_int(x, limit):
+    if not (_is_exact(x) and Fraction(x).denominator == 1 and 0 <= x <= limit):
+        raise _EvalError("not a small non-negative integer")
+    return int(x)
+
+
+def _binom(n, k):
+    n, k = _small_int(n, 10_000), _small_int(k, 10_000)
+    return math.comb(n, k)
+
+
+def _fact(n):
+    return math.factorial(_small_int(n, 1_000))
+
+
 def _float_fn(f):
     def g(x):
         return f(float(x))
@@ -637,6 +1052,8 @@ _FN_IMPL = {
     "cot": _float_fn(lambda v: 1 / math.tan(v)), "sec": _float_fn(lambda v: 1 / math.cos(v)),
     "csc": _float_fn(lambda v: 1 / math.sin(v)), "arcsin": _float_fn(math.asin),
     "arccos": _float_fn(math.acos), "arctan": _float_fn(math.atan), "abs": abs,
+    "floor": lambda x: math.floor(x), "ceil": lambda x: math.ceil(x),
+    "cbrt": lambda x: _root(x, 3), "binom": lambda n, k: _binom(n, k), "fact": lambda n: _fact(n),
 }
 _CONST_VAL = {"pi": math.pi, "E": math.e, "inf": math.inf}
 
@@ -715,7 +1132,7 @@ def _evaluate(tree, env):
 
 def _parse_expr(s):
     """Plain scalar text -> Num (constant) or Expr (with variables). Raises _ParseFailure."""
-    src, vars_ = _to_python(s)
+    src, vars_, approx = _to_python(s)
     try:
         tree = ast.parse(src, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -726,7 +1143,7 @@ def _parse_expr(s):
         v = _evaluate(tree, {})
         if v is None:
             raise _ParseFailure(f"{s!r} has no finite value")
-        return Num(v)
+        return Num(v, approx=approx)
     return Expr(tree, frozenset(vars_), src)
 
 # --------------------------------------------------------------------------- parsing answers
@@ -735,6 +1152,16 @@ _NUM_FAST_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _CHOICE_RE = re.compile(
     r"^\s*(?:(?:option|choice|answer)\s*)?[(\[]?\s*([A-Ja-j])\s*[)\]]?(?:\s*[.:)]|\s|$)", re.I)
 _LHS_VAR_RE = re.compile(r"^\s*([A-Za-zα-ω](?:_\w+|_\(\w+\))?)\s*(?:=|∈)\s*(.+)$", re.S)
+# f(x) = ..., f^{-1}(x) = ..., g'(t) = ...: the right-hand side is the answer
+_LHS_FUNC_RE = re.compile(r"^\s*[A-Za-z](?:\^\s*[{(]?\s*-\s*1\s*[})]?|'+)?\s*\(\s*[A-Za-zα-ω]\s*\)\s*=\s*(.+)$", re.S)
+# "the number 12", "exactly 5", "approximately 3.14": words in front of the answer
+_FILLER_RE = re.compile(
+    r"^(?:(?:the\s+)?(?:number|value|integer|answer|result|total|final\s+answer)\s+(?:is\s+)?|is\s+|"
+    r"equals?\s+|equal\s+to\s+|exactly\s+|approximately\s+|about\s+|around\s+|roughly\s+|just\s+)+", re.I)
+_ALL_REALS_RE = re.compile(r"^(?:all|any|every)\s+real(?:\s+numbers?|s)?(?:\s+x)?$", re.I)
+_AND_OR_RE = re.compile(r"\s+(?:and|or)\s+|\s*,\s*(?:and|or)\s+", re.I)
+_BASE_RE = re.compile(r"^\(?([0-9A-Za-z]+)\)?_\s*[{(]?\s*\(?(\d{1,2})\)?\s*[})]?$")
+_RATIO_RE = re.compile(r"^[^:]+(?::[^:]+)+$")
 _INEQ_RE = re.compile(r"^\s*(.+?)\s*(<=|>=|<|>)\s*(.+?)\s*(?:(<=|>=|<|>)\s*(.+?))?\s*$")
 _UNIT_WORD = r"[A-Za-z]+\.?(?:\s*\^\s*\(?-?\d+\)?)?"
 _UNIT_TAIL_RE = re.compile(
@@ -745,9 +1172,9 @@ _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z '\-]*$")
 def _split_top(s, sep=","):
     parts, depth, cur = [], 0, []
     for c in s:
-        if c in "([⦃":
+        if c in "([⦃⟪":
             depth += 1
-        elif c in ")]⦄":
+        elif c in ")]⦄⟫":
             depth -= 1
             if depth < 0:
                 raise _ParseFailure("unbalanced brackets")
@@ -766,9 +1193,9 @@ def _enclosed(s):
     """True when s[0] and s[-1] are a matching outer pair."""
     depth = 0
     for i, c in enumerate(s):
-        if c in "([⦃":
+        if c in "([⦃⟪":
             depth += 1
-        elif c in ")]⦄":
+        elif c in ")]⦄⟫":
             depth -= 1
             if depth == 0 and i != len(s) - 1:
                 return False
@@ -796,7 +1223,8 @@ def _parse_scalar(s):
     if not s:
         raise _ParseFailure("empty")
     if _NUM_FAST_RE.fullmatch(s):
-        return Num(Fraction(s) if ("." in s or "e" in s or "E" in s) else int(s))
+        dec = "." in s or "e" in s or "E" in s
+        return Num(Fraction(s) if dec else int(s), approx=dec)
     pct = False
     if s.endswith("%"):
         s, pct = s[:-1].strip(), True
@@ -805,9 +1233,10 @@ def _parse_scalar(s):
         s, pct, low = s[:-8].strip(), True, low[:-8].strip()
     if low in _NUMBER_WORDS:
         return Num(_NUMBER_WORDS[low], pct)
-    first, _, rest = low.partition(" ")
-    if first in _NUMBER_WORDS and rest and _strip_units("1 " + rest) is not None:
-        return Num(_NUMBER_WORDS[first], pct)
+    if low[:1].isalpha():
+        v = _words_value(low)
+        if v is not None:
+            return Num(v, pct)
     # thin-space/space thousands: 1 000 000
     if " " in s:
         s = _SPACE_THOUSANDS_RE.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), s)
@@ -842,8 +1271,28 @@ def _parse_value(s, depth=0):
     s = s.strip()
     if not s:
         raise _ParseFailure("empty")
+    if s[0].isalpha():
+        s = _FILLER_RE.sub("", s).strip() or s
+        if _ALL_REALS_RE.match(s):
+            return Interval(False, Num(-math.inf), Num(math.inf), False)
     if s in ("∅", "⦃⦄"):
         return Seq("set", [])
+    if s[0] == "⟪" and s[-1] == "⟫" and _enclosed(s):
+        return _parse_matrix(s[1:-1], depth)
+    if "_" in s:
+        m = _BASE_RE.match(s)
+        if m:
+            return _parse_based(m.group(1), int(m.group(2)))
+    m = _LHS_FUNC_RE.match(s)
+    if m:
+        return _parse_value(m.group(1), depth + 1)
+    if " and " in s or " or " in s or " AND " in s or " OR " in s:
+        items = _split_and_or(s)
+        if len(items) > 1:
+            vals = [_parse_value(x, depth + 1) for x in items]
+            if all(isinstance(v, Interval) for v in vals):
+                return Union(vals)
+            return Seq("list", vals)
     m = _LHS_VAR_RE.match(s)
     if m and "=" not in m.group(2) and m.group(1) not in _CONSTS:
         return _parse_value(m.group(2), depth + 1)
@@ -858,9 +1307,25 @@ def _parse_value(s, depth=0):
         if not all(isinstance(v, (Interval, Seq)) for v in vals):
             raise _ParseFailure("union of non-intervals")
         return Union(vals)
+    if s.count("=") > 1 and not any(x in s for x in ("<=", ">=", "!=")):
+        # 2 \times 4 = 8, x = 3 + 5 = 8: a chain of equal numbers states its last one
+        parts = s.split("=")
+        if re.fullmatch(r"\s*[A-Za-zα-ω]\s*", parts[0]):
+            parts = parts[1:]
+        vals = [_parse_scalar(x) for x in parts]
+        if not all(isinstance(v, Num) for v in vals):
+            raise _ParseFailure("chain of equations")
+        return vals[-1]
+    if ":" in s and _RATIO_RE.match(s):
+        vals = [_parse_scalar(x) for x in s.split(":")]
+        if len(vals) > MAX_ITEMS or not all(isinstance(v, Num) and not v.pct for v in vals):
+            raise _ParseFailure("ratio of non-numbers")
+        return Ratio(vals)
     if s.count("=") == 1 and not any(x in s for x in ("<=", ">=", "!=")):
         lhs, rhs = s.split("=")
         a, b = _parse_scalar(lhs), _parse_scalar(rhs)
+        if isinstance(a, Num) and isinstance(b, Num):
+            return b   # 3 + 5 = 8 states 8
         if isinstance(a, Expr) or isinstance(b, Expr):
             return Equation(_diff(a, b))
         raise _ParseFailure("equation without variables")
@@ -877,7 +1342,8 @@ def _parse_value(s, depth=0):
                 raise _ParseFailure("too many items")
             if s[0] == "⦃":
                 return Seq("set", [_parse_value(x, depth + 1) for x in items])
-            if len(items) == 2 and (s[0] == "[" or s[-1] == "]" or _is_inf(items[0]) or _is_inf(items[1])):
+            if len(items) == 2 and (s[0] == "[" or s[-1] == "]" or _is_inf(items[0]) or _is_inf(items[1])) \
+                    and not any("," in x and x.strip()[:1] in ("[", "(", "⟪") for x in items):
                 return Interval(s[0] == "[", _parse_endpoint(items[0]), _parse_endpoint(items[1]), s[-1] == "]")
             return Seq("tuple" if s[0] == "(" else "list", [_parse_value(x, depth + 1) for x in items])
         items = _split_top(s)
@@ -894,6 +1360,43 @@ def _parse_value(s, depth=0):
         s = s[1:-1]
     s = s.replace("⦃", "(").replace("⦄", ")").replace("{", "(").replace("}", ")")
     return _parse_scalar(s)
+
+
+def _split_and_or(s):
+    """'x = 2 or x = -2' -> ['x = 2', 'x = -2'], outside brackets only."""
+    items, last = [], 0
+    for m in _AND_OR_RE.finditer(s):
+        head = s[last:m.start()]
+        if sum(head.count(c) for c in "([⦃⟪") != sum(head.count(c) for c in ")]⦄⟫"):
+            continue
+        items.append(head)
+        last = m.end()
+    items.append(s[last:])
+    if len(items) > MAX_ITEMS:
+        raise _ParseFailure("too many items")
+    return [x.strip() for x in items if x.strip()]
+
+
+def _parse_matrix(body, depth):
+    """⟪1,2;3,4⟫ -> a tuple of row tuples; a single row or column is a flat tuple."""
+    rows = [_split_top(r) for r in _split_top(body, ";")]
+    if sum(len(r) for r in rows) > MAX_ITEMS or len({len(r) for r in rows}) != 1:
+        raise _ParseFailure("ragged or too large matrix")
+    cells = [[_parse_value(c, depth + 1) for c in r] for r in rows]
+    if len(cells) == 1 or len(cells[0]) == 1:
+        return Seq("tuple", [c for r in cells for c in r])
+    return Seq("tuple", [Seq("tuple", r) for r in cells])
+
+
+def _parse_based(digits, base):
+    if not 2 <= base <= 36:
+        raise _ParseFailure(f"base {base}")
+    digits = digits.upper().lstrip("0") or "0"
+    try:
+        v = int(digits, base)
+    except ValueError:
+        raise _ParseFailure(f"{digits!r} is not a base-{base} numeral") from None
+    return Based(digits, base, v)
 
 
 def _THOUSANDS_ONLY(s):
@@ -1015,8 +1518,9 @@ _POINTS = ([p for pair in zip(_POS, _NEG) for p in pair] +
            [[random.Random(9000 + 97 * k + j).uniform(-20.0, -2.5) for j in range(16)] for k in range(8)])
 
 
-def _num_equal(a, b, rel_tol, abs_tol):
-    if _is_exact(a) and _is_exact(b):
+def _num_equal(a, b, rel_tol, abs_tol, approx=False):
+    """Exact when both are exact and neither was written as a decimal (approx); else within tolerance."""
+    if not approx and _is_exact(a) and _is_exact(b):
         return a == b
     try:
         fa, fb = float(a), float(b)
@@ -1064,14 +1568,20 @@ def _equal(ref, cand, cfg):
     if tr is Num:
         if tc is Seq and len(cand.items) == 1:
             return _equal(ref, cand.items[0], cfg)
+        if tc is Based:   # 11 and 1011_2 are the same number
+            return _num_equal(ref.v, cand.v, cfg["rel_tol"], cfg["abs_tol"], ref.approx)
+        if tc is Ratio and len(cand.parts) == 2:
+            return _ratio_value_equal(cand, ref, cfg)
         if tc is not Num:
             return False
+        approx = ref.approx or cand.approx
         if ref.pct == cand.pct or not cfg["percent_equivalence"]:
-            return _num_equal(ref.v, cand.v, cfg["rel_tol"], cfg["abs_tol"])
+            return _num_equal(ref.v, cand.v, cfg["rel_tol"], cfg["abs_tol"], approx)
         # 50% matches 50 and 0.5 (either side may carry the percent sign)
         p, q = (ref, cand) if ref.pct else (cand, ref)
-        return (_num_equal(p.v, q.v, cfg["rel_tol"], cfg["abs_tol"]) or
-                _num_equal(Fraction(p.v) / 100 if _is_exact(p.v) else p.v / 100, q.v, cfg["rel_tol"], cfg["abs_tol"]))
+        return (_num_equal(p.v, q.v, cfg["rel_tol"], cfg["abs_tol"], approx) or
+                _num_equal(Fraction(p.v) / 100 if _is_exact(p.v) else p.v / 100, q.v, cfg["rel_tol"], cfg["abs_tol"],
+                           approx))
     if tr is Expr:
         if tc is not Expr or ref.vars != cand.vars:
             return False
@@ -1098,11 +1608,36 @@ def _equal(ref, cand, cfg):
         if tc is not Equation or ref.diff.vars != cand.diff.vars:
             return False
         return _exprs_equal(ref.diff.tree, cand.diff.tree, ref.diff.vars, cfg, proportional=True)
+    if tr is Ratio:
+        if tc is Num:
+            return len(ref.parts) == 2 and _ratio_value_equal(ref, cand, cfg)
+        if tc is not Ratio or len(cand.parts) != len(ref.parts):
+            return False
+        # proportional: a:b:c equals ka:kb:kc
+        a0, c0 = ref.parts[0].v, cand.parts[0].v
+        approx = any(p.approx for p in ref.parts + cand.parts)
+        return all(_num_equal(a.v * c0, c.v * a0, cfg["rel_tol"], cfg["abs_tol"], approx)
+                   for a, c in zip(ref.parts, cand.parts)) and c0 != 0
+    if tr is Based:
+        if tc is Based:
+            return cand.base == ref.base and cand.v == ref.v
+        # 1011 for 1011_2: the digits as written; a decimal value only when the base is 10
+        return (tc is Num and not cand.pct and type(cand.v) is int and cand.v >= 0 and
+                (str(cand.v) == ref.digits or (ref.base == 10 and cand.v == ref.v)))
     if tr is Choice:
         return tc is Choice and ref.letter == cand.letter
     if tr is Text:
         return tc is Text and ref.s == cand.s
     return False
+
+
+def _ratio_value_equal(ratio, num, cfg):
+    a, b = ratio.parts[0].v, ratio.parts[1].v
+    if b == 0:
+        return False
+    q = Fraction(a) / Fraction(b) if _is_exact(a) and _is_exact(b) else float(a) / float(b)
+    approx = num.approx or ratio.parts[0].approx or ratio.parts[1].approx
+    return not num.pct and _num_equal(q, num.v, cfg["rel_tol"], cfg["abs_tol"], approx)
 
 
 def _match_unordered(ref_items, cand_items, cfg):
@@ -1154,7 +1689,9 @@ def _to_sympy(sp, node):
     if t is ast.Call:
         fn = {"sqrt": sp.sqrt, "root": lambda x, k: sp.root(x, k), "log": sp.log, "ln": sp.log,
               "exp": sp.exp, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.sec,
-              "csc": sp.csc, "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "abs": sp.Abs}
+              "csc": sp.csc, "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "abs": sp.Abs,
+              "floor": sp.floor, "ceil": sp.ceiling, "binom": sp.binomial, "cbrt": lambda x: sp.root(x, 3),
+              "fact": sp.factorial}
         return fn[node.func.id](*[_to_sympy(sp, a) for a in node.args])
     raise _EvalError("bad node")
 
@@ -1233,9 +1770,11 @@ def grade(response, reference, cfg=None):
     cfg = cfg or CONFIG
     refs = _reference_texts({"reference_answer": reference})
     parsed = [_parse_reference(r.strip()) for r in refs]
-    answer, method = extract_answer(response, cfg["extract_order"])
+    answer, method, spray = _extract(response, cfg["extract_order"])
     if answer is None:
         return 0.0, 0, 0
+    if spray:   # several different final answers: never a reward
+        return 0.0, int(method in cfg["format_methods"]), 1
     ok = any(_equal(ref, _parse_candidate(answer, ref), cfg) for ref in parsed)
     return (1.0 if ok else 0.0), int(method in cfg["format_methods"]), 1
 

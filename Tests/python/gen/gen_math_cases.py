@@ -165,7 +165,10 @@ ROWS = [
  ("tolerance", r"\sqrt{2}", r"\boxed{1.41421356}", 1),
  ("tolerance", r"\sqrt{2}", r"\boxed{1.414}", 0),
  ("tolerance", "1000001", r"\boxed{1000000}", 0),
- ("tolerance", "0.1", r"\boxed{0.1000000001}", 0),
+ # a decimal on either side compares within rel_tol (1e-6): 0.1000000001 is 0.1, 0.1001 is not
+ ("tolerance", "0.1", r"\boxed{0.1000000001}", 1),
+ ("tolerance", "0.1", r"\boxed{0.1001}", 0),
+ ("tolerance", "1000000", r"\boxed{1000001}", 0),
  # --- tuples (ordered)
  ("tuple", "(1, 2)", r"\boxed{(1,2)}", 1),
  ("tuple", "(1, 2)", r"\boxed{(2,1)}", 0),
