@@ -81,10 +81,10 @@ _HASH_RE = re.compile(r"####[ \t]*([^\n]*)")
 _ANSWER_TAG_RE = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.S | re.I)
 # "the answer is", "Answer:", "final answer:", "**Final Answer**:", "the correct option is", ...
 _MARKER_RE = re.compile(
-    r"\b(?:final\s+answer|answer|correct\s+(?:option|choice|answer))(?:\*\*|__)?\s*"
+    r"(?<![A-Za-z])(?:final\s+answer|answer|correct\s+(?:option|choice|answer))(?:\*\*|__)?\s*"
     r"(?:is\b|:|=|should\s+be\b|would\s+be\b|will\s+be\b)\s*:?", re.I)
 _PHRASE_CUT_RE = re.compile(
-    r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b|,?\s+(?:not|rather\s+than|instead\s+of)\b", re.I)
+    r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b|,?\s+(?:not|but|rather\s+than|instead\s+of)\b", re.I)
 _LAST_NUMBER_RE = re.compile(
     r"(?<![\w.])[-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*/\s*\d+)?(?:\s*%)?")
 # a phrase answer starting with one of these words is prose ("the answer is correct"), not an answer
@@ -96,7 +96,7 @@ _CORRECTION_RE = re.compile(
     r"\b(?:wait|actually|correct(?:ion|ed|ing)|mistakes?|errors?|wrong|incorrect|re-?check\w*|"
     r"re-?calculat\w*|re-?comput\w*|reconsider\w*|re-?evaluat\w*|re-?examin\w*|revis\w*|redo\w*|"
     r"instead|hmm+|oops|sorry|however|but|final(?:ly)?|double[- ]check\w*|let\s+me|no)\b", re.I)
-_HEDGE_RE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|alternatively|otherwise|or\s+so)\b", re.I)
+_HEDGE_RE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|either|alternatively|otherwise|or\s+so)\b", re.I)
 # text right after the final answer that offers another one: "\boxed{3}, or maybe 4"
 _TRAILING_HEDGE_RE = re.compile(
     r"^[\s$.,;:)*]*(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise)\b[^\n]{0,40}?(?:\d|\\boxed)", re.I)
@@ -176,7 +176,7 @@ def _hash_cands(text, boxes):
 def _tag_cands(text, boxes):
     out = []
     for m in _ANSWER_TAG_RE.finditer(text):
-        c = _Cand(m.start(), m.start(1), m.end(), m.group(1).strip(), "answer_tag")
+        c = _Cand(m.start(), m.start(1), m.end(), _strip_markup(m.group(1)), "answer_tag")
         if not _inner_box(c, boxes):
             out.append(c)
     return out
@@ -334,7 +334,7 @@ def _extract(text, order):
             i -= 1
             continue
         gap = text[prev.end:first.a0]
-        if len(gap) > SPRAY_GAP_CHARS or _CORRECTION_RE.search(gap):
+        if len(gap) > SPRAY_GAP_CHARS or _CORRECTION_RE.search(text[prev.a0:first.a0]):
             break
         if not _same_answer(prev.text, answer):
             spray = True
@@ -390,7 +390,7 @@ _TRANSLATE = str.maketrans({
     "½": "(1/2)", "¼": "(1/4)", "¾": "(3/4)", "⅓": "(1/3)", "⅔": "(2/3)", "⅕": "(1/5)", "⅛": "(1/8)",
     "≤": "<=", "≥": ">=", "≈": "=", "°": "", "$": "", "€": "", "£": "", "¥": "", "₹": "",
     "∪": " ∪ ", "\u2032": "'", "√": "sqrt", "∛": "cbrt", "∞": "∞",
-    "⌊": " floor(", "⌋": ")", "⌈": " ceil(", "⌉": ")", "∣": "|",
+    "⌊": " floor(", "⌋": ")", "⌈": " ceil(", "⌉": ")", "∣": "|", "⁄": "/",
 })
 
 
@@ -571,8 +571,14 @@ def _rewrite_over(s):
     raise _ParseFailure("too many \\over")
 
 
+_SUPERSCRIPT_RUN_RE = re.compile(r"[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
 def _normalise(s):
     """LaTeX/Unicode -> plain text; raises _ParseFailure on broken input."""
+    if "⁻" in s:   # 10⁻³ -> 10^(-3) (single superscripts are in _TRANSLATE)
+        s = _SUPERSCRIPT_RUN_RE.sub(lambda m: "^(" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + ")", s)
     s = s.translate(_TRANSLATE)
     s = s.replace("{,}", "").replace("\\!", "")
     if "\\begin" in s:
@@ -618,10 +624,10 @@ class Num:
 
 
 class Expr:
-    __slots__ = ("tree", "vars", "src")
+    __slots__ = ("tree", "vars", "src", "lhs")   # lhs: "v_y" when written "y = <expr>", so 3x + y = 6 can match
 
-    def __init__(self, tree, vars_, src):
-        self.tree, self.vars, self.src = tree, vars_, src
+    def __init__(self, tree, vars_, src, lhs=None):
+        self.tree, self.vars, self.src, self.lhs = tree, vars_, src, lhs
 
     def __repr__(self):
         return f"Expr({self.src})"
@@ -1151,7 +1157,7 @@ def _parse_expr(s):
 _NUM_FAST_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _CHOICE_RE = re.compile(
     r"^\s*(?:(?:option|choice|answer)\s*)?[(\[]?\s*([A-Ja-j])\s*[)\]]?(?:\s*[.:)]|\s|$)", re.I)
-_LHS_VAR_RE = re.compile(r"^\s*([A-Za-zα-ω](?:_\w+|_\(\w+\))?)\s*(?:=|∈)\s*(.+)$", re.S)
+_LHS_VAR_RE = re.compile(r"^\s*([A-Za-zα-ω](?:_\w+|_\(\w+\))?'*)\s*(=|∈)\s*(.+)$", re.S)
 # f(x) = ..., f^{-1}(x) = ..., g'(t) = ...: the right-hand side is the answer
 _LHS_FUNC_RE = re.compile(r"^\s*[A-Za-z](?:\^\s*[{(]?\s*-\s*1\s*[})]?|'+)?\s*\(\s*[A-Za-zα-ω]\s*\)\s*=\s*(.+)$", re.S)
 # "the number 12", "exactly 5", "approximately 3.14": words in front of the answer
@@ -1286,6 +1292,10 @@ def _parse_value(s, depth=0):
     m = _LHS_FUNC_RE.match(s)
     if m:
         return _parse_value(m.group(1), depth + 1)
+    if s[0].isalpha() and len(s) < 80:
+        v = _words_value(s.lower())   # one hundred and five
+        if v is not None:
+            return Num(v)
     if " and " in s or " or " in s or " AND " in s or " OR " in s:
         items = _split_and_or(s)
         if len(items) > 1:
@@ -1294,8 +1304,12 @@ def _parse_value(s, depth=0):
                 return Union(vals)
             return Seq("list", vals)
     m = _LHS_VAR_RE.match(s)
-    if m and "=" not in m.group(2) and m.group(1) not in _CONSTS:
-        return _parse_value(m.group(2), depth + 1)
+    if m and "=" not in m.group(3) and m.group(1) not in _CONSTS:
+        v = _parse_value(m.group(3), depth + 1)
+        name = "v_" + m.group(1)
+        if type(v) is Expr and m.group(2) == "=" and name.isidentifier() and name not in v.vars:
+            v = Expr(v.tree, v.vars, v.src, lhs=name)
+        return v
     if "±" in s:
         if s.count("±") != 1 or "," in s:
             raise _ParseFailure("only one ± is supported")
@@ -1307,7 +1321,7 @@ def _parse_value(s, depth=0):
         if not all(isinstance(v, (Interval, Seq)) for v in vals):
             raise _ParseFailure("union of non-intervals")
         return Union(vals)
-    if s.count("=") > 1 and not any(x in s for x in ("<=", ">=", "!=")):
+    if s.count("=") > 1 and "," not in s and not any(x in s for x in ("<=", ">=", "!=")):
         # 2 \times 4 = 8, x = 3 + 5 = 8: a chain of equal numbers states its last one
         parts = s.split("=")
         if re.fullmatch(r"\s*[A-Za-zα-ω]\s*", parts[0]):
@@ -1372,6 +1386,8 @@ def _split_and_or(s):
         items.append(head)
         last = m.end()
     items.append(s[last:])
+    if len(items) > 1 and "," in s:
+        items = [x for item in items for x in _split_top(item)]
     if len(items) > MAX_ITEMS:
         raise _ParseFailure("too many items")
     return [x.strip() for x in items if x.strip()]
@@ -1582,6 +1598,10 @@ def _equal(ref, cand, cfg):
         return (_num_equal(p.v, q.v, cfg["rel_tol"], cfg["abs_tol"], approx) or
                 _num_equal(Fraction(p.v) / 100 if _is_exact(p.v) else p.v / 100, q.v, cfg["rel_tol"], cfg["abs_tol"],
                            approx))
+    if tr is Expr and tc is Equation and ref.lhs:
+        return _equal(_as_equation(ref), cand, cfg)
+    if tr is Equation and tc is Expr and cand.lhs:
+        return _equal(ref, _as_equation(cand), cfg)
     if tr is Expr:
         if tc is not Expr or ref.vars != cand.vars:
             return False
@@ -1629,6 +1649,12 @@ def _equal(ref, cand, cfg):
     if tr is Text:
         return tc is Text and ref.s == cand.s
     return False
+
+
+def _as_equation(e):
+    """y = 2x + 1 (an Expr with lhs) as the equation y - (2x + 1) = 0."""
+    src = f"{e.lhs}-({e.src})"
+    return Equation(Expr(ast.parse(src, mode="eval").body, e.vars | {e.lhs}, src))
 
 
 def _ratio_value_equal(ratio, num, cfg):
