@@ -112,20 +112,20 @@ _NUMBER_LIST_TAIL_RE = re.compile(
 SPRAY_GAP_CHARS = 80   # two different answers closer than this with no correction between: spraying
 
 
+_BRACE_RE = re.compile(r"[{}]")
+
+
 def _match_brace(text, i):
-    """text[i] == '{': return the index of the matching '}', or -1."""
+    """text[i] == '{': return the index of the matching '}', or -1.
+    Escaped braces \\{ \\} count like braces: they nest in LaTeX sets."""
     depth = 0
-    for j in range(i, len(text)):
-        c = text[j]
-        if c == "{":
+    for m in _BRACE_RE.finditer(text, i):
+        if m.group() == "{":
             depth += 1
-        elif c == "}":
+        else:
             depth -= 1
             if depth == 0:
-                return j
-        elif c == "\\" and j + 1 < len(text) and text[j + 1] in "{}":
-            # escaped braces \{ \} still nest in LaTeX sets; count them like braces
-            continue
+                return m.start()
     return -1
 
 
@@ -137,20 +137,19 @@ class _Cand:
         self.start, self.a0, self.end, self.text, self.method = start, a0, end, text, method
 
 
+_BOX_RE = re.compile(r"\\(?:boxed|fbox) *(?:(\{)|([^\s${\\][^\s$]*))")
+
+
 def _boxed_cands(text):
     out = []
-    for m in re.finditer(r"\\(?:boxed|fbox)", text):
-        j = m.end()
-        while j < len(text) and text[j] == " ":
-            j += 1
-        if j < len(text) and text[j] == "{":
+    for m in _BOX_RE.finditer(text):
+        if m.group(1):
+            j = m.start(1)
             k = _match_brace(text, j)
             if k > 0:
                 out.append(_Cand(m.start(), j + 1, k + 1, text[j + 1:k], "boxed"))
-        else:
-            b = re.match(r"([^\s$]+)", text[j:])
-            if b and not text.startswith("\\", j):
-                out.append(_Cand(m.start(), j, j + b.end(), b.group(1), "boxed"))
+        else:   # \boxed 9
+            out.append(_Cand(m.start(), m.start(2), m.end(), m.group(2), "boxed"))
     return out
 
 
@@ -294,9 +293,9 @@ def _extract(text, order):
     cands = list(boxes)
     if "hash" in enabled and "####" in text:
         cands += _hash_cands(text, boxes)
-    if "answer_tag" in enabled and "<answer>" in text.lower():
+    if "answer_tag" in enabled and ("<answer>" in text or "<ANSWER>" in text or "<Answer>" in text):
         cands += _tag_cands(text, boxes)
-    if "answer_phrase" in enabled:
+    if "answer_phrase" in enabled and ("nswer" in text or "NSWER" in text or "orrect" in text or "ORRECT" in text):
         cands += _phrase_cands(text, boxes)
     cands = [c for c in cands if c.text.strip()]
     if not cands:
@@ -795,6 +794,7 @@ def _to_python(s):
     pos, n = 0, len(s)
     toks = []   # (kind, text): kind in num, var, const, func, op; logb (text: the base)
     approx = False   # a decimal literal: comparisons use rel_tol
+    has_logb = False
     while pos < n:
         m = _TOKEN_RE.match(s, pos)
         if not m or m.end() == pos:
@@ -814,6 +814,7 @@ def _to_python(s):
             sub = m.group("sub")
             if sub and m.group("id") in ("log", "lg"):
                 toks.append(("logb", sub.strip("_()")))
+                has_logb = True
                 continue
             parts = _split_ident(m.group("id"))
             if sum(len(p) == 1 for p in parts) >= 3 and m.group("id").isascii():
@@ -833,7 +834,7 @@ def _to_python(s):
             toks.append(("op", "**" if op == "^" else op))
     if not toks:
         raise _ParseFailure("empty")
-    if any(k == "logb" for k, _ in toks):
+    if has_logb:
         toks = _move_log_bases(toks)
     out, vars_ = [], set()
     bars = 0   # open |...| pairs
@@ -1164,6 +1165,7 @@ _LHS_FUNC_RE = re.compile(r"^\s*[A-Za-z](?:\^\s*[{(]?\s*-\s*1\s*[})]?|'+)?\s*\(\
 _FILLER_RE = re.compile(
     r"^(?:(?:the\s+)?(?:number|value|integer|answer|result|total|final\s+answer)\s+(?:is\s+)?|is\s+|"
     r"equals?\s+|equal\s+to\s+|exactly\s+|approximately\s+|about\s+|around\s+|roughly\s+|just\s+)+", re.I)
+_WORDS_ONLY_RE = re.compile(r"^[A-Za-z][A-Za-z \-]{2,80}$")
 _ALL_REALS_RE = re.compile(r"^(?:all|any|every)\s+real(?:\s+numbers?|s)?(?:\s+x)?$", re.I)
 _AND_OR_RE = re.compile(r"\s+(?:and|or)\s+|\s*,\s*(?:and|or)\s+", re.I)
 _BASE_RE = re.compile(r"^\(?([0-9A-Za-z]+)\)?_\s*[{(]?\s*\(?(\d{1,2})\)?\s*[})]?$")
@@ -1239,7 +1241,7 @@ def _parse_scalar(s):
         s, pct, low = s[:-8].strip(), True, low[:-8].strip()
     if low in _NUMBER_WORDS:
         return Num(_NUMBER_WORDS[low], pct)
-    if low[:1].isalpha():
+    if low[:1].isalpha() and _WORDS_ONLY_RE.match(low):
         v = _words_value(low)
         if v is not None:
             return Num(v, pct)
@@ -1289,10 +1291,10 @@ def _parse_value(s, depth=0):
         m = _BASE_RE.match(s)
         if m:
             return _parse_based(m.group(1), int(m.group(2)))
-    m = _LHS_FUNC_RE.match(s)
+    m = _LHS_FUNC_RE.match(s) if "=" in s else None
     if m:
         return _parse_value(m.group(1), depth + 1)
-    if s[0].isalpha() and len(s) < 80:
+    if s[0].isalpha() and _WORDS_ONLY_RE.match(s):
         v = _words_value(s.lower())   # one hundred and five
         if v is not None:
             return Num(v)
