@@ -40,6 +40,7 @@ func sandboxPolicy(for m: GraderManifest, directory: URL, warm: Bool, passthroug
     if warm { p.cpuTimeMs = nil }
     p.memoryMB = m.memoryMB
     p.cpuMsPerSec = m.cpuMsPerSec
+    p.allowDegraded = m.allowDegraded
     p.network = m.network ? .host : .none
     p.readOnlyPaths.append(directory.path)
     var env: [String: String] = [:]

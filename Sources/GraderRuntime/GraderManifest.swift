@@ -73,13 +73,18 @@ public struct GraderManifest: Codable, Sendable, Equatable {
     public var recycleAfter: Int
     /// Batches that may wait for a worker; beyond that, samples get `throttled`.
     public var queueLimit: Int
+    /// Degraded mode: start even when a limit (`memory_mb`, `cpu_ms_per_sec`) can only be enforced
+    /// by a weaker fallback here, printing what is degraded. Off by default: the pool refuses to
+    /// start and names the missing layer and its fix. `--allow-degraded` and
+    /// `RFT_ALLOW_DEGRADED=1` turn it on for every grader.
+    public var allowDegraded: Bool = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, runtime, handler, command, contract, network, environment, retries, concurrency
         case timeoutMs = "timeout_ms", initTimeoutMs = "init_timeout_ms", memoryMB = "memory_mb"
         case cpuMsPerSec = "cpu_ms_per_sec"
         case batchSize = "batch_size", onError = "on_error", scoreRange = "score_range"
-        case recycleAfter = "recycle_after", queueLimit = "queue_limit"
+        case recycleAfter = "recycle_after", queueLimit = "queue_limit", allowDegraded = "allow_degraded"
     }
 
     public init(name: String, runtime: Runtime = .python, handler: String? = nil, command: [String]? = nil,

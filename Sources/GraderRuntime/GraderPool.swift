@@ -64,8 +64,9 @@ public final class GraderPool: @unchecked Sendable {
     /// The grader directory (absolute, symlinks resolved).
     public var directory: URL { core.directory }
     private let core: PoolCore
-    /// Manifest limits this machine cannot enforce, with the reason (today `cpu_ms_per_sec` without
-    /// the cpu cgroup, i.e. without root); empty when all are enforced. Tell the user.
+    /// Manifest limits this machine enforces only by a weaker fallback (`memory_mb` without the
+    /// memory cgroup, `cpu_ms_per_sec` without the cpu cgroup), with the reason. Non-empty only in
+    /// degraded mode (otherwise the pool refuses to start); print them.
     public var unenforced: [String] { core.unenforced }
 
     /// Loads `DIR/grader.json` and starts `concurrency` sandboxed workers.
@@ -141,7 +142,9 @@ final class PoolCore: @unchecked Sendable {
         // (uid, cgroups, network namespace).
         let sandbox = try Sandbox(policy: policy)
         self.sandbox = sandbox
-        unenforced = sandbox.unenforced.map { $0.replacingOccurrences(of: "cpuMsPerSec", with: "cpu_ms_per_sec") }
+        unenforced = sandbox.unenforced.map {
+            $0.replacingOccurrences(of: "cpuMsPerSec", with: "cpu_ms_per_sec").replacingOccurrences(of: "memoryMB", with: "memory_mb")
+        }
         var invokers: [BatchInvoker] = []
         for _ in 0..<manifest.concurrency {
             invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.captureLogs)

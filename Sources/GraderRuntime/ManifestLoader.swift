@@ -84,6 +84,9 @@ private struct ManifestValidator {
         if let n = obj["network"] {
             if let b = n.boolValue { m.network = b } else { fail("network", "must be true or false, got \(n.typeName)") }
         }
+        if let d = obj["allow_degraded"] {
+            if let b = d.boolValue { m.allowDegraded = b } else { fail("allow_degraded", "must be true or false, got \(d.typeName)") }
+        }
         if let env = obj["environment"] { m.environment = environment(env) }
         if let cmd = obj["command"] { m.command = command(cmd) }
         if let r = obj["score_range"] { m.scoreRange = scoreRange(r) }

@@ -21,25 +21,31 @@ public final class Sandbox: @unchecked Sendable {
     let cgroups: CgroupSupport
 
     /// Compiles the syscall filter, plans the filesystem view and prepares the slot pool.
-    /// Throws `SandboxError` naming the layer that cannot be set up.
+    /// Throws `SandboxError` naming the layer that cannot be set up, and, unless the policy allows
+    /// degraded mode (or the environment sets `RFT_ALLOW_DEGRADED=1`), naming every limit that only
+    /// a weaker fallback could enforce here.
     public init(policy: SandboxPolicy) throws {
         try policy.validate()
         self.policy = policy
         privileged = geteuid() == 0
         signal(SIGPIPE, SIG_IGN) // writes to a dead child's stdin must fail with EPIPE, not kill us
-        cgroups = privileged ? CgroupSupport.shared : CgroupSupport(missing: ["memory": "not root", "pids": "not root", "cpuacct": "not root", "cpu": "not root"])
-        if privileged { Sandbox.sweepOnce(cgroups) }
+        // Root uses any cgroup hierarchy; another user only a delegated cgroup v2 subtree.
+        cgroups = CgroupSupport.shared
+        degradations = Degradation.of(policy: policy, cgroups: cgroups)
+        if !degradations.isEmpty && !policy.allowDegraded && ProcessInfo.processInfo.environment["RFT_ALLOW_DEGRADED"] != "1" {
+            throw SandboxError(layer: "cgroup", message: Degradation.refusal(degradations))
+        }
+        if !cgroups.mounts.isEmpty { Sandbox.sweepOnce(cgroups) }
         template = try SpawnTemplate(policy: policy, privileged: privileged, hasMemoryCgroup: cgroups.mounts["memory"] != nil)
         pool = SlotPool(policy: policy, privileged: privileged, support: cgroups, mountTemplateFD: template.mountTemplateFD)
     }
 
-    /// Policy limits this machine cannot enforce, each with the reason (empty when all are enforced).
-    /// Today only `cpuMsPerSec`, which needs the cpu cgroup (root); callers should tell the user.
-    public var unenforced: [String] {
-        guard policy.cpuMsPerSec != nil, cgroups.mounts["cpu"] == nil else { return [] }
-        let why = cgroups.missing["cpu"] ?? "the cpu cgroup is unavailable"
-        return ["cpuMsPerSec \(policy.cpuMsPerSec!) is not enforced: \(why); only the CPU-time limit applies"]
-    }
+    /// The policy's limits that this machine enforces only by a weaker fallback, or not at all
+    /// (non-empty only in degraded mode: otherwise `init` throws).
+    public let degradations: [Degradation]
+
+    /// `degradations` as sentences, for warnings (empty when every limit is enforced).
+    public var unenforced: [String] { degradations.map(\.description) }
 
     private static let sweepLock = NSLock()
     nonisolated(unsafe) private static var swept = false

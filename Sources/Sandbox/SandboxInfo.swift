@@ -14,19 +14,23 @@ public struct SandboxInfo: Codable, Sendable {
     public var uid: UInt32
     /// "root" (uid drop, cgroups, prepared network namespaces) or "unprivileged" (user namespace).
     public var mode: String
-    /// Outcome of a full run of /bin/true under the default grader policy.
+    /// Outcome of a full run of `/bin/cat /proc/self/cgroup` under the grader policy with memory, pids and CPU limits.
     public var probeStatus: String
     public var probeMessage: String?
     public var layers: [Layer]
 
     public var text: String {
         var lines = ["rft sandbox on this machine: uid \(uid), \(mode) mode",
-                     "full probe (/bin/true under the grader policy): \(probeStatus)\(probeMessage.map { " (\($0))" } ?? "")"]
+                     "full probe (/bin/cat /proc/self/cgroup under the grader policy, \(Self.probeMemoryMB) MB, \(Self.probePids) pids, \(Self.probeCpuMsPerSec) ms/s): \(probeStatus)\(probeMessage.map { " (\($0))" } ?? "")"]
         for l in layers {
             lines.append("  \(l.active ? "[on] " : "[off]") \(l.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(l.detail)")
         }
         return lines.joined(separator: "\n")
     }
+
+    static let probeMemoryMB = 64
+    static let probePids = 16
+    static let probeCpuMsPerSec = 500
 
     public static func probe() -> SandboxInfo {
         let root = geteuid() == 0
@@ -60,40 +64,22 @@ public struct SandboxInfo: Codable, Sendable {
             layers.append(Layer(name: "seccomp", active: false, detail: "\(error)"))
         }
 
-        // cgroups.
-        let support = root ? CgroupSupport.shared : CgroupSupport(missing: [:])
-        for c in CgroupSupport.wanted {
-            let what: String
-            switch c {
-            case "memory": what = "memory limit, peak memory and OOM-kill detection (memory_limit)"
-            case "pids": what = "process/thread limit (fork bombs stop with EAGAIN)"
-            case "cpu": what = "CPU bandwidth limit (cpuMsPerSec: CFS quota per 100 ms period)"
-            default: what = "CPU time of the whole sandbox"
-            }
-            if let m = support.mounts[c] {
-                layers.append(Layer(name: "cgroup \(c)", active: true, detail: "\(what); cgroup \(support.isV2(c) ? "v2" : "v1") at \(m)"))
-            } else {
-                let why = root ? (support.missing[c] ?? "unavailable")
-                    : "not root: cgroups need root or a delegated subtree"
-                let fallback: String
-                switch c {
-                case "memory": fallback = "fallback: RLIMIT_AS (virtual memory; OOM cannot be told apart from other failures)"
-                case "pids": fallback = "fallback: RLIMIT_NPROC per uid"
-                case "cpu": fallback = "no fallback: cpuMsPerSec is NOT enforced (only the CPU-time limit applies)"
-                default: fallback = "fallback: rusage of the sandbox's init"
-                }
-                layers.append(Layer(name: "cgroup \(c)", active: false, detail: "\(why); \(fallback)"))
-            }
-        }
-        layers.append(Layer(name: "uid drop", active: root,
-                            detail: root ? "each concurrent slot runs as its own uid from \(UIDAllocator.base) (no capabilities, RLIMIT_NPROC per slot)"
-                                : "not root: the code keeps your uid \(geteuid()) inside a user namespace, without capabilities after exec"))
-        layers.append(Layer(name: "rlimits", active: true, detail: "CPU time, file size, open files, processes, core dumps off"))
-
-        // Full probe.
+        // Full probe: a real child under real limits. It reports its own cgroups, and each cgroup
+        // layer counts as on only if the child ran in rft's cgroup with the limit written there.
+        let support = CgroupSupport.shared
+        var policy = SandboxPolicy.grader
+        policy.memoryMB = Self.probeMemoryMB
+        policy.maxPids = Self.probePids
+        policy.cpuMsPerSec = Self.probeCpuMsPerSec
+        policy.allowDegraded = true // report what is degraded instead of refusing
         var status = "ok", message: String? = nil
+        var sandbox: Sandbox?
+        var outcome: Outcome?
         do {
-            let o = try Sandbox(policy: .grader).run(["/bin/true"])
+            let sb = try Sandbox(policy: policy)
+            sandbox = sb
+            let o = sb.run(["/bin/cat", "/proc/self/cgroup"])
+            outcome = o
             status = o.status.rawValue
             if o.status != .ok { message = [o.layer, o.message].compactMap { $0 }.joined(separator: ": ") }
         } catch let e as SandboxError {
@@ -103,6 +89,82 @@ public struct SandboxInfo: Codable, Sendable {
             status = OutcomeStatus.sandbox_error.rawValue
             message = "\(error)"
         }
+        let joined = outcome.map { Self.cgroupDirs(of: $0.stdout, support: support) } ?? [:]
+        for c in CgroupSupport.wanted {
+            layers.append(cgroupLayer(c, support: support, joined: joined, sandbox: sandbox, outcome: outcome,
+                                      probeFailure: status == "ok" ? nil : message))
+        }
+        layers.append(Layer(name: "uid drop", active: root,
+                            detail: root ? "each concurrent slot runs as its own uid from \(UIDAllocator.base) (no capabilities, RLIMIT_NPROC per slot)"
+                                : "not root: the code keeps your uid \(geteuid()) inside a user namespace, without capabilities after exec"))
+        layers.append(Layer(name: "rlimits", active: status == "ok",
+                            detail: "CPU time, file size, open files, processes, core dumps off" + (status == "ok" ? "" : " (the full probe failed)")))
         return SandboxInfo(uid: geteuid(), mode: root ? "root" : "unprivileged", probeStatus: status, probeMessage: message, layers: layers)
+    }
+
+    /// The cgroup directory of each controller, from the child's own `/proc/self/cgroup`
+    /// (v1 "4:memory:/rft/…", v2 "0::/…").
+    static func cgroupDirs(of text: String, support: CgroupSupport) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard f.count == 3 else { continue }
+            let path = f[2] == "/" ? "" : String(f[2])
+            if f[1].isEmpty {
+                if support.version == .v2 { for c in CgroupSupport.wanted { if let m = support.mounts[c] { out[c] = m + path } } }
+            } else {
+                for c in f[1].split(separator: ",").map(String.init) where CgroupSupport.wanted.contains(c) {
+                    if let m = support.mounts[c] { out[c] = m + path }
+                }
+            }
+        }
+        return out
+    }
+
+    private static func cgroupLayer(_ c: String, support: CgroupSupport, joined: [String: String], sandbox: Sandbox?,
+                                    outcome: Outcome?, probeFailure: String?) -> Layer {
+        let name = "cgroup \(c)"
+        let what: String, fallback: String
+        switch c {
+        case "memory":
+            what = "memory limit, peak memory and OOM-kill detection (memory_limit)"
+            fallback = "fallback: RLIMIT_AS (virtual memory; an overrun is not memory_limit); graders need --allow-degraded"
+        case "pids":
+            what = "process/thread limit (fork bombs stop with EAGAIN)"
+            fallback = "fallback: RLIMIT_NPROC (per uid as root, per user namespace otherwise)"
+        case "cpu":
+            what = "CPU bandwidth limit (cpu_ms_per_sec: CFS quota per 100 ms period)"
+            fallback = "no fallback: cpu_ms_per_sec is NOT enforced; graders that set it need --allow-degraded"
+        default:
+            what = "CPU time of the whole sandbox"
+            fallback = "fallback: rusage of the sandbox's init"
+        }
+        guard support.mounts[c] != nil else {
+            return Layer(name: name, active: false, detail: "\(support.missing[c] ?? "unavailable"); \(fallback)")
+        }
+        if let probeFailure { return Layer(name: name, active: false, detail: "the full probe failed: \(probeFailure); \(fallback)") }
+        let owned = Set(sandbox?.cgroupDirectories ?? [])
+        guard let dir = joined[c], owned.contains(dir) else {
+            return Layer(name: name, active: false,
+                         detail: "the probe did not run in rft's cgroup (it reported \(joined[c] ?? "none"), rft made \(owned.sorted())); \(fallback)")
+        }
+        let v2 = support.version == .v2
+        let check: (file: String, expected: String)?
+        switch c {
+        case "memory": check = (v2 ? "memory.max" : "memory.limit_in_bytes", "\(UInt64(probeMemoryMB) << 20)")
+        case "pids": check = ("pids.max", "\(probePids)")
+        case "cpu": check = (v2 ? "cpu.max" : "cpu.cfs_quota_us", "\(probeCpuMsPerSec * SlotCgroups.cpuPeriodUs / 1000)")
+        default: check = nil
+        }
+        if let check {
+            let got = (readText(dir + "/" + check.file) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).first.map(String.init) ?? "(unreadable)"
+            guard got == check.expected else {
+                return Layer(name: name, active: false, detail: "\(dir)/\(check.file) reads \(got), expected \(check.expected); \(fallback)")
+            }
+        } else if (outcome?.cpuMs ?? 0) < 0 {
+            return Layer(name: name, active: false, detail: "no CPU time was reported; \(fallback)")
+        }
+        return Layer(name: name, active: true, detail: "\(what); verified: the probe ran in \(dir) (cgroup \(v2 ? "v2" : "v1"))"
+                     + (check.map { " with \($0.file) = \($0.expected)" } ?? ""))
     }
 }

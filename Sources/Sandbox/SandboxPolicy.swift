@@ -50,6 +50,11 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
     public var allowEnv: [String]
     /// Fixed variables set in the child.
     public var environment: [String: String]
+    /// Degraded mode: run even when a limit can only be enforced by a weaker fallback (memory by
+    /// `RLIMIT_AS` instead of the memory cgroup) or not at all (`cpuMsPerSec` without the cpu
+    /// cgroup). Off by default: `Sandbox.init` then throws, naming each such limit and its fix.
+    /// `Sandbox.unenforced` lists what is degraded when it is on.
+    public var allowDegraded: Bool = false
 
     public init(wallTimeoutMs: Int? = 10_000, cpuTimeMs: Int? = 10_000, memoryMB: Int? = 512, maxPids: Int? = 64,
                 maxFileSizeMB: Int? = 64, maxOpenFiles: Int? = 256, maxOutputBytes: Int = 1 << 20,
@@ -93,7 +98,7 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case wallTimeoutMs, cpuTimeMs, memoryMB, maxPids, maxFileSizeMB, maxOpenFiles, maxOutputBytes
-        case scratchSizeMB, network, readOnlyPaths, allowEnv, environment, cpuMsPerSec
+        case scratchSizeMB, network, readOnlyPaths, allowEnv, environment, cpuMsPerSec, allowDegraded
     }
 
     public init(from decoder: Decoder) throws {
@@ -112,6 +117,7 @@ public struct SandboxPolicy: Codable, Sendable, Equatable {
         readOnlyPaths = try c.decodeIfPresent([String].self, forKey: .readOnlyPaths) ?? readOnlyPaths
         allowEnv = try c.decodeIfPresent([String].self, forKey: .allowEnv) ?? allowEnv
         environment = try c.decodeIfPresent([String: String].self, forKey: .environment) ?? environment
+        allowDegraded = try c.decodeIfPresent(Bool.self, forKey: .allowDegraded) ?? allowDegraded
     }
 
     /// The largest meaningful `cpuMsPerSec` here: 1000 per online core.

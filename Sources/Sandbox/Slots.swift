@@ -192,7 +192,7 @@ final class SlotPool: @unchecked Sendable {
     deinit {
         waitForCleanup()
         for s in all { s.destroy() }
-        for mount in Set(support.mounts.values) { SlotCgroups.rmdirRetrying(mount + "/rft/" + name) }
+        for base in support.bases { SlotCgroups.rmdirRetrying(base + "/rft/" + name) }
     }
 }
 

@@ -42,7 +42,10 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Seed for data, model and sampling.") var seed = 7
     @Flag(help: "Rebuild the base model even when RUN_DIR/base exists.") var rebuildBase = false
 
+    @OptionGroup var degraded: DegradedModeOption
+
     func run() throws {
+        degraded.apply()
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe
         let started = Date()
         let dir = URL(fileURLWithPath: runDir).standardized

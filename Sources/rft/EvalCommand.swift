@@ -39,7 +39,10 @@ struct EvalCommand: ParsableCommand {
         if endpoint != nil && modelName == nil { throw ValidationError("--endpoint needs --model-name") }
     }
 
+    @OptionGroup var degraded: DegradedModeOption
+
     func run() throws {
+        degraded.apply()
         do {
             var records = try PromptDataset.load(data)
             if let limit { records = Array(records.prefix(limit)) }

@@ -28,7 +28,10 @@ struct GraderBenchCommand: ParsableCommand {
     @Option(help: "Timed rounds of each side, alternating (the median is reported).") var rounds = 7
     @Flag(help: "Print {samples_per_s, inprocess_samples_per_s, ratio, p50_ms, p99_ms, cold_start_ms}.") var json = false
 
+    @OptionGroup var degraded: DegradedModeOption
+
     func run() throws {
+        degraded.apply()
         var (manifest, url) = try loadManifest(directory)
         let data = try benchSamples(url, count: max(1, samples))
         // The whole set is submitted at once: let the queue hold it (throttling is not what is measured).

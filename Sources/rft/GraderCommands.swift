@@ -63,7 +63,10 @@ struct GraderInvokeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Samples: a JSON list or JSONL file, or - for stdin.") var input: String
     @Flag(help: "Print each batch's captured stdout and stderr to stderr.") var logs = false
 
+    @OptionGroup var degraded: DegradedModeOption
+
     func run() throws {
+        degraded.apply()
         let (manifest, url) = try loadManifest(directory)
         let samples = try readSamples(input)
         var options = GraderPool.Options()
@@ -109,7 +112,10 @@ struct GraderTestCommand: ParsableCommand {
     @Argument(help: "The grader directory.") var directory: String
     @Option(help: "Cases file (JSONL or JSON list); default DIR/cases.jsonl.") var cases: String?
 
+    @OptionGroup var degraded: DegradedModeOption
+
     func run() throws {
+        degraded.apply()
         let (manifest, url) = try loadManifest(directory)
         let casesPath = cases ?? url.appendingPathComponent("cases.jsonl").path
         let raw = try readSamples(casesPath)
@@ -200,7 +206,10 @@ struct GraderValidateCommand: ParsableCommand {
 
     @Argument(help: "The grader directory.") var directory: String
 
+    @OptionGroup var degraded: DegradedModeOption
+
     func run() throws {
+        degraded.apply()
         let url = URL(fileURLWithPath: directory)
         var errors: [JSONValue] = []
         var name: String?

@@ -32,6 +32,10 @@ struct SandboxRunCommand: ParsableCommand {
           rft sandbox run --profile untrusted-code --timeout-ms 2000 -- /usr/bin/python3 solution.py
           rft sandbox run --cpu-ms-per-sec 500 -- /usr/bin/python3 solution.py   # at most half a core
           rft sandbox run --ro /srv/graders/exact --allow-env LANG -- /srv/graders/exact/grade.sh
+          rft sandbox run --allow-degraded --memory-mb 64 -- python3 -c 'x = bytearray(300 << 20)'
+
+        Without root or a delegated cgroup v2 subtree, limits fall back to weaker layers; rft then
+        refuses to run unless you pass --allow-degraded (rft sandbox info says what is missing).
         """
     )
 
@@ -51,6 +55,7 @@ struct SandboxRunCommand: ParsableCommand {
     @Option(name: .customLong("allow-env"), help: "Copy this variable from the environment (repeatable).") var allowEnv: [String] = []
     @Option(name: .customLong("ro"), help: "Make this host path visible read-only (repeatable).") var readOnly: [String] = []
     @Flag(help: "Pretty-print the JSON.") var pretty = false
+    @OptionGroup var degraded: DegradedModeOption
     @Argument(parsing: .remaining, help: "The command and its arguments (after --).") var command: [String] = []
 
     func validate() throws {
@@ -72,6 +77,7 @@ struct SandboxRunCommand: ParsableCommand {
         if let n = network, let a = NetworkAccess(rawValue: n) { policy.network = a }
         policy.allowEnv += allowEnv
         policy.readOnlyPaths += readOnly
+        policy.allowDegraded = degraded.allowDegraded
         var argv = command
         if argv.first == "--" { argv.removeFirst() }
         let stdin = isatty(0) == 0 ? [UInt8](FileHandle.standardInput.readDataToEndOfFile()) : []
@@ -95,12 +101,16 @@ struct SandboxInfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Explain which sandbox layers are active on this machine, and why any is missing.",
         discussion: """
-        Each layer is probed for real (a namespace is created, a filter loaded, a cgroup made).
+        Each layer is probed for real: a namespace is created, a filter compiled, and a full run of
+        /bin/cat /proc/self/cgroup under memory, pids and CPU limits must land in rft's own cgroups
+        with the limits written there before a cgroup layer is marked [on]. An [off] layer names the
+        file or permission that failed and the fix.
 
         Examples:
           rft sandbox info
           rft sandbox info --json
           setpriv --reuid=65534 --regid=65534 --clear-groups rft sandbox info
+          systemd-run --user --scope -p Delegate=yes rft sandbox info   # rootless, delegated cgroup v2
         """
     )
     @Flag(help: "Print JSON.") var json = false

@@ -42,7 +42,10 @@ struct ServeRewardsCommand: ParsableCommand {
     @Option(help: "Strip this suffix from responses (repeatable), e.g. an end-of-sequence token.") var stripSuffix: [String] = []
     @Option(help: "The /get_reward reward for a sample whose grading failed.") var errorReward: Double = 0
 
+    @OptionGroup var degraded: DegradedModeOption
+
     func run() throws {
+        degraded.apply()
         var openRLHF = OpenRLHFConfiguration()
         openRLHF.grader = rewardGrader
         switch label {

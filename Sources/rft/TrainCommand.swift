@@ -33,7 +33,10 @@ struct TrainCommand: ParsableCommand {
         if (config == nil) == (resume == nil) { throw ValidationError("give either --config FILE or --resume RUN_DIR") }
     }
 
+    @OptionGroup var degraded: DegradedModeOption
+
     func run() throws {
+        degraded.apply()
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe
         let cfg: TrainConfig
         do {

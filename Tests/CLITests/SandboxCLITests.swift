@@ -33,7 +33,7 @@ final class SandboxCLITests: XCTestCase {
         let info = try RFTBinary.run(["sandbox", "info"])
         XCTAssertTrue(info.stdout.contains("cgroup cpu "), "sandbox info lists the cpu cgroup layer: \(info.stdout)")
         if geteuid() != 0 {
-            XCTAssertTrue(info.stdout.contains("cpuMsPerSec is NOT enforced"), info.stdout)
+            XCTAssertTrue(info.stdout.contains("cpu_ms_per_sec is NOT enforced"), info.stdout)
         }
     }
 
@@ -79,23 +79,45 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("unprivileged mode"), text)
         XCTAssertTrue(text.contains("[on]  user namespace"), text)
-        XCTAssertTrue(text.contains("[off] cgroup memory") && text.contains("not root"), "a missing layer says why: \(text)")
+        XCTAssertTrue(text.contains("[off] cgroup memory") && text.contains("not writable by uid 65534"), "a missing layer says why: \(text)")
+        XCTAssertTrue(text.contains("RLIMIT_AS"), "and what replaces it: \(text)")
         XCTAssertTrue(text.contains("[off] uid drop"), text)
     }
 
-    func testRunAsAnUnprivilegedUser() throws {
+    /// `rft sandbox run ARGS` as uid 65534 (outside any delegated cgroup), decoded.
+    private func unprivilegedOutcome(_ args: [String]) throws -> [String: Any] {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("needs root and setpriv") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", RFTBinary.url.path, "sandbox", "run", "--",
-                       "/bin/sh", "-c", "id -u; ls /; cat /etc/shadow 2>&1 | head -c 40; echo"]
+        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", RFTBinary.url.path, "sandbox", "run"] + args
         p.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
+        p.environment = ProcessInfo.processInfo.environment.filter { $0.key != "RFT_ALLOW_DEGRADED" }
         let out = Pipe()
         p.standardOutput = out
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any], String(decoding: data, as: UTF8.self))
+    }
+
+    /// Without the memory cgroup, a memory limit would only be RLIMIT_AS: rft refuses, names the
+    /// missing layer and the fix, unless degraded mode is asked for.
+    func testUnprivilegedWithoutCgroupsRefusesUnlessDegraded() throws {
+        let refused = try unprivilegedOutcome(["--memory-mb", "64", "--", "/bin/true"])
+        XCTAssertEqual(refused["status"] as? String, "sandbox_error", "\(refused)")
+        let message = refused["message"] as? String ?? ""
+        XCTAssertTrue(message.contains("memoryMB 64 needs the memory cgroup"), message)
+        XCTAssertTrue(message.contains("--allow-degraded"), message)
+        XCTAssertTrue(message.contains("Delegate=yes") || message.contains("cgroup v1 needs root"), "the fix is named: \(message)")
+        // Degraded: RLIMIT_AS stops the allocation, which the program sees as MemoryError.
+        let degraded = try unprivilegedOutcome(["--allow-degraded", "--memory-mb", "64", "--",
+                                                "python3", "-c", "x = bytearray(300 << 20)"])
+        XCTAssertEqual(degraded["status"] as? String, "nonzero_exit", "\(degraded)")
+        XCTAssertTrue((degraded["stderr"] as? String ?? "").contains("MemoryError"), "\(degraded)")
+    }
+
+    func testRunAsAnUnprivilegedUser() throws {
+        let o = try unprivilegedOutcome(["--allow-degraded", "--", "/bin/sh", "-c", "id -u; ls /; cat /etc/shadow 2>&1 | head -c 40; echo"])
         XCTAssertEqual(o["status"] as? String, "ok", "\(o)")
         let stdout = o["stdout"] as? String ?? ""
         XCTAssertTrue(stdout.hasPrefix("65534\n"), stdout)

@@ -12,7 +12,6 @@ final class CPUBandwidthTests: XCTestCase {
         """)
 
     private func skipWithoutCPUCgroup() throws {
-        try XCTSkipIf(geteuid() != 0, "cpuMsPerSec needs root (the cpu cgroup); it is not enforced otherwise")
         try XCTSkipIf(CgroupSupport.shared.mounts["cpu"] == nil,
                       "cpu cgroup unavailable: \(CgroupSupport.shared.missing["cpu"] ?? "?")")
     }
@@ -72,7 +71,8 @@ final class CPUBandwidthTests: XCTestCase {
                 return XCTFail("no cpu cgroup line in \(o.stdout)")
             }
             let dir = CgroupSupport.shared.mounts["cpu"]! + (path == "/" ? "" : String(path))
-            let text = readText(dir + (v2 ? "/cpu.max" : "/cpu.cfs_quota_us")) ?? "?"
+            // v2 without the cpu controller enabled for this cgroup has no cpu.max: no quota at all.
+            let text = readText(dir + (v2 ? "/cpu.max" : "/cpu.cfs_quota_us")) ?? (v2 ? "max" : "?")
             XCTAssertEqual(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first.map(String.init), unlimited,
                            "\(dir) is throttled")
             XCTAssertEqual(sandbox.unenforced, [])
