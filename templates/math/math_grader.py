@@ -84,12 +84,15 @@ _MARKER_RE = re.compile(
     r"(?<![A-Za-z])(?:final\s+answer|answer|correct\s+(?:option|choice|answer))(?:\*\*|__)?\s*"
     r"(?:is\b|:|=|should\s+be\b|would\s+be\b|will\s+be\b)\s*:?", re.I)
 _PHRASE_CUT_RE = re.compile(
-    r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b|,?\s+(?:not|but|rather\s+than|instead\s+of)\b", re.I)
+    r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b|,?\s+(?:not|but|rather\s+than|instead\s+of)\b|"
+    r"\s*\((?:because|since|as|from|by|using|which|i\.e\.|e\.g\.)\b", re.I)
+# "**Answer:** The number of groups is 5": the value after the verb
+_PROSE_IS_RE = re.compile(r"^[A-Za-z][A-Za-z' ]*?\s(?:is|are|equals|was|will\s+be)\s+(\S.*)$", re.I)
 _LAST_NUMBER_RE = re.compile(
     r"(?<![\w.])[-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*/\s*\d+)?(?:\s*%)?")
 # a phrase answer starting with one of these words is prose ("the answer is correct"), not an answer
 _PROSE_WORDS = frozenset("""correct right wrong incorrect indeed consistent verified confirmed reasonable
-valid below above as that this not clear obvious given shown found to in at of simply straightforward
+valid below above as that this clear obvious given shown found to in at of simply straightforward
 then now therefore thus unique still also likely""".split())
 # between two stated answers, any of these makes the later one a correction, not a second answer
 _CORRECTION_RE = re.compile(
@@ -99,16 +102,17 @@ _CORRECTION_RE = re.compile(
 _HEDGE_RE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|either|alternatively|otherwise|or\s+so)\b", re.I)
 # text right after the final answer that offers another one: "\boxed{3}, or maybe 4"
 _TRAILING_HEDGE_RE = re.compile(
-    r"^[\s$.,;:)*]*(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise)\b[^\n]{0,40}?(?:\d|\\boxed)", re.I)
+    r"[\s$.,;:(*]*(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise)\b[^\n]{0,40}?"
+    r"(?:\\boxed\{([^{}]*)\}|([-\u2212]?\d[\d,./]*))", re.I)
 # what may stand between two boxes that together state one answer: "\boxed{2} and \boxed{-2}"
 _BOX_JOIN_RE = re.compile(
     r"^(?:\s|\$|,|;|\\[,;: ]|\\q?quad|\\text\{\s*(?:and|or)?\s*\}|and|or|&|\\\\|"
     r"[A-Za-z](?:_\{?\w+\}?)?\s*=|maybe|perhaps|possibly|probably)*$", re.I)
 # numbers before the last one that make it a list or a hedge: "5 and 7", "3, or maybe 4"
 _NUMBER_LIST_TAIL_RE = re.compile(
-    r"[-\u2212]?\d+(?:\.\d+)?(?:\s*,\s*[-\u2212]?\d+(?:\.\d+)?)*\s*,?\s*"
+    r"[-\u2212]?\d+(?:\.\d+)?(?:[\s$]*,[\s$]*[-\u2212]?\d+(?:\.\d+)?)*[\s$]*,?[\s$]*"
     r"(?:(?:and|or)\s+(?:(?:maybe|perhaps|possibly|probably)\s+)?|(?:maybe|perhaps|possibly|probably)\s+)"
-    r"(?:(?:it'?s|it\s+is|is)\s+)?(?:[A-Za-z]\s*=\s*)?$", re.I)
+    r"(?:(?:it'?s|it\s+is|is)\s+)?[\s$]*(?:[A-Za-z]\s*=\s*)?$", re.I)
 SPRAY_GAP_CHARS = 80   # two different answers closer than this with no correction between: spraying
 
 
@@ -187,12 +191,26 @@ def _strip_markup(s):
     return s
 
 
+_NEXT_LINE_RE = re.compile(r"\s{0,40}?\n[ \t]*([^\s][^\n]{0,300})")
+_WORD_PAREN_RE = re.compile(r"\s+\([A-Za-z][A-Za-z \-]+\)$")
+# inline or display math: $...$, $$...$$, \(...\), \[...\]
+_MATH_SEG_RE = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+# after the last stated answer: "Wait, actually it is 8." corrects it
+_TAIL_CORRECTION_RE = re.compile(
+    r"\b(?:wait|actually|oops|sorry|mistake|correction)\b[^\n]{0,150}?(?:\bis|\bare|=|\bbe|\bget|\bgives?|it'?s)"
+    r"\s*\$?\s*([-\u2212]?\d[\d,]*(?:\.\d+)?)\s*\$?\s*[.!]?\s*$", re.I)
+
+
 def _phrase_cands(text, boxes):
     out = []
     marks = list(_MARKER_RE.finditer(text))
     for i, m in enumerate(marks):
         a0 = m.end()
         nl = text.find("\n", a0)
+        if nl >= 0 and not text[a0:nl].strip():   # "The answer is:" then the answer on its own line
+            nxt = _NEXT_LINE_RE.match(text, nl)
+            if nxt:
+                a0, nl = nxt.start(1), nxt.end(1)
         a1 = len(text) if nl < 0 else nl
         if i + 1 < len(marks):
             a1 = min(a1, marks[i + 1].start())
@@ -203,7 +221,13 @@ def _phrase_cands(text, boxes):
         cut = _PHRASE_CUT_RE.search(raw)
         if cut:
             raw = raw[:cut.start()]
-        ans = _strip_markup(raw).rstrip(".!").strip()
+        ans = _strip_markup(raw).rstrip(".!,;:").strip()
+        if ans.endswith(")"):
+            ans = _WORD_PAREN_RE.sub("", ans)   # 12 (twelve)
+        if " is " in ans or " are " in ans or " equals " in ans or " was " in ans or " be " in ans:
+            isv = _PROSE_IS_RE.match(ans)
+            if isv:
+                ans = isv.group(1)
         if not ans:
             continue
         first = ans.split(None, 1)[0].lower().strip(",:")
@@ -264,7 +288,8 @@ def _value_or_none(text):
 
 
 def _last_number_answer(text):
-    """The last number, or with the numbers listed before it ("5 and 7"). Returns (answer, spray)."""
+    """The last number, or with the numbers listed before it ("5 and 7"), or the math segment that
+    holds it ("the probability is $\\frac{1}{6}$"). Returns (answer, spray)."""
     last = None
     for last in _LAST_NUMBER_RE.finditer(text):
         pass
@@ -272,13 +297,22 @@ def _last_number_answer(text):
         return None, False
     head = text[max(0, last.start() - 80):last.start()]
     m = _NUMBER_LIST_TAIL_RE.search(head)
-    if not m:
-        return last.group(0), False
-    joined = m.group(0) + last.group(0)
-    if _HEDGE_RE.search(joined):
-        return joined, True
-    items = re.findall(r"[-\u2212]?\d+(?:\.\d+)?", m.group(0)) + [last.group(0)]
-    return ", ".join(items), False
+    if m:
+        joined = m.group(0) + last.group(0)
+        if _HEDGE_RE.search(joined):
+            return joined, True
+        items = re.findall(r"[-\u2212]?\d+(?:\.\d+)?", m.group(0)) + [last.group(0)]
+        return ", ".join(items), False
+    if "$" in text or "\\(" in text or "\\[" in text:
+        tail_at = max(0, len(text) - 600)
+        seg = None
+        for seg in _MATH_SEG_RE.finditer(text, tail_at):
+            pass
+        if seg is not None and seg.start() < last.start() < seg.end() and not text[seg.end():].strip(" \t\n.!"):
+            inner = next(g for g in seg.groups() if g is not None).strip()
+            if inner and len(inner) <= MAX_ANSWER_CHARS:
+                return inner, False
+    return last.group(0), False
 
 
 def _extract(text, order):
@@ -323,13 +357,22 @@ def _extract(text, order):
         if not any(_same_answer(c.text, t) for t in texts):
             texts.append(c.text.strip())
     answer = texts[0] if len(texts) == 1 else ", ".join(texts)
-    if _HEDGE_RE.search(answer) or _TRAILING_HEDGE_RE.match(text[last.end:last.end + 80]):
+    tail = text[last.end:]
+    if tail.strip() and len(tail) < 400:
+        fix = _TAIL_CORRECTION_RE.search(tail)   # "The answer is 7. Wait, actually it is 8."
+        if fix and not _same_answer(fix.group(1), answer):
+            return fix.group(1), last.method, False
+    if _HEDGE_RE.search(answer):
         spray = True
+    else:
+        other = _TRAILING_HEDGE_RE.match(text, last.end, last.end + 80)   # "\boxed{3}, or maybe 4"
+        if other and not _same_answer((other.group(1) or other.group(2)).rstrip(".,"), answer):
+            spray = True
     # an earlier, different answer close before this one with no correction between: spraying
     first = group[0]
     while i >= 0 and not spray:
         prev = cands[i]
-        if prev.end > first.start:   # overlapping constructs state the same place
+        if prev.end > first.start or prev.text[:4].lower() == "not ":   # same place, or a negation
             i -= 1
             continue
         gap = text[prev.end:first.a0]
