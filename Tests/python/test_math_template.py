@@ -69,6 +69,66 @@ class MathCasesTests(unittest.TestCase):
         self.assertEqual(M.lambda_handler([sample(r"\boxed{0.1}", 0.1)])[0]["aggregate_reward_score"], 1.0)
 
 
+class MathRegressionTests(unittest.TestCase):
+    """templates/math/regression.jsonl: hand-checked pairs in the styles models write; every verdict must hold."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(helpers.template_dir("math"), "regression.jsonl"), encoding="utf-8") as f:
+            cls.rows = [json.loads(line) for line in f if line.strip()]
+
+    def test_every_regression_verdict_is_right(self):
+        self.assertGreaterEqual(len(self.rows), 600)
+        self.assertEqual(len({r["id"] for r in self.rows}), len(self.rows))
+        self.assertEqual(helpers.case_failures(self.rows, M.lambda_handler(self.rows)), [])
+
+    def test_regression_covers_every_failure_class_of_issue_15(self):
+        cats = {r["id"].rsplit("-", 1)[0] for r in self.rows}
+        for needed in ["precedence", "spray", "matrix", "ratio", "base", "closed_form", "unicode", "words",
+                       "scientific", "equation_prefix", "set", "interval", "markup", "decimal", "style"]:
+            self.assertIn(needed, cats)
+        wrong = [r for r in self.rows if r["expected_score"] == 0.0]
+        self.assertGreaterEqual(len(wrong), 200)   # enough wrong answers that a false accept would show
+
+    def test_no_wrong_answer_is_accepted(self):
+        out = {o["id"]: o for o in M.lambda_handler(self.rows)}
+        accepted = [r["id"] for r in self.rows if r["expected_score"] == 0.0 and out[r["id"]].get("aggregate_reward_score") != 0.0]
+        self.assertEqual(accepted, [])
+
+
+class MathPrecedenceAndSprayingTests(unittest.TestCase):
+    def test_the_last_stated_answer_wins(self):
+        self.assertEqual(M.grade("The answer is 7. Wait, 3 + 5 = 8. The answer is 8.", "8")[0], 1.0)
+        self.assertEqual(M.grade("The answer is 7. Wait, 3 + 5 = 8. The answer is 8.", "7")[0], 0.0)
+        minerva = "The answer is 12.\n\nFinal Answer: The final answer is $15$. I hope it is correct."
+        self.assertEqual((M.grade(minerva, "15")[0], M.grade(minerva, "12")[0]), (1.0, 0.0))
+        self.assertEqual(M.grade(r"\boxed{7}. Actually, I made an error: the total is \boxed{9}.", "9")[0], 1.0)
+
+    def test_answer_spraying_scores_zero_for_every_stated_answer(self):
+        for resp in [r"\boxed{3} \boxed{4} \boxed{5}", "it is 3, or maybe 4", "The answer is 3 or 4.",
+                     r"The answer is \boxed{3}, or maybe \boxed{4}.", "The answer is 3. The answer is 4.",
+                     "#### 3\n#### 4", r"\boxed{3} or \boxed{4}", "Possibly 3, possibly 4."]:
+            for ref in ("3", "4"):
+                self.assertEqual(M.grade(resp, ref)[0], 0.0, (resp, ref))
+        # one answer written in two boxes is not spraying
+        self.assertEqual(M.grade(r"\boxed{2} and \boxed{-2}", r"\pm 2")[0], 1.0)
+        # spraying letters does not pick the right option either
+        self.assertEqual(M.grade(r"\boxed{A} \boxed{B} \boxed{C} \boxed{D}", "C")[0], 0.0)
+
+    def test_rel_tol_from_config_applies_to_decimals(self):
+        d = tempfile.mkdtemp()
+        try:
+            shutil.copy(os.path.join(helpers.template_dir("math"), "math_grader.py"), d)
+            with open(os.path.join(d, "config.json"), "w") as f:
+                json.dump({"rel_tol": 0.01}, f)
+            m2 = helpers.load_module("math", "math_grader", alias="math_reltol_test", directory=d)
+            self.assertEqual(m2.grade(r"\boxed{0.333}", "0.3333")[0], 1.0)
+            self.assertEqual(m2.grade(r"\boxed{0.34}", "0.3333")[0], 0.0)
+            self.assertEqual(M.grade(r"\boxed{0.333}", "0.3333")[0], 0.0)   # default rel_tol 1e-6
+        finally:
+            shutil.rmtree(d)
+
+
 class MathReferenceErrorTests(unittest.TestCase):
     BAD = ["", "   ", "x^{", r"\frac{1}{0}", "1/0", "(1, 2", "]", "a" * 500, "@@", None, {"no": "answer"}, True]
 

@@ -102,7 +102,7 @@ _CORRECTION_RE = re.compile(
 _HEDGE_RE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|either|alternatively|otherwise|or\s+so)\b", re.I)
 # text right after the final answer that offers another one: "\boxed{3}, or maybe 4"
 _TRAILING_HEDGE_RE = re.compile(
-    r"[\s$.,;:(*]*(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise)\b[^\n]{0,40}?"
+    r"[ \t$.,;:(*]*(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise)\b[^\n]{0,40}?"
     r"(?:\\boxed\{([^{}]*)\}|([-\u2212]?\d[\d,./]*))", re.I)
 # what may stand between two boxes that together state one answer: "\boxed{2} and \boxed{-2}"
 _BOX_JOIN_RE = re.compile(
@@ -192,7 +192,9 @@ def _strip_markup(s):
 
 
 _NEXT_LINE_RE = re.compile(r"\s{0,40}?\n[ \t]*([^\s][^\n]{0,300})")
-_WORD_PAREN_RE = re.compile(r"\s+\([A-Za-z][A-Za-z \-]+\)$")
+_WORD_PAREN_RE = re.compile(r"\s+\(\s*(?:[A-Za-z]{2,}|i\.e\.|e\.g\.)[^()]*\)$")
+_LEADING_MATH_RE = re.compile(r"^(?:\$\$(?:\\\$|[^$])+\$\$|\$(?:\\\$|[^$])+\$|\\\(.+?\\\))")
+_APPROX_RE = re.compile(r"≈|\\approx(?![A-Za-z])")
 # inline or display math: $...$, $$...$$, \(...\), \[...\]
 _MATH_SEG_RE = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 # after the last stated answer: "Wait, actually it is 8." corrects it
@@ -223,7 +225,11 @@ def _phrase_cands(text, boxes):
             raw = raw[:cut.start()]
         ans = _strip_markup(raw).rstrip(".!,;:").strip()
         if ans.endswith(")"):
-            ans = _WORD_PAREN_RE.sub("", ans)   # 12 (twelve)
+            ans = _WORD_PAREN_RE.sub("", ans)   # 12 (twelve), 12 (rounded from 11.97)
+        if ans[:1] == "$" or ans[:2] == "\\(":
+            lead = _LEADING_MATH_RE.match(ans)   # $x + 1$, valid for $x \neq 0$
+            if lead:
+                ans = lead.group(0)
         if " is " in ans or " are " in ans or " equals " in ans or " was " in ans or " be " in ans:
             isv = _PROSE_IS_RE.match(ans)
             if isv:
@@ -1208,6 +1214,7 @@ _LHS_FUNC_RE = re.compile(r"^\s*[A-Za-z](?:\^\s*[{(]?\s*-\s*1\s*[})]?|'+)?\s*\(\
 _FILLER_RE = re.compile(
     r"^(?:(?:the\s+)?(?:number|value|integer|answer|result|total|final\s+answer)\s+(?:is\s+)?|is\s+|"
     r"equals?\s+|equal\s+to\s+|exactly\s+|approximately\s+|about\s+|around\s+|roughly\s+|just\s+)+", re.I)
+_NEG_WORD_RE = re.compile(r"^(?:negative|minus)\s+(?=[\d.(√])", re.I)
 _WORDS_ONLY_RE = re.compile(r"^[A-Za-z][A-Za-z \-]{2,80}$")
 _ALL_REALS_RE = re.compile(r"^(?:all|any|every)\s+real(?:\s+numbers?|s)?(?:\s+x)?$", re.I)
 _AND_OR_RE = re.compile(r"\s+(?:and|or)\s+|\s*,\s*(?:and|or)\s+", re.I)
@@ -1324,6 +1331,7 @@ def _parse_value(s, depth=0):
         raise _ParseFailure("empty")
     if s[0].isalpha():
         s = _FILLER_RE.sub("", s).strip() or s
+        s = _NEG_WORD_RE.sub("-", s)   # negative 5
         if _ALL_REALS_RE.match(s):
             return Interval(False, Num(-math.inf), Num(math.inf), False)
     if s in ("∅", "⦃⦄"):
@@ -1558,6 +1566,9 @@ def _parse_candidate(text, ref):
     if len(text) > MAX_ANSWER_CHARS:
         return None
     try:
+        if "≈" in text or "approx" in text:   # 1/3 ≈ 0.333 states 1/3; x ≈ 3.14 states 3.14
+            left, _, right = _APPROX_RE.split(text, 1)[0], None, _APPROX_RE.split(text, 1)[-1]
+            text = left if re.search(r"\d", left) else right
         s = _normalise(text)
         if isinstance(ref, Choice):
             return _parse_choice(s)
