@@ -6,7 +6,7 @@ DEB_PKGS   := libseccomp-dev libopenblas-dev pkg-config python3
 RFT_DEBUG  := .build/debug/rft
 RFT        := .build/release/rft
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps build release test test-cgroup-v2 demo bench clean
 
 all: build
 
@@ -36,6 +36,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	/usr/bin/python3 -m unittest discover -s Tests/python -t .
+
+## test-cgroup-v2: sandbox and grader-runtime suites in a cgroup-v2-only QEMU guest, as root and as a
+## user in a delegated cgroup (about 15 minutes; installs QEMU and a Debian kernel as root). See docs/SANDBOX.md.
+test-cgroup-v2: deps
+	$(SWIFT) build --build-tests
+	scripts/cgroup-v2/test.sh
 
 ## demo: the main job on the embedded default.
 demo: release

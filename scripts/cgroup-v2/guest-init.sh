@@ -5,6 +5,7 @@
 # job.env sets: RFT_GUEST_CWD, RFT_GUEST_UID (empty: root), RFT_GUEST_CGROUP (the job's cgroup,
 # relative to the cgroup2 root; empty: the root cgroup), RFT_GUEST_TIMEOUT (seconds),
 # RFT_GUEST_CONTROLLERS (what the parents enable for the job's cgroup), RFT_GUEST_QUIET.
+# The job gets RFT_GUEST_RESULTS (the share's mount point; its logs/ is writable for any uid).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 R=/run/rft-results
 say() { echo "rft-guest [$(cut -d" " -f1 /proc/uptime)s]: $*" > /dev/console; }
@@ -20,6 +21,7 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 # As systemd mounts it on Debian 12 (cgroup v1 is disabled on the kernel command line).
 mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results "$R" || { say "cannot mount the results share"; exit 1; }
+mkdir -p "$R/logs" && chmod 1777 "$R/logs"   # the job, even as a user, may keep logs there
 ip link set lo up
 hostname rft-cgroup-v2
 # shellcheck disable=SC1091
@@ -63,10 +65,10 @@ cd "$RFT_GUEST_CWD" || { say "no directory $RFT_GUEST_CWD"; exit 1; }
 run_job() {
   echo "$BASHPID" > "$cg/cgroup.procs" || { echo "rft-guest: cannot move the job into $cg" >&2; return 125; }
   if [ -n "$uid" ]; then
-    exec env -i PATH="$PATH" LANG=C.UTF-8 HOME="$home" TMPDIR=/tmp USER="$(getent passwd "$uid" | cut -d: -f1)" \
+    exec env -i PATH="$PATH" LANG=C.UTF-8 HOME="$home" TMPDIR=/tmp RFT_GUEST_RESULTS="$R" USER="$(getent passwd "$uid" | cut -d: -f1)" \
       setpriv --reuid="$uid" --regid="$uid" --clear-groups -- timeout -k 10 "$RFT_GUEST_TIMEOUT" bash "$R/job.sh"
   fi
-  exec env -i PATH="$PATH" LANG=C.UTF-8 HOME="$home" TMPDIR=/tmp USER=root \
+  exec env -i PATH="$PATH" LANG=C.UTF-8 HOME="$home" TMPDIR=/tmp RFT_GUEST_RESULTS="$R" USER=root \
     timeout -k 10 "$RFT_GUEST_TIMEOUT" bash "$R/job.sh"
 }
 start=$(date +%s)

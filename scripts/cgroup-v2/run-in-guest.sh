@@ -50,6 +50,7 @@ if [ -z "$results" ]; then
   results=$(mktemp -d "$cache/runs/$(date +%Y%m%d-%H%M%S)-XXXX")
 fi
 mkdir -p "$results"; results=$(cd "$results" && pwd)
+chmod 755 "$results"   # a --user job reads job.sh there
 rm -f "$results/rc" "$results/output.log" "$results/dmesg.log"
 printf '%s\n' "$1" > "$results/job.sh"
 {

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""The cgroup v2 test phase, run inside the guest (see run-in-guest.sh and test.sh).
+
+Runs the SandboxTests and GraderRuntimeTests classes of the debug test bundle, one process per
+class (a crash or hang costs only that class; the tests it did not reach then run one by one),
+and the `rft` CLI acceptance checks of issue 12. Prints one line per test or check:
+
+    RESULT <phase> PASS|FAIL|CRASH|TIMEOUT <name> <seconds>s [detail]
+
+then a SUMMARY line; exits 1 if anything did not pass. Full logs go to LOGDIR (default: the results
+share's logs/<phase>, else $TMPDIR). Usage:
+
+    suite.py [--phase NAME] [--no-tests] [--no-cli] [FILTER ...]
+
+FILTER selects tests by prefix of their listed name (module, Module.Class or Module.Class/test);
+default: SandboxTests GraderRuntimeTests.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("SWIFT_BACKTRACE", "enable=no")  # a symbolicated backtrace takes minutes under TCG
+BUNDLE = os.environ.get("RFT_CG2_BUNDLE", ".build/debug/rftPackageTests.xctest")
+RFT = os.environ.get("RFT_CG2_RFT", ".build/debug/rft")
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLASS_TIMEOUT = int(os.environ.get("RFT_CG2_CLASS_TIMEOUT", "420"))
+TEST_TIMEOUT = int(os.environ.get("RFT_CG2_TEST_TIMEOUT", "240"))
+
+failures = []
+
+
+def report(phase, status, name, seconds, detail=""):
+    line = f"RESULT {phase} {status} {name} {seconds:.1f}s"
+    if detail:
+        line += " " + " ".join(detail.split())[:300]
+    print(line, flush=True)
+    if status != "PASS":
+        failures.append(name)
+
+
+def run(argv, log_path, timeout, stdin=None):
+    """Runs argv with output to log_path; returns (status code or 'timeout', seconds, output)."""
+    start = time.monotonic()
+    with open(log_path, "wb") as log:
+        try:
+            p = subprocess.run(argv, stdin=stdin or subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                               timeout=timeout, start_new_session=True)
+            code = p.returncode
+        except subprocess.TimeoutExpired:
+            code = "timeout"
+    with open(log_path, "rb") as log:
+        out = log.read().decode("utf-8", "replace")
+    return code, time.monotonic() - start, out
+
+
+def all_tests():
+    out = subprocess.run([BUNDLE, "--list-tests"], capture_output=True, text=True, check=True).stdout
+    return [l.strip() for l in out.splitlines() if re.match(r"^\w+\.\w+/\w+$", l.strip())]
+
+
+def selected(names, filters):
+    return [n for n in names if any(n == f or n.startswith(f + ".") or n.startswith(f + "/") for f in filters)]
+
+
+def case_results(out):
+    """{'Class.test': ('passed'|'failed'|'skipped', seconds)} and the first error line per test."""
+    results, errors = {}, {}
+    for m in re.finditer(r"^Test Case '([\w.]+)' (passed|failed|skipped) \(([\d.]+) seconds\)", out, re.M):
+        results[m.group(1)] = (m.group(2), float(m.group(3)))
+    for m in re.finditer(r"^(\S+:\d+): error: ([\w.]+) : (.*)$", out, re.M):
+        errors.setdefault(m.group(2), f"{m.group(1)}: {m.group(3)}")
+    return results, errors
+
+
+def crash_detail(out):
+    for pattern in (r"Fatal error: .*", r"\*\*\* Program crashed: .*", r".*(Illegal instruction|Segmentation fault|Aborted).*"):
+        m = re.search(pattern, out)
+        if m:
+            return m.group(0)
+    return ""
+
+
+def run_tests(phase, filters, logdir):
+    listed = all_tests()
+    tests = selected(listed, filters)
+    if not tests:
+        report(phase, "FAIL", "tests", 0, f"no test matches {' '.join(filters)} in {BUNDLE}")
+        return
+    classes = []
+    for t in tests:
+        c = t.split("/")[0]
+        if c not in classes:
+            classes.append(c)
+    for cls in classes:
+        members = [t for t in tests if t.startswith(cls + "/")]
+        whole = len(members) == len(selected(listed, [cls]))
+        selector = cls if whole else ",".join(members)
+        code, secs, out = run([BUNDLE, selector], os.path.join(logdir, cls + ".log"), CLASS_TIMEOUT)
+        results, errors = case_results(out)
+        unfinished = []
+        for t in members:
+            key = t.split(".", 1)[1].replace("/", ".")
+            if key in results:
+                state, s = results[key]
+                if state == "passed":
+                    report(phase, "PASS", t, s)
+                elif state == "skipped":
+                    report(phase, "PASS", t, s, "(skipped)")
+                else:
+                    report(phase, "FAIL", t, s, errors.get(key, "see " + cls + ".log"))
+            else:
+                unfinished.append(t)
+        if not unfinished:
+            if code not in (0, 1):
+                report(phase, "CRASH", cls, secs, f"exit {code} after all tests ran: {crash_detail(out)}")
+            continue
+        # The class process crashed or hung: the test it was in gets the blame, the rest run one by one.
+        first, rest = unfinished[0], unfinished[1:]
+        if code == "timeout":
+            report(phase, "TIMEOUT", first, secs, f"class {cls} exceeded {CLASS_TIMEOUT}s in this test")
+        else:
+            report(phase, "CRASH", first, secs, f"exit {code}: {crash_detail(out)} (log {cls}.log)")
+        for t in rest:
+            code, secs, out = run([BUNDLE, t], os.path.join(logdir, t.replace("/", ".") + ".log"), TEST_TIMEOUT)
+            results, errors = case_results(out)
+            key = t.split(".", 1)[1].replace("/", ".")
+            if key in results:
+                state, s = results[key]
+                report(phase, "FAIL" if state == "failed" else "PASS", t, s, errors.get(key, ""))
+            elif code == "timeout":
+                report(phase, "TIMEOUT", t, secs, f"exceeded {TEST_TIMEOUT}s")
+            else:
+                report(phase, "CRASH", t, secs, f"exit {code}: {crash_detail(out)}")
+
+
+def sandbox_json(out):
+    for line in reversed(out.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                pass
+    return None
+
+
+def run_cli(phase, logdir):
+    tmp = tempfile.mkdtemp(prefix=f"rft-cg2-{phase}-")
+
+    def check(name, argv, judge, timeout=300, stdin_path=None):
+        stdin = open(stdin_path, "rb") if stdin_path else None
+        try:
+            code, secs, out = run(argv, os.path.join(logdir, "cli-" + name + ".log"), timeout, stdin)
+        finally:
+            if stdin:
+                stdin.close()
+        if code == "timeout":
+            report(phase, "TIMEOUT", "cli/" + name, secs, f"exceeded {timeout}s")
+            return
+        ok, detail = judge(code, out)
+        report(phase, "PASS" if ok else "FAIL", "cli/" + name, secs, detail)
+
+    def info(code, out):
+        try:
+            d = json.loads(out[out.index("{"):])
+        except ValueError:
+            return False, f"exit {code}, no JSON: {out[-200:]}"
+        off = [l["name"] for l in d.get("layers", []) if not l.get("active")]
+        return (d.get("probeStatus") == "ok",
+                f"probeStatus={d.get('probeStatus')} mode={d.get('mode')} layers off: {', '.join(off) or 'none'}")
+
+    def status_is(expected):
+        def judge(code, out):
+            o = sandbox_json(out)
+            if o is None:
+                return False, f"exit {code}, no outcome JSON: {out[-200:]}"
+            detail = f"status={o.get('status')} layer={o.get('layer')} message={o.get('message')}"
+            return o.get("status") == expected, detail
+        return judge
+
+    def fork_bomb(code, out):
+        o = sandbox_json(out)
+        if o is None:
+            return False, f"exit {code}, no outcome JSON: {out[-200:]}"
+        m = re.search(r"forked (\d+) errno (\w+)", o.get("stdout", ""))
+        if not m:
+            return False, f"status={o.get('status')} stdout={o.get('stdout')!r} stderr={o.get('stderr', '')[-150:]!r}"
+        n = int(m.group(1))
+        return n < 16, f"forked {n} children under --pids 16, then {m.group(2)} (status={o.get('status')})"
+
+    def exit_zero(code, out):
+        return code == 0, f"exit {code}" + ("" if code == 0 else ": " + " ".join(out.split()[-30:]))
+
+    check("sandbox-info", [RFT, "sandbox", "info", "--json"], info)
+    check("memory-limit", [RFT, "sandbox", "run", "--memory-mb", "64", "--timeout-ms", "60000", "--",
+                           "/usr/bin/python3", "-c", "x = bytearray(300 << 20)"], status_is("memory_limit"))
+    check("pids-limit", [RFT, "sandbox", "run", "--pids", "16", "--timeout-ms", "60000", "--",
+                         "/usr/bin/python3", "-"], fork_bomb, stdin_path=os.path.join(HERE, "fork_bomb.py"))
+    check("python-grader", [RFT, "grader", "test", "graders/trivial"], exit_zero)
+    check("demo", [RFT, "demo", "--run-dir", os.path.join(tmp, "demo"), "--steps", "2", "--sft-examples", "32",
+                   "--train-prompts", "16", "--validation-prompts", "8", "--batch-size", "2",
+                   "--num-generations", "2"], exit_zero, timeout=600)
+
+
+def cgroup_dirs():
+    found = set()
+    for root, dirs, _ in os.walk("/sys/fs/cgroup"):
+        found.update(os.path.join(root, d) for d in dirs)
+    return found
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--phase", default="root" if os.getuid() == 0 else "user")
+    ap.add_argument("--no-tests", action="store_true")
+    ap.add_argument("--no-cli", action="store_true")
+    ap.add_argument("filters", nargs="*", default=["SandboxTests", "GraderRuntimeTests"])
+    args = ap.parse_args()
+    results_dir = os.environ.get("RFT_GUEST_RESULTS")
+    logdir = os.path.join(results_dir, "logs", args.phase) if results_dir else tempfile.mkdtemp(prefix="rft-cg2-logs-")
+    os.makedirs(logdir, exist_ok=True)
+    with open("/proc/self/cgroup") as f:
+        own = f.read().strip()
+    print(f"phase {args.phase}: uid {os.getuid()}, cgroup {own}, logs {logdir}", flush=True)
+    start = time.monotonic()
+    before = cgroup_dirs()
+    if not args.no_tests:
+        run_tests(args.phase, args.filters, logdir)
+    if not args.no_cli:
+        run_cli(args.phase, logdir)
+    left = sorted(cgroup_dirs() - before)
+    report(args.phase, "FAIL" if left else "PASS", "cgroups-removed", 0,
+           f"left behind: {' '.join(left[:5])}" + (f" (+{len(left) - 5})" if len(left) > 5 else "") if left else "")
+    print(f"SUMMARY {args.phase} {'FAIL' if failures else 'PASS'} {len(failures)} not passed"
+          f" in {time.monotonic() - start:.0f}s" + (": " + " ".join(failures[:40]) if failures else ""), flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
