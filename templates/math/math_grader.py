@@ -85,7 +85,8 @@ _MARKER_RE = re.compile(
     r"(?:is\b|:|=|should\s+be\b|would\s+be\b|will\s+be\b)\s*:?", re.I)
 _PHRASE_CUT_RE = re.compile(
     r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b|,?\s+(?:not|but|rather\s+than|instead\s+of)\b|"
-    r"\s*\((?:because|since|as|from|by|using|which|i\.e\.|e\.g\.)\b", re.I)
+    r"\s*\((?:because|since|as|from|by|using|which|i\.e\.|e\.g\.)\b|"
+    r"\s+of\s+(?:the|a|an|his|her|their|its|all|each)\b", re.I)
 # "**Answer:** The number of groups is 5": the value after the verb
 _PROSE_IS_RE = re.compile(r"^[A-Za-z][A-Za-z' ]*?\s(?:is|are|equals|was|will\s+be)\s+(\S.*)$", re.I)
 _LAST_NUMBER_RE = re.compile(
@@ -576,6 +577,8 @@ def _frac_text(f):
 _MATRIX_RE = re.compile(r"\\begin\{([pbBvV]?matrix|smallmatrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.S)
 _OVER_RE = re.compile(r"\\(over|choose)(?![A-Za-z])")
 _OUT_OF_RE = re.compile(r"(\d+(?:\.\d+)?)\s+out\s+of\s+(\d+(?:\.\d+)?)")
+_SCALE_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.I)
+_SCALE_POW = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _TIMES_TEN_RE = re.compile(r"(\d)\s*[xX]\s*(?=10\s*\^)")
 _LOG_BASE_RE = re.compile(r"\blog_(\d+|[A-Za-z])\b")
 
@@ -643,6 +646,8 @@ def _normalise(s):
         s = s.replace("ℝ", "(-∞,∞)")
     if "out of" in s:
         s = _OUT_OF_RE.sub(r"(\1/\2)", s)
+    if "illion" in s or "thousand" in s:   # 2.5 million
+        s = _SCALE_RE.sub(lambda m: f"({m.group(1)}*10^{_SCALE_POW[m.group(2).lower()]})", s)
     if "10" in s and ("x" in s or "X" in s):
         s = _TIMES_TEN_RE.sub(r"\1*", s)
     if "log_" in s:
@@ -1209,7 +1214,8 @@ _CHOICE_RE = re.compile(
     r"^\s*(?:(?:option|choice|answer)\s*)?[(\[]?\s*([A-Ja-j])\s*[)\]]?(?:\s*[.:)]|\s|$)", re.I)
 _LHS_VAR_RE = re.compile(r"^\s*([A-Za-zα-ω](?:_\w+|_\(\w+\))?'*)\s*(=|∈)\s*(.+)$", re.S)
 # f(x) = ..., f^{-1}(x) = ..., g'(t) = ...: the right-hand side is the answer
-_LHS_FUNC_RE = re.compile(r"^\s*[A-Za-z](?:\^\s*[{(]?\s*-\s*1\s*[})]?|'+)?\s*\(\s*[A-Za-zα-ω]\s*\)\s*=\s*(.+)$", re.S)
+_LHS_FUNC_RE = re.compile(
+    r"^\s*[A-Za-z](?:\^\s*[{(]?\s*-\s*1\s*[})]?|'+)?\s*\(\s*(?:[A-Za-zα-ω]|-?\d+(?:\.\d+)?)\s*\)\s*=\s*(.+)$", re.S)
 # "the number 12", "exactly 5", "approximately 3.14": words in front of the answer
 _FILLER_RE = re.compile(
     r"^(?:(?:the\s+)?(?:number|value|integer|answer|result|total|final\s+answer)\s+(?:is\s+)?|is\s+|"
@@ -1338,6 +1344,8 @@ def _parse_value(s, depth=0):
         return Seq("set", [])
     if s[0] == "⟪" and s[-1] == "⟫" and _enclosed(s):
         return _parse_matrix(s[1:-1], depth)
+    if s[:2] in ("(⟪", "[⟪") and s[-2:] in ("⟫)", "⟫]") and _enclosed(s):   # \left( \begin{array} ... \right)
+        return _parse_value(s[1:-1], depth + 1)
     if "_" in s:
         m = _BASE_RE.match(s)
         if m:
@@ -1572,6 +1580,8 @@ def _parse_candidate(text, ref):
         s = _normalise(text)
         if isinstance(ref, Choice):
             return _parse_choice(s)
+        if isinstance(ref, Ratio) and " to " in s:   # 3 to 2
+            s = re.sub(r"\s+to\s+", ":", s)
         if isinstance(ref, Text):
             return Text(" ".join(s.lower().split()).strip(" ."))
         return _parse_value(s)
