@@ -4,6 +4,11 @@ import XCTest
 
 let python = "/usr/bin/python3"
 
+/// The tests' wall deadlines assume a native machine. Under emulation (the cgroup v2 guest of
+/// `make test-cgroup-v2` sets `RFT_TEST_TIME_SCALE`) every policy's wall deadline is stretched by
+/// this factor, so slow program start-up is not mistaken for a hang.
+let testTimeScale = max(1, Int(ProcessInfo.processInfo.environment["RFT_TEST_TIME_SCALE"] ?? "") ?? 1)
+
 /// Runs `body` with a fresh Sandbox, then asserts that nothing is left behind: no process of the
 /// sandbox's uids or in its cgroups, no child of the test process, no extra host mount, and,
 /// once the Sandbox is released, no cgroup directory.
@@ -11,6 +16,7 @@ func withSandbox(_ configure: (inout SandboxPolicy) -> Void = { _ in }, base: Sa
                  file: StaticString = #filePath, line: UInt = #line, _ body: (Sandbox) throws -> Void) throws {
     var policy = base
     configure(&policy)
+    policy.wallTimeoutMs = policy.wallTimeoutMs.map { $0 * testTimeScale }
     let mountsBefore = hostMountCount()
     var sandbox: Sandbox? = try Sandbox(policy: policy)
     try body(sandbox!)
