@@ -96,6 +96,22 @@ class MathRegressionTests(unittest.TestCase):
         self.assertEqual(accepted, [])
 
 
+    def test_right_answers_are_not_accepted_for_other_references(self):
+        # a quarter of the right responses, each graded against every other reference of the set: it may
+        # only score when the two references are themselves equal (percentages left out: 10% is 0.1)
+        good = [r for r in self.rows if r["expected_score"] == 1.0 and not r["id"].startswith(("percent", "spray"))
+                and "%" not in r["messages"][-1]["content"]][::4]
+        refs = sorted({r["reference_answer"] for r in self.rows})
+        wrong = []
+        for r in good:
+            own, resp = r["reference_answer"], r["messages"][-1]["content"]
+            for ref in refs:
+                if ref != own and M.grade(resp, ref)[0] == 1.0 \
+                        and not M.is_equivalent(own, ref) and not M.is_equivalent(ref, own):
+                    wrong.append((r["id"], ref))
+        self.assertEqual(wrong, [])
+
+
 class MathPrecedenceAndSprayingTests(unittest.TestCase):
     def test_the_last_stated_answer_wins(self):
         self.assertEqual(M.grade("The answer is 7. Wait, 3 + 5 = 8. The answer is 8.", "8")[0], 1.0)

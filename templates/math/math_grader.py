@@ -1540,6 +1540,11 @@ def _parse_choice(s):
     m = _CHOICE_RE.match(s)
     if not m or _OTHER_LETTER_RE.search(s, m.end()):
         return None   # no letter, or several ("B and C"): never a match
+    rest = s[m.end(1):]
+    if re.match(r"\s*[=<>+\-*/^]", rest):
+        return None   # a = 5 is an equation, not option A
+    if m.group(1).islower() and "(" not in s[:m.start(1)] and re.match(r"\s+[A-Za-z]", rest):
+        return None   # "a half": the article, not option A
     return Choice(m.group(1).upper())
 
 
