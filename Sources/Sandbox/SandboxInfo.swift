@@ -14,13 +14,15 @@ public struct SandboxInfo: Codable, Sendable {
     public var uid: UInt32
     /// "root" (uid drop, cgroups, prepared network namespaces) or "unprivileged" (user namespace).
     public var mode: String
+    /// The container runtime rft runs in, when it can tell ("docker", "podman", "kubernetes", ...).
+    public var container: String?
     /// Outcome of a full run of `/bin/cat /proc/self/cgroup` under the grader policy with memory, pids and CPU limits.
     public var probeStatus: String
     public var probeMessage: String?
     public var layers: [Layer]
 
     public var text: String {
-        var lines = ["rft sandbox on this machine: uid \(uid), \(mode) mode",
+        var lines = ["rft sandbox on this machine: uid \(uid), \(mode) mode\(container.map { ", inside a \($0) container" } ?? "")",
                      "full probe (/bin/cat /proc/self/cgroup under the grader policy, \(Self.probeMemoryMB) MB, \(Self.probePids) pids, \(Self.probeCpuMsPerSec) ms/s): \(probeStatus)\(probeMessage.map { " (\($0))" } ?? "")"]
         for l in layers {
             lines.append("  \(l.active ? "[on] " : "[off]") \(l.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(l.detail)")
@@ -36,17 +38,18 @@ public struct SandboxInfo: Codable, Sendable {
         let root = geteuid() == 0
         var layers: [Layer] = []
         let userFlag: UInt = root ? 0 : UInt(RFT_CLONE_NEWUSER)
+        let hint = ContainerDetection.current.map { "; \($0.fix)" } ?? ""
         func ns(_ name: String, _ flag: Int32, _ what: String) {
             let rc = rft_probe_clone(UInt(flag) | userFlag)
             layers.append(Layer(name: name, active: rc == 0,
-                                detail: rc == 0 ? what : "cannot create: \(errnoText(-rc))\(root ? "" : " (inside a user namespace)")"))
+                                detail: rc == 0 ? what : "cannot create: \(errnoText(-rc))\(root ? "" : " (inside a user namespace)")\(hint)"))
         }
         if !root {
             let rc = rft_probe_clone(UInt(RFT_CLONE_NEWUSER))
             let max = readText("/proc/sys/user/max_user_namespaces")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             layers.append(Layer(name: "user namespace", active: rc == 0,
                                 detail: rc == 0 ? "maps uid \(geteuid()) to itself; capabilities end at exec"
-                                    : "cannot create: \(errnoText(-rc)) (user.max_user_namespaces = \(max)); without it no other namespace is available to a non-root user"))
+                                    : "cannot create: \(errnoText(-rc)) (user.max_user_namespaces = \(max)); without it no other namespace is available to a non-root user\(hint)"))
         }
         ns("pid namespace", RFT_CLONE_NEWPID, "sandbox processes see only each other; its init's exit kills all of them")
         ns("mount namespace", RFT_CLONE_NEWNS, "read-only system dirs, fresh /proc, private tmpfs /tmp and /dev/shm; no /home, /root, /sys")
@@ -99,7 +102,7 @@ public struct SandboxInfo: Codable, Sendable {
                                 : "not root: the code keeps your uid \(geteuid()) inside a user namespace, without capabilities after exec"))
         layers.append(Layer(name: "rlimits", active: status == "ok",
                             detail: "CPU time, file size, open files, processes, core dumps off" + (status == "ok" ? "" : " (the full probe failed)")))
-        return SandboxInfo(uid: geteuid(), mode: root ? "root" : "unprivileged", probeStatus: status, probeMessage: message, layers: layers)
+        return SandboxInfo(uid: geteuid(), mode: root ? "root" : "unprivileged", container: ContainerDetection.current?.runtime, probeStatus: status, probeMessage: message, layers: layers)
     }
 
     /// The cgroup directory of each controller, from the child's own `/proc/self/cgroup`
