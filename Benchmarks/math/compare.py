@@ -13,6 +13,8 @@ prose) with its expected_score. Measured in the same run:
   in-process    (for reference) the template's lambda_handler called directly on batches of 64.
 
 math-verify is measured before and after the rft run; the faster of its two runs is the baseline.
+With --before REV the template as it was at git revision REV is timed in-process too, against the
+current one, on the pairs both can grade (CPU time, best of 5, interleaved): the speed change.
 A "false accept" is a sample scored 1 whose expected_score is 0 (a reward for a wrong answer).
 
 Run it with the interpreter that has math-verify installed (the template itself is stdlib-only):
@@ -35,8 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MATH_DIR = os.path.join(ROOT, "templates", "math")
 
 
-def load_template():
-    spec = importlib.util.spec_from_file_location("rft_math_template", os.path.join(MATH_DIR, "math_grader.py"))
+def load_template(directory=MATH_DIR, name="rft_math_template"):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(directory, "math_grader.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -135,6 +137,28 @@ def handler_run(mod, pairs, repeat, batch=64):
     return len(samples) / best
 
 
+def before_after(mod, rev, pairs):
+    """In-process µs/sample of the template at git revision `rev` and of the current one, same samples."""
+    with tempfile.TemporaryDirectory(prefix="rft-mathold-") as d:
+        for fn in ("math_grader.py", "config.json"):
+            src = subprocess.run(["git", "-C", ROOT, "show", f"{rev}:templates/math/{fn}"],
+                                 capture_output=True, text=True, check=True).stdout
+            with open(os.path.join(d, fn), "w", encoding="utf-8") as f:
+                f.write(src)
+        old = load_template(d, "rft_math_template_before")
+    both = [s for s, o in zip(pairs, old.lambda_handler(pairs, None)) if "error" not in o]
+    times = {"before": [], "after": []}
+    for _ in range(5):
+        for key, m in (("before", old), ("after", mod)):
+            t = time.process_time()
+            for i in range(0, len(both), 64):
+                m.lambda_handler(both[i:i + 64], None)
+            times[key].append(time.process_time() - t)
+    b, a = min(times["before"]) / len(both) * 1e6, min(times["after"]) / len(both) * 1e6
+    return {"rev": rev, "pairs": len(both), "before_us": round(b, 1), "after_us": round(a, 1),
+            "change": round(a / b - 1, 3)}
+
+
 def default_rft():
     for p in (".build/release/rft", ".build/debug/rft"):
         if os.access(os.path.join(ROOT, p), os.X_OK):
@@ -150,6 +174,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=10, help="copies of the set sent through rft (default 10)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--show-wrong", action="store_true", help="list the ids each grader gets wrong")
+    ap.add_argument("--before", metavar="REV", help="also time the template of git revision REV in-process")
     args = ap.parse_args()
     if not args.rft:
         sys.exit("no rft binary: build one (swift build -c release) or pass --rft")
@@ -181,6 +206,8 @@ def main():
                     samples_per_s=round(rft_sps, 1), ratio=round(rft_sps / mv_sps, 1), errors=rft_errors),
         "in_process": {"samples_per_s": round(h_sps, 1), "ratio": round(h_sps / mv_sps, 1)},
     }
+    if args.before:
+        result["before_after"] = before_after(mod, args.before, pairs)
     if args.show_wrong:
         result["math_verify"]["wrong_ids"] = mv_tally.wrong_ids
         result["rft"]["wrong_ids"] = rft_tally.wrong_ids
@@ -198,6 +225,10 @@ def main():
     print(f"speed     rft math    {r['samples_per_s']:9.1f} samples/s  {r['ratio']}x  ({r['samples']} samples through "
           f"`{result['rft_binary']} grader invoke` in {r['wall_s']} s, all overhead included)")
     print(f"speed     in-process  {result['in_process']['samples_per_s']:9.1f} samples/s  {result['in_process']['ratio']}x")
+    if args.before:
+        ba = result["before_after"]
+        print(f"speed     template at {ba['rev']}: {ba['before_us']} µs/sample, now {ba['after_us']} µs/sample "
+              f"({ba['change']:+.0%}, CPU time in-process, on the {ba['pairs']} pairs both grade)")
     if args.show_wrong:
         print("math-verify wrong:", " ".join(m["wrong_ids"]))
         print("rft wrong:        ", " ".join(r["wrong_ids"]))

@@ -100,6 +100,7 @@ _CORRECTION_RE = re.compile(
     r"\b(?:wait|actually|correct(?:ion|ed|ing)|mistakes?|errors?|wrong|incorrect|re-?check\w*|"
     r"re-?calculat\w*|re-?comput\w*|reconsider\w*|re-?evaluat\w*|re-?examin\w*|revis\w*|redo\w*|"
     r"instead|hmm+|oops|sorry|however|but|final(?:ly)?|double[- ]check\w*|let\s+me|no)\b", re.I)
+_CUE_WORDS_RE = re.compile(r"ait|ctually|ops|orry|istake|orrection|AIT|CTUALLY")   # cheap pre-check
 _HEDGE_RE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|either|alternatively|otherwise|or\s+so)\b", re.I)
 # text right after the final answer that offers another one: "\boxed{3}, or maybe 4"
 _TRAILING_HEDGE_RE = re.compile(
@@ -238,7 +239,7 @@ def _phrase_cands(text, boxes):
         if not ans:
             continue
         first = ans.split(None, 1)[0].lower().strip(",:")
-        if first in _PROSE_WORDS:
+        if first in _PROSE_WORDS or ans in ("The", "the"):   # "Final Answer: The final answer is"
             continue
         c.text = ans
         c.end = a0 + len(raw.rstrip())
@@ -365,7 +366,7 @@ def _extract(text, order):
             texts.append(c.text.strip())
     answer = texts[0] if len(texts) == 1 else ", ".join(texts)
     tail = text[last.end:]
-    if tail.strip() and len(tail) < 400:
+    if tail.strip() and len(tail) < 400 and _CUE_WORDS_RE.search(tail):
         fix = _TAIL_CORRECTION_RE.search(tail)   # "The answer is 7. Wait, actually it is 8."
         if fix and not _same_answer(fix.group(1), answer):
             return fix.group(1), last.method, False
