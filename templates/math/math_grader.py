@@ -84,7 +84,7 @@ _MARKER_RE = re.compile(
     r"(?<![A-Za-z])(?:final\s+answer|answer|correct\s+(?:option|choice|answer))(?:\*\*|__)?\s*"
     r"(?:is\b|:|=|should\s+be\b|would\s+be\b|will\s+be\b)\s*:?", re.I)
 _PHRASE_CUT_RE = re.compile(
-    r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b|,?\s+(?:not|but|rather\s+than|instead\s+of)\b|"
+    r"\.(?:\s|$)|;|\s+(?:because|since|which|so|as|for|and then)\b|,?\s+(?:and\s+)?(?:not|but|rather\s+than|instead\s+of)\b|"
     r"\s*\((?:because|since|as|from|by|using|which|i\.e\.|e\.g\.)\b|"
     r"\s+of\s+(?:the|a|an|his|her|their|its|all|each)\b", re.I)
 # "**Answer:** The number of groups is 5": the value after the verb

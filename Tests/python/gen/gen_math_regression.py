@@ -491,6 +491,18 @@ STYLE = [
     ('x^2+2x+1', 'Final Answer: The final answer is $(x+1)^2$. I hope it is correct.', 1),
     ('\\text{(E)}', 'The answer is $\\boxed{\\text{(E)}}$', 1),
     ('E', 'The answer is $\\boxed{\\textbf{(E) }6}$', 1),
+    ('C', 'The answer is (C), and not (A).', 1),
+    ('A', 'The answer is (C), and not (A).', 0),
+    ('8', "The answer is 7... wait, no, it's 8.", 1),
+    ('7', "The answer is 7... wait, no, it's 8.", 0),
+    ('8', 'The answer is 7. Wait, … The answer is 8.', 1),
+    ('3:2', 'The ratio is $3:2$.', 1),
+    ('3:2', 'The ratio is $2:3$.', 0),
+    ('1011_2', 'So we get $1011_2$.', 1),
+    ('1011_2', 'So we get $1101_2$.', 0),
+    ('2500', '\\boxed{2.5 x 10³}', 1),
+    ('3', '\\boxed{\\log_{2}8}', 1),
+    ('\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}', '\\boxed{\\left[\\begin{matrix} 1 & 2 \\\\ 3 & 4 \\end{matrix}\\right]}', 1),
 ]
 
 
