@@ -6,10 +6,12 @@ reference answer, else 0.0. Reports two diagnostics per sample:
              <answer> tags, "the answer is"), 0 otherwise;
   extracted  1 when any answer was found at all.
 
-Pipeline: extract (configurable order) -> normalise LaTeX/Unicode/units ->
-parse into a value (number, tuple, set, interval, equation, expression,
-multiple-choice letter or word) -> compare (exact rationals, floats with a
-relative tolerance, expressions at random points).
+Pipeline: extract (the last answer the response states; several different final
+answers, "answer spraying", score 0; see README "Answer precedence") -> normalise
+LaTeX/Unicode/units/words -> parse into a value (number, tuple, set, interval,
+matrix, ratio, base-b numeral, equation, expression, multiple-choice letter or
+word) -> compare (exact rationals, decimals and irrationals within rel_tol,
+expressions at random points).
 
 Design rules:
   * no signal-based timeouts, no shared mutable state: safe to call from threads;
@@ -159,11 +161,6 @@ def _boxed_cands(text):
     return out
 
 
-def _extract_boxed(text):
-    c = _boxed_cands(text)
-    return c[-1].text if c else None
-
-
 def _inner_box(cand, boxes):
     """A hash/tag/phrase answer that holds a \\boxed{} is that box (which is its own candidate)."""
     return any(cand.start <= b.start < cand.end for b in boxes)
@@ -245,37 +242,6 @@ def _phrase_cands(text, boxes):
         c.end = a0 + len(raw.rstrip())
         out.append(c)
     return out
-
-
-def _extract_hash(text):
-    c = _hash_cands(text, [])
-    return c[-1].text if c else None
-
-
-def _extract_answer_tag(text):
-    c = _tag_cands(text, [])
-    return c[-1].text if c else None
-
-
-def _extract_phrase(text):
-    c = _phrase_cands(text, [])
-    return c[-1].text if c else None
-
-
-def _extract_last_number(text):
-    last = None
-    for last in _LAST_NUMBER_RE.finditer(text):
-        pass
-    return last.group(0) if last else None
-
-
-_EXTRACTORS = {
-    "boxed": _extract_boxed,
-    "hash": _extract_hash,
-    "answer_tag": _extract_answer_tag,
-    "answer_phrase": _extract_phrase,
-    "last_number": _extract_last_number,
-}
 
 
 def _same_answer(a, b):
