@@ -97,11 +97,13 @@ _LAST_NUMBER_RE = re.compile(
 _PROSE_WORDS = frozenset("""correct right wrong incorrect indeed consistent verified confirmed reasonable
 valid below above as that this clear obvious given shown found to in at of simply straightforward
 then now therefore thus unique still also likely""".split())
-# between two stated answers, any of these makes the later one a correction, not a second answer
+# between two stated answers, any of these makes the later one a correction or a conclusion, not a
+# second answer: "\boxed{4} per face, so the total is \boxed{24}"
 _CORRECTION_RE = re.compile(
     r"\b(?:wait|actually|correct(?:ion|ed|ing)|mistakes?|errors?|wrong|incorrect|re-?check\w*|"
     r"re-?calculat\w*|re-?comput\w*|reconsider\w*|re-?evaluat\w*|re-?examin\w*|revis\w*|redo\w*|"
-    r"instead|hmm+|oops|sorry|however|but|final(?:ly)?|double[- ]check\w*|let\s+me|no)\b", re.I)
+    r"instead|hmm+|oops|sorry|however|but|final(?:ly)?|double[- ]check\w*|let\s+me|no|"
+    r"so|thus|therefore|hence|then|total|overall|altogether|gives?|means?)\b", re.I)
 _CUE_WORDS_RE = re.compile(r"ait|ctually|ops|orry|istake|orrection|AIT|CTUALLY")   # cheap pre-check
 _HEDGE_RE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|either|alternatively|otherwise|or\s+so)\b", re.I)
 # text right after the final answer that offers another one: "\boxed{3}, or maybe 4"

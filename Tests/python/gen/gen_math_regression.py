@@ -503,6 +503,8 @@ STYLE = [
     ('2500', '\\boxed{2.5 x 10³}', 1),
     ('3', '\\boxed{\\log_{2}8}', 1),
     ('\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}', '\\boxed{\\left[\\begin{matrix} 1 & 2 \\\\ 3 & 4 \\end{matrix}\\right]}', 1),
+    ('24', 'The area of one face is $\\boxed{4}$, so the total area is $\\boxed{24}$.', 1),
+    ('4', 'The area of one face is $\\boxed{4}$, so the total area is $\\boxed{24}$.', 0),
 ]
 
 
