@@ -95,7 +95,7 @@ _LAST_NUMBER_RE = re.compile(
     r"(?<![\w.])[-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*/\s*\d+)?(?:\s*%)?")
 # a phrase answer starting with one of these words is prose ("the answer is correct"), not an answer
 _PROSE_WORDS = frozenset("""correct right wrong incorrect indeed consistent verified confirmed reasonable
-valid below above as that this clear obvious given shown found to in at of simply straightforward
+valid below above as that this clear obvious given shown found to in of simply straightforward
 then now therefore thus unique still also likely""".split())
 # between two stated answers, any of these makes the later one a correction or a conclusion, not a
 # second answer: "\boxed{4} per face, so the total is \boxed{24}"
@@ -193,7 +193,9 @@ def _strip_markup(s):
 
 
 _NEXT_LINE_RE = re.compile(r"\s{0,40}?\n[ \t]*([^\s][^\n]{0,300})")
-_WORD_PAREN_RE = re.compile(r"\s+\(\s*(?:[A-Za-z]{2,}|i\.e\.|e\.g\.)[^()]*\)$")
+_WORD_PAREN_RE = re.compile(
+    r"\s+\(\s*(?!(?:or|maybe|perhaps|possibly|probably|alternatively|otherwise)\b)(?:[A-Za-z]{2,}|i\.e\.|e\.g\.)[^()]*\)$",
+    re.I)
 _LEADING_MATH_RE = re.compile(r"^(?:\$\$(?:\\\$|[^$])+\$\$|\$(?:\\\$|[^$])+\$|\\\(.+?\\\))")
 _APPROX_RE = re.compile(r"≈|\\approx(?![A-Za-z])")
 # inline or display math: $...$, $$...$$, \(...\), \[...\]
@@ -337,7 +339,7 @@ def _extract(text, order):
     if tail.strip() and len(tail) < 400 and _CUE_WORDS_RE.search(tail):
         fix = _TAIL_CORRECTION_RE.search(tail)   # "The answer is 7. Wait, actually it is 8."
         if fix and not _same_answer(fix.group(1), answer):
-            return fix.group(1), last.method, False
+            return fix.group(1), last.method, bool(_HEDGE_RE.search(fix.group(0)))   # "Wait, maybe it is 4"
     if _HEDGE_RE.search(answer):
         spray = True
     else:
