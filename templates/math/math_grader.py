@@ -171,7 +171,10 @@ def _inner_box(cand, boxes):
 def _hash_cands(text, boxes):
     out = []
     for m in _HASH_RE.finditer(text):
-        c = _Cand(m.start(), m.start(1), m.end(1), _strip_markup(m.group(1)), "hash")
+        ans = _strip_markup(m.group(1)).rstrip(".!")
+        if ans.endswith(")"):
+            ans = _WORD_PAREN_RE.sub("", ans)   # #### 18 (dollars)
+        c = _Cand(m.start(), m.start(1), m.end(1), ans, "hash")
         if not _inner_box(c, boxes):
             out.append(c)
     return out
@@ -212,7 +215,7 @@ def _phrase_cands(text, boxes):
     for i, m in enumerate(marks):
         a0 = m.end()
         nl = text.find("\n", a0)
-        if nl >= 0 and not text[a0:nl].strip():   # "The answer is:" then the answer on its own line
+        if nl >= 0 and not text[a0:nl].strip(" \t*_:"):   # "The answer is:" then the answer on its own line
             nxt = _NEXT_LINE_RE.match(text, nl)
             if nxt:
                 a0, nl = nxt.start(1), nxt.end(1)

@@ -525,6 +525,10 @@ STYLE = [
     ('\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}', '\\boxed{\\left[\\begin{matrix} 1 & 2 \\\\ 3 & 4 \\end{matrix}\\right]}', 1),
     ('24', 'The area of one face is $\\boxed{4}$, so the total area is $\\boxed{24}$.', 1),
     ('4', 'The area of one face is $\\boxed{4}$, so the total area is $\\boxed{24}$.', 0),
+    ('18', '#### 18 (dollars)', 1),
+    ('5', '**Answer:**\n\n$$x = 5$$', 1),
+    ('18', '#### 18.', 1),
+    ('17', '#### 18 (dollars)', 0),
 ]
 
 
