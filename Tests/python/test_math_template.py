@@ -146,7 +146,9 @@ class MathPrecedenceAndSprayingTests(unittest.TestCase):
 
 
 class MathReferenceErrorTests(unittest.TestCase):
-    BAD = ["", "   ", "x^{", r"\frac{1}{0}", "1/0", "(1, 2", "]", "a" * 500, "@@", None, {"no": "answer"}, True]
+    BAD = ["", "   ", "x^{", r"\frac{1}{0}", "1/0", "(1, 2", "]", "a" * 500, "@@", None, {"no": "answer"}, True,
+           "12_2", r"\begin{vmatrix} 1 & 2 \\ 3 & 4 \end{vmatrix}", r"\begin{pmatrix} 1 & 2 \\ 3 \end{pmatrix}", "3:x",
+           r"\binom{5}{-1}", "(-3)!"]
 
     def test_unparseable_reference_is_a_per_sample_error_never_one(self):
         batch = [sample(r"\boxed{1}", ref, f"bad{i}") for i, ref in enumerate(self.BAD)] + [sample(r"\boxed{1}", "1", "good")]
