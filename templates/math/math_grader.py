@@ -1336,6 +1336,8 @@ def _parse_value(s, depth=0):
         if len(items) > 1:
             vals = [_parse_value(x, depth + 1) for x in items]
             if all(isinstance(v, Interval) for v in vals):
+                if len(vals) == 2 and not re.search(r"\s(?:or|OR)\s", s):
+                    return _intersect(*vals)   # x >= 2 and x <= 5 is [2, 5]
                 return Union(vals)
             return Seq("list", vals)
     m = _LHS_VAR_RE.match(s)
@@ -1409,6 +1411,18 @@ def _parse_value(s, depth=0):
         s = s[1:-1]
     s = s.replace("⦃", "(").replace("⦄", ")").replace("{", "(").replace("}", ")")
     return _parse_scalar(s)
+
+
+def _intersect(a, b):
+    """The intersection of two intervals with numeric endpoints."""
+    if not all(type(e) is Num for e in (a.lo, a.hi, b.lo, b.hi)):
+        raise _ParseFailure("intersection of symbolic intervals")
+    lo_v, hi_v = max(a.lo.v, b.lo.v), min(a.hi.v, b.hi.v)
+    lo_closed = (a.lo_closed or a.lo.v != lo_v) and (b.lo_closed or b.lo.v != lo_v)
+    hi_closed = (a.hi_closed or a.hi.v != hi_v) and (b.hi_closed or b.hi.v != hi_v)
+    if lo_v > hi_v or (lo_v == hi_v and not (lo_closed and hi_closed)):
+        return Seq("set", [])
+    return Interval(lo_closed, Num(lo_v), Num(hi_v), hi_closed)
 
 
 def _split_and_or(s):

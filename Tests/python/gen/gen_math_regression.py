@@ -529,6 +529,11 @@ STYLE = [
     ('5', '**Answer:**\n\n$$x = 5$$', 1),
     ('18', '#### 18.', 1),
     ('17', '#### 18 (dollars)', 0),
+    ('[2,5]', '$\\boxed{x \\geq 2 \\text{ and } x \\leq 5}$', 1),
+    ('(2,5]', '$\\boxed{x > 2 \\text{ and } x \\le 5}$', 1),
+    ('[2,5]', '$\\boxed{x > 2 \\text{ and } x \\le 5}$', 0),
+    ('(2,\\infty)', '$\\boxed{x > 2 \\text{ and } x > 1}$', 1),
+    ('[2,5]', '$\\boxed{x \\le 2 \\text{ or } x \\ge 5}$', 0),
 ]
 
 
