@@ -119,6 +119,7 @@ _NUMBER_LIST_TAIL_RE = re.compile(
     r"[-\u2212]?\d+(?:\.\d+)?(?:[\s$]*,[\s$]*[-\u2212]?\d+(?:\.\d+)?)*[\s$]*,?[\s$]*"
     r"(?:(?:and|or)\s+(?:(?:maybe|perhaps|possibly|probably)\s+)?|(?:maybe|perhaps|possibly|probably)\s+)"
     r"(?:(?:it'?s|it\s+is|is)\s+)?[\s$]*(?:[A-Za-z]\s*=\s*)?$", re.I)
+_SCI_TAIL_RE = re.compile(r"([-\u2212]?\d+(?:\.\d+)?\s*(?:[xX×*·]|\\times|\\cdot)\s*10\s*\^\s*\{?\s*[-\u2212]?\d+\s*\}?)")
 SPRAY_GAP_CHARS = 80   # two different answers closer than this with no correction between: spraying
 
 
@@ -277,6 +278,9 @@ def _last_number_answer(text):
     if last is None:
         return None, False
     head = text[max(0, last.start() - 80):last.start()]
+    sci = _SCI_TAIL_RE.search(text, max(0, last.start() - 40), last.end() + 4)
+    if sci and sci.start(1) <= last.start() < sci.end():   # 1.5 x 10^3
+        return sci.group(1), False
     m = _NUMBER_LIST_TAIL_RE.search(head)
     if m:
         joined = m.group(0) + last.group(0)
