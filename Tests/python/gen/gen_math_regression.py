@@ -1,12 +1,14 @@
 """Regenerates templates/math/regression.jsonl (run from the repo root): the math template's public
 regression set, one sample per line with its hand-checked "expected_score".
 
-Two tables, every verdict written by hand (never computed by the grader):
+Three tables, every verdict written by hand (never computed by the grader):
   PAIRS      (category, reference, [answers that are right], [answers that are wrong]); each answer is
              wrapped in one of the response styles real models write (\\boxed{}, Minerva's "Final Answer:
              The final answer is ...", GSM8K "####", prose "the answer is"), chosen in turn;
   RESPONSES  (category, reference, whole response, expected score) for what wrapping cannot show:
-             answer precedence, self-corrections, answer spraying, markup.
+             answer precedence, self-corrections, answer spraying, markup;
+  STYLE      (reference, whole response, expected score): responses as models write them, GSM8K
+             solutions with <<calculator>> notes, Minerva's closing line, Markdown, reasoning tags.
 
 `rft grader test templates/math --cases templates/math/regression.jsonl` and
 Tests/python/test_math_template.py run every row and require every verdict.
