@@ -262,9 +262,11 @@ def _same_answer(a, b):
     return _equal(va, vb, CONFIG) and _equal(vb, va, CONFIG)
 
 
+@functools.lru_cache(maxsize=1024)
 def _value_or_none(text):
+    """A stated answer parsed like a reference, or None (own cache: answers do not evict references)."""
     try:
-        return _parse_reference(text.strip())
+        return _parse_reference.__wrapped__(text.strip())
     except ReferenceParseError:
         return None
 
@@ -307,7 +309,7 @@ def _extract(text, order):
         return None, None, False
     if len(text) > MAX_RESPONSE_CHARS:
         text = text[-MAX_RESPONSE_CHARS:]
-    enabled = set(order)
+    enabled = order if type(order) is frozenset else frozenset(order)
     boxes = _boxed_cands(text) if ("boxed" in enabled and ("\\boxed" in text or "\\fbox" in text)) else []
     cands = list(boxes)
     if "hash" in enabled and "####" in text:
