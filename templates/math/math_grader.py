@@ -210,9 +210,29 @@ _TAIL_CORRECTION_RE = re.compile(
     r"\s*\$?\s*([-\u2212]?\d[\d,]*(?:\.\d+)?)\s*\$?\s*[.!]?\s*$", re.I)
 
 
+def _markers(text):
+    """The answer markers, in order: _MARKER_RE tried only where str.find sees 'answer' or 'correct'
+    (ten times faster than scanning the whole response with the case-insensitive regex)."""
+    anchors = []
+    for lit in ("nswer", "NSWER", "orrect", "ORRECT"):
+        i = text.find(lit, 1)
+        while i > 0:
+            anchors.append(i - 1)
+            i = text.find(lit, i + 5)
+    marks, end = [], -1
+    for a in sorted(anchors):
+        if a < end:
+            continue
+        m = _MARKER_RE.match(text, a)
+        if m:
+            marks.append(m)
+            end = m.end()
+    return marks
+
+
 def _phrase_cands(text, boxes):
     out = []
-    marks = list(_MARKER_RE.finditer(text))
+    marks = _markers(text)
     for i, m in enumerate(marks):
         a0 = m.end()
         nl = text.find("\n", a0)
