@@ -104,6 +104,7 @@ _CORRECTION_RE = re.compile(
     r"re-?calculat\w*|re-?comput\w*|reconsider\w*|re-?evaluat\w*|re-?examin\w*|revis\w*|redo\w*|"
     r"instead|hmm+|oops|sorry|however|but|final(?:ly)?|double[- ]check\w*|let\s+me|no|"
     r"so|thus|therefore|hence|then|total|overall|altogether|gives?|means?)\b", re.I)
+_HEDGE_QUICK_RE = re.compile(r"aybe|erhaps|ossibl|robabl|ither|lternativ|therwise|r so|AYBE|ERHAPS|OSSIBL")
 _CUE_WORDS_RE = re.compile(r"ait|ctually|ops|orry|istake|orrection|AIT|CTUALLY")   # cheap pre-check
 _HEDGE_RE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|either|alternatively|otherwise|or\s+so)\b", re.I)
 # text right after the final answer that offers another one: "\boxed{3}, or maybe 4"
@@ -191,9 +192,9 @@ def _tag_cands(text, boxes):
 
 
 def _strip_markup(s):
-    s = s.replace("**", "").replace("__", "").strip()
-    s = s.strip(" *_")
-    return s
+    if "*" in s or "_" in s:
+        s = s.replace("**", "").replace("__", "").strip().strip(" *_")
+    return s.strip()
 
 
 _NEXT_LINE_RE = re.compile(r"\s{0,40}?\n[ \t]*([^\s][^\n]{0,300})")
@@ -247,6 +248,9 @@ def _phrase_cands(text, boxes):
         if _inner_box(c, boxes):
             continue
         raw = text[a0:a1]
+        k = raw.find(". ")   # the commonest cut, found cheaply first; the regex then looks before it
+        if k >= 0:
+            raw = raw[:k]
         cut = _PHRASE_CUT_RE.search(raw)
         if cut:
             raw = raw[:cut.start()]
@@ -329,7 +333,7 @@ def _extract(text, order):
         return None, None, False
     if len(text) > MAX_RESPONSE_CHARS:
         text = text[-MAX_RESPONSE_CHARS:]
-    enabled = order if type(order) is frozenset else frozenset(order)
+    enabled = order   # a list of at most 5 names: membership is cheap
     boxes = _boxed_cands(text) if ("boxed" in enabled and ("\\boxed" in text or "\\fbox" in text)) else []
     cands = list(boxes)
     if "hash" in enabled and "####" in text:
@@ -369,7 +373,7 @@ def _extract(text, order):
         fix = _TAIL_CORRECTION_RE.search(tail)   # "The answer is 7. Wait, actually it is 8."
         if fix and not _same_answer(fix.group(1), answer):
             return fix.group(1), last.method, bool(_HEDGE_RE.search(fix.group(0)))   # "Wait, maybe it is 4"
-    if _HEDGE_RE.search(answer):
+    if _HEDGE_QUICK_RE.search(answer) and _HEDGE_RE.search(answer):
         spray = True
     else:
         other = _TRAILING_HEDGE_RE.match(text, last.end, last.end + 80)   # "\boxed{3}, or maybe 4"
