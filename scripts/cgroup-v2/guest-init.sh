@@ -13,8 +13,12 @@ halt() { sync; echo o > /proc/sysrq-trigger; sleep 60; }
 trap halt EXIT
 
 say "started"
+# A checkout under /tmp or /run (a CI clone, say) would vanish under the tmpfs mounts: keep it visible.
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+case $repo/ in /tmp/*|/run/*) mount --bind "$repo" /mnt && keep=$repo ;; *) keep="" ;; esac
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
+if [ -n "$keep" ]; then mkdir -p "$keep" && mount --move /mnt "$keep"; fi
 mkdir -p /dev/pts /dev/shm "$R"
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm

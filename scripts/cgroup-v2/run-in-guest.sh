@@ -15,6 +15,8 @@
 # Exit status: the command's; 124 if it timed out; 125 if the guest failed before reporting one.
 # Example: scripts/cgroup-v2/run-in-guest.sh --user '.build/debug/rft sandbox run --memory-mb 64 -- python3 -c "x=bytearray(300<<20)"'
 set -euo pipefail
+# All in a function: bash reads the whole of it before running, so editing this file mid-run is safe.
+main() {
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${RFT_CG2_CACHE:-$repo/.build/cgroup-v2}
@@ -83,3 +85,5 @@ else
 fi
 [ -n "$quiet" ] || echo "run-in-guest: status $rc; output: $results/output.log" >&2
 exit "$rc"
+}
+main "$@"
