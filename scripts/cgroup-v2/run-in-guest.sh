@@ -46,6 +46,10 @@ done
 "$here/setup.sh" --check
 kver=$("$here/setup.sh" --kernel)
 "$here/build-initramfs.sh" "$kver" "$cache/initramfs-$kver.cpio.gz"
+kernel=/boot/vmlinuz-$kver
+if [ -z "${RFT_CG2_BZIMAGE:-}" ] && "$here/extract-vmlinux.sh" "$kernel" "$cache/vmlinux-$kver"; then
+  kernel=$cache/vmlinux-$kver   # booted through its PVH entry: no decompression under TCG
+fi
 
 if [ -z "$results" ]; then
   mkdir -p "$cache/runs"
@@ -70,7 +74,7 @@ set +e
 timeout -k 10 $((timeout + 120)) qemu-system-x86_64 \
   -accel tcg,thread=multi -cpu "${RFT_CG2_CPU:-max,la57=off}" -smp "$smp" -m "$mem" \
   -nodefaults -nographic -no-reboot -serial stdio -monitor none \
-  -kernel "/boot/vmlinuz-$kver" -initrd "$cache/initramfs-$kver.cpio.gz" -append "$append" \
+  -kernel "$kernel" -initrd "$cache/initramfs-$kver.cpio.gz" -append "$append" \
   -virtfs local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap \
   -virtfs local,path="$results",mount_tag=results,security_model=none,multidevs=remap \
   < /dev/null
