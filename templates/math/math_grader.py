@@ -581,8 +581,10 @@ def _frac_text(f):
 _MATRIX_RE = re.compile(r"\\begin\{([pbBvV]?matrix|smallmatrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.S)
 _OVER_RE = re.compile(r"\\(over|choose)(?![A-Za-z])")
 _OUT_OF_RE = re.compile(r"(\d+(?:\.\d+)?)\s+out\s+of\s+(\d+(?:\.\d+)?)")
-_SCALE_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.I)
-_SCALE_POW = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_POWER_WORD_RE = re.compile(r"(?<=[\d)])\s*\b(squared|cubed)\b", re.I)
+_SCALE_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(hundred|thousand|million|billion|trillion|dozen)\b", re.I)
+_SCALE_MUL = {"hundred": "100", "thousand": "10^3", "million": "10^6", "billion": "10^9", "trillion": "10^12",
+              "dozen": "12"}
 _TIMES_TEN_RE = re.compile(r"(\d)\s*[xX]\s*(?=10\s*\^)")
 _LOG_BASE_RE = re.compile(r"\blog_(\d+|[A-Za-z])\b")
 
@@ -650,8 +652,10 @@ def _normalise(s):
         s = s.replace("ℝ", "(-∞,∞)")
     if "out of" in s:
         s = _OUT_OF_RE.sub(r"(\1/\2)", s)
-    if "illion" in s or "thousand" in s:   # 2.5 million
-        s = _SCALE_RE.sub(lambda m: f"({m.group(1)}*10^{_SCALE_POW[m.group(2).lower()]})", s)
+    if "squared" in s or "cubed" in s:   # 5 squared
+        s = _POWER_WORD_RE.sub(lambda m: "^2" if m.group(1).lower() == "squared" else "^3", s)
+    if "illion" in s or "thousand" in s or "hundred" in s or "dozen" in s:   # 2.5 million, 5 dozen
+        s = _SCALE_RE.sub(lambda m: f"({m.group(1)}*{_SCALE_MUL[m.group(2).lower()]})", s)
     if "10" in s and ("x" in s or "X" in s):
         s = _TIMES_TEN_RE.sub(r"\1*", s)
     if "log_" in s:
@@ -828,6 +832,11 @@ year years degree degrees deg rad radian radians dollar dollars usd cent cents e
 unit units sq square cubic per mph kmh kph percent students people apples cookies marbles books
 cars points times items pieces boxes bags hours mins
 """.split())
+# words after a number that change its value or hedge it: never dropped as units ("5 squared", "5 or more")
+_NOT_UNITS = frozenset("""factorial plus minus times over divided hundred hundreds thousand
+thousands million millions billion billions trillion dozen dozens half halves third thirds quarter quarters
+fourth fourths fifth fifths more less fewer greater smaller larger higher lower than least most only not
+approximately about roughly nearly almost maybe perhaps possibly probably""".split())
 _KNOWN_WORDS = set(_FUNCS) | {"pi", "inf", "infty", "infinity"}
 
 
@@ -1281,7 +1290,7 @@ def _strip_units(s):
         return None
     for w in words:
         lw = w.lower()
-        if lw not in _UNITS and (len(w) < 3 or lw in _KNOWN_WORDS or lw in _CONSTS):
+        if lw not in _UNITS and (len(w) < 3 or lw in _KNOWN_WORDS or lw in _CONSTS or lw in _NOT_UNITS):
             return None
     return head
 

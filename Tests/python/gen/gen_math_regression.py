@@ -578,6 +578,16 @@ STYLE = [
     ('1500', 'It is about 1.5 \\times 10^{3} people', 1),
     ('0.0012', 'so 1.2 × 10^-3 m', 1),
     ('150', 'The population is 1.5 x 10^3.', 0),
+    ('5', 'The answer is 5 hundred.', 0),
+    ('500', 'The answer is 5 hundred.', 1),
+    ('60', 'The answer is 5 dozen.', 1),
+    ('5', 'The answer is 5 dozen.', 0),
+    ('5', 'The answer is 5 squared.', 0),
+    ('25', 'The answer is 5 squared.', 1),
+    ('5', 'The answer is 5 more.', 0),
+    ('5', 'She went there 5 times.', 1),
+    ('12', '$\\boxed{12 \\text{ cm squared}}$', 1),
+    ('12', 'The volume is 12 meters cubed.', 1),
 ]
 
 
