@@ -3,7 +3,8 @@
 # The root filesystem is the host's, read-only over 9p; the writable 9p share "results" carries
 # the job in (job.sh, job.env) and its outcome out (output.log, rc, dmesg.log).
 # job.env sets: RFT_GUEST_CWD, RFT_GUEST_UID (empty: root), RFT_GUEST_CGROUP (the job's cgroup,
-# relative to the cgroup2 root; empty: the root cgroup), RFT_GUEST_TIMEOUT (seconds),
+# relative to the cgroup2 root; empty: the root cgroup), RFT_GUEST_DELEGATE (1: a non-root job's
+# cgroup is delegated to its uid), RFT_GUEST_TIMEOUT (seconds),
 # RFT_GUEST_CONTROLLERS (what the parents enable for the job's cgroup), RFT_GUEST_QUIET.
 # The job gets RFT_GUEST_RESULTS (the share's mount point; its logs/ is writable for any uid).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
@@ -56,7 +57,7 @@ if [ -n "${RFT_GUEST_CGROUP:-}" ]; then
     path="$path/$part"; mkdir -p "$cg$path"
   done
   cg=$cg$path
-  if [ -n "$uid" ]; then
+  if [ -n "$uid" ] && [ "${RFT_GUEST_DELEGATE:-1}" = 1 ]; then
     chown "$uid:$uid" "$cg"
     for f in $(cat /sys/kernel/cgroup/delegate 2>/dev/null || echo cgroup.procs cgroup.threads cgroup.subtree_control); do
       [ -e "$cg/$f" ] && chown "$uid:$uid" "$cg/$f"
@@ -64,7 +65,7 @@ if [ -n "${RFT_GUEST_CGROUP:-}" ]; then
   fi
 fi
 
-[ -n "${RFT_GUEST_QUIET:-}" ] || say "kernel $(uname -r), cgroup ${cg#/sys/fs/cgroup}, controllers: $(cat "$cg/cgroup.controllers"), uid ${uid:-0}, timeout ${RFT_GUEST_TIMEOUT}s"
+[ -n "${RFT_GUEST_QUIET:-}" ] || say "kernel $(uname -r), cgroup ${cg#/sys/fs/cgroup}, controllers: $(cat "$cg/cgroup.controllers"), uid ${uid:-0}$([ -n "$uid" ] && [ "${RFT_GUEST_DELEGATE:-1}" != 1 ] && echo ' (not delegated)'), timeout ${RFT_GUEST_TIMEOUT}s"
 cd "$RFT_GUEST_CWD" || { say "no directory $RFT_GUEST_CWD"; exit 1; }
 run_job() {
   echo "$BASHPID" > "$cg/cgroup.procs" || { echo "rft-guest: cannot move the job into $cg" >&2; return 125; }

@@ -5,6 +5,7 @@
 #   scripts/cgroup-v2/run-in-guest.sh [options] 'COMMAND'
 #     --user[=UID]      run as UID (default 1000) in a delegated cgroup, as systemd's Delegate=yes
 #                       gives one (default cgroup: user.slice/user-UID.slice/user@UID.service/app.slice/rft-test.scope)
+#     --no-delegate     with --user: the cgroup stays root's (an ordinary user without delegation)
 #     --cgroup=PATH     the job's cgroup below /sys/fs/cgroup (root default: the root cgroup)
 #     --controllers=LIST  controllers each ancestor enables (default "cpu memory pids")
 #     --timeout=SEC     the job's time limit in the guest (default 600); the VM gets 120 s more
@@ -20,11 +21,12 @@ main() {
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${RFT_CG2_CACHE:-$repo/.build/cgroup-v2}
-uid="" cgroup="" controllers="cpu memory pids" timeout=600 results="" smp=2 mem=3072 quiet=""
+uid="" delegate=1 cgroup="" controllers="cpu memory pids" timeout=600 results="" smp=2 mem=3072 quiet=""
 while [ $# -gt 0 ]; do
   case $1 in
     --user) uid=1000 ;;
     --user=*) uid=${1#--user=} ;;
+    --no-delegate) delegate=0 ;;
     --cgroup=*) cgroup=${1#--cgroup=} ;;
     --controllers=*) controllers=${1#--controllers=} ;;
     --timeout=*) timeout=${1#--timeout=} ;;
@@ -63,6 +65,7 @@ printf '%s\n' "$1" > "$results/job.sh"
   printf 'RFT_GUEST_CWD=%q\n' "$PWD"
   printf 'RFT_GUEST_UID=%q\n' "$uid"
   printf 'RFT_GUEST_CGROUP=%q\n' "$cgroup"
+  printf 'RFT_GUEST_DELEGATE=%q\n' "$delegate"
   printf 'RFT_GUEST_CONTROLLERS=%q\n' "$controllers"
   printf 'RFT_GUEST_TIMEOUT=%q\n' "$timeout"
   printf 'RFT_GUEST_QUIET=%q\n' "$quiet"
