@@ -58,6 +58,16 @@ final class ManifestTests: XCTestCase {
                        [#"grader.json: cpu_ms_per_sec: must be an integer, got "half""#])
     }
 
+    func testDegradedModeField() throws {
+        XCTAssertFalse(try decode(#"{"name": "g", "handler": "m.f"}"#).allowDegraded, "off by default")
+        let m = try decode(#"{"name": "g", "handler": "m.f", "allow_degraded": true}"#)
+        XCTAssertTrue(m.allowDegraded)
+        let p = sandboxPolicy(for: m, directory: URL(fileURLWithPath: "/tmp"), warm: true, passthrough: [:])
+        XCTAssertTrue(p.allowDegraded, "the manifest's opt-in reaches the sandbox policy")
+        XCTAssertEqual(errors(#"{"name": "g", "handler": "m.f", "allow_degraded": "yes"}"#),
+                       [#"grader.json: allow_degraded: must be true or false, got string"#])
+    }
+
     func testInvalidJSONNamesTheLine() {
         XCTAssertEqual(errors("{\"name\": \"g\",\n \"handler\": }").first?.hasPrefix("grader.json: invalid JSON at line 2"), true)
     }
