@@ -240,9 +240,15 @@ final class PoolCore: @unchecked Sendable {
         let pending = Array(queue[queueHead...])
         queue.removeAll()
         queueHead = 0
+        // Failed halves waiting for a half that will now never run end with their own error.
+        var waiting: [(Job, GraderError)] = []
+        for job in pending {
+            if let s = job.sibling, let p = s.node.pending { s.node.pending = nil; waiting.append(p) }
+        }
         cond.broadcast()
         cond.unlock()
         for job in pending { job.finish(job.samples.map { .failed($0.id, .throttled, "the grader pool is shut down") }) }
+        for (j, err) in waiting { j.finish(j.samples.map { SampleResult(id: $0.id, outcome: .failed(err)) }) }
         threadsDone.wait()
         cond.lock()
         invokers = []
@@ -279,9 +285,12 @@ final class PoolCore: @unchecked Sendable {
                 }
                 (job, requestID) = takeJob(slot: slot)
                 let cachedInitFailure = initFailure
+                var waiting: (Job, GraderError)?
+                if cachedInitFailure != nil, let s = job.sibling, let p = s.node.pending { s.node.pending = nil; waiting = p }
                 cond.unlock()
                 if let e = cachedInitFailure {
                     job.finish(job.samples.map { SampleResult(id: $0.id, outcome: .failed(e)) })
+                    if let (j, err) = waiting { j.finish(j.samples.map { SampleResult(id: $0.id, outcome: .failed(err)) }) }
                     continue
                 }
             }
@@ -316,8 +325,24 @@ final class PoolCore: @unchecked Sendable {
             cond.lock()
             consecutiveInitFailures = 0
             for r in results { if let e = r.error { stats.errors[e.type, default: 0] += 1 } }
+            var abandoned: (Job, GraderError)?
+            if let s = job.sibling {
+                // This half is fine, so a waiting failed other half holds the culprit: keep searching there.
+                s.node.succeeded[s.index] = true
+                if let p = s.node.pending {
+                    s.node.pending = nil
+                    if closing {
+                        abandoned = p
+                    } else {
+                        stats.retries += 1
+                        queue.insert(contentsOf: p.0.isolate(), at: queueHead)
+                        cond.broadcast()
+                    }
+                }
+            }
             cond.unlock()
             job.finish(results)
+            if let (j, err) = abandoned { j.finish(j.samples.map { SampleResult(id: $0.id, outcome: .failed(err)) }) }
         case .failed(let e):
             cond.lock()
             if e.type == .initError || e.type == .sandboxError {
@@ -325,17 +350,54 @@ final class PoolCore: @unchecked Sendable {
                 // A handler that fails to import twice in a row will not import: stop respawning it.
                 if consecutiveInitFailures >= 2 { initFailure = e }
             }
-            if e.isRetriable && job.retriesLeft > 0 && !closing {
-                stats.retries += 1
-                let halves = job.split()
-                queue.insert(contentsOf: halves, at: queueHead)
-                cond.broadcast()
-                cond.unlock()
-                return
+            var done: [(Job, GraderError)] = []
+            if let s = job.sibling, e.isolatable, !closing {
+                // A half of a batch split to find the sample that failed it. If the other half failed as
+                // well, the failure is not one sample's (a grader failing on everything): stop splitting.
+                // If the other half is still running, wait for it.
+                s.node.failed[s.index] = true
+                let other = 1 - s.index
+                if s.node.failed[other] {
+                    if let p = s.node.pending { s.node.pending = nil; done.append(p) }
+                    done.append((job, e))
+                } else if !s.node.succeeded[other] && job.samples.count > 1 {
+                    s.node.pending = (job, e)
+                } else if job.samples.count > 1 {
+                    stats.retries += 1
+                    queue.insert(contentsOf: job.isolate(), at: queueHead)
+                    cond.broadcast()
+                } else {
+                    done.append((job, e))
+                }
+            } else {
+                // A failed half waiting for this one concludes now (shutting down, or not a sample's fault).
+                if let s = job.sibling, let p = s.node.pending { s.node.pending = nil; done.append(p) }
+                if e.isolatable && job.samples.count > 1 && !closing {
+                    // Isolate the culprit: split in halves, so the neighbours of the sample that failed the
+                    // batch get their scores, down to that sample alone (its error then names it).
+                    stats.retries += 1
+                    queue.insert(contentsOf: job.isolate(), at: queueHead)
+                    cond.broadcast()
+                } else {
+                    done.append((job, e))
+                }
             }
-            stats.errors[e.type, default: 0] += job.samples.count
+            var finished: [(Job, GraderError)] = []
+            for (j, err) in done {
+                if err.isRetriable && j.retriesLeft > 0 && !closing {
+                    stats.retries += 1
+                    queue.insert(contentsOf: j.split(), at: queueHead)
+                    cond.broadcast()
+                } else {
+                    stats.errors[err.type, default: 0] += j.samples.count
+                    finished.append((j, err))
+                }
+            }
             cond.unlock()
-            job.finish(job.samples.map { SampleResult(id: $0.id, outcome: .failed(e)) })
+            for (j, err) in finished {
+                let named = j.samples.count == 1 && err.isolatable ? err.naming(sample: j.samples[0].id, isolated: j.isolated) : err
+                j.finish(j.samples.map { SampleResult(id: $0.id, outcome: .failed(named)) })
+            }
         }
     }
 
@@ -366,6 +428,15 @@ final class PoolCore: @unchecked Sendable {
     }
 }
 
+/// The two halves of a job split to isolate a failing sample; records which of them failed as a whole
+/// (guarded by the pool's lock).
+final class SplitNode {
+    var failed = [false, false]
+    var succeeded = [false, false]
+    /// A failed half waiting for the other half's outcome, with its error.
+    var pending: (Job, GraderError)?
+}
+
 /// One batch on its way through the pool.
 final class Job {
     let samples: [Sample]
@@ -373,10 +444,15 @@ final class Job {
     let retriesLeft: Int
     let attempt: Int
     let collector: Collector
+    /// Set on the halves of a split: the shared node and which half this is.
+    let sibling: (node: SplitNode, index: Int)?
+    /// Size of the batch this job was split from (0: not split).
+    let isolated: Int
 
-    init(samples: [Sample], indexes: [Int], retriesLeft: Int, attempt: Int, collector: Collector) {
+    init(samples: [Sample], indexes: [Int], retriesLeft: Int, attempt: Int, collector: Collector,
+         sibling: (node: SplitNode, index: Int)? = nil, isolated: Int = 0) {
         self.samples = samples; self.indexes = indexes; self.retriesLeft = retriesLeft
-        self.attempt = attempt; self.collector = collector
+        self.attempt = attempt; self.collector = collector; self.sibling = sibling; self.isolated = isolated
     }
 
     func finish(_ results: [SampleResult]) { collector.fill(indexes, results) }
@@ -384,14 +460,26 @@ final class Job {
     /// The retry: two halves (or the same single sample) with one retry fewer.
     func split() -> [Job] {
         if samples.count < 2 {
-            return [Job(samples: samples, indexes: indexes, retriesLeft: retriesLeft - 1, attempt: attempt + 1, collector: collector)]
+            return [Job(samples: samples, indexes: indexes, retriesLeft: retriesLeft - 1, attempt: attempt + 1, collector: collector,
+                        isolated: isolated)]
         }
         let mid = samples.count / 2
         return [
             Job(samples: Array(samples[..<mid]), indexes: Array(indexes[..<mid]), retriesLeft: retriesLeft - 1,
-                attempt: attempt + 1, collector: collector),
+                attempt: attempt + 1, collector: collector, isolated: max(isolated, samples.count)),
             Job(samples: Array(samples[mid...]), indexes: Array(indexes[mid...]), retriesLeft: retriesLeft - 1,
-                attempt: attempt + 1, collector: collector),
+                attempt: attempt + 1, collector: collector, isolated: max(isolated, samples.count)),
+        ]
+    }
+
+    /// Halves that keep the retries: the search for the sample that failed the whole batch.
+    func isolate() -> [Job] {
+        let mid = samples.count / 2, node = SplitNode(), from = max(isolated, samples.count)
+        return [
+            Job(samples: Array(samples[..<mid]), indexes: Array(indexes[..<mid]), retriesLeft: retriesLeft,
+                attempt: attempt + 1, collector: collector, sibling: (node, 0), isolated: from),
+            Job(samples: Array(samples[mid...]), indexes: Array(indexes[mid...]), retriesLeft: retriesLeft,
+                attempt: attempt + 1, collector: collector, sibling: (node, 1), isolated: from),
         ]
     }
 }

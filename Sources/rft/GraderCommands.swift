@@ -34,14 +34,45 @@ func loadManifest(_ dir: String) throws -> (GraderManifest, URL) {
 }
 
 
-func readSamples(_ path: String) throws -> [Sample] {
+/// Reads samples; every bad line is printed as `error: file:line:column: ...`. Strict: any bad line
+/// exits 2 (after listing them all); otherwise the readable samples are returned with the count of bad lines.
+func readSamples(_ path: String, strict: Bool = true) throws -> (samples: [Sample], badLines: Int) {
     let data: Data?
     if path == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else { data = FileManager.default.contents(atPath: path) }
     guard let data else { printError("cannot read \(path)"); throw ExitCode(2) }
-    do { return try Sample.read(Array(data), source: path == "-" ? "<stdin>" : path) } catch {
+    let read: (samples: [Sample], problems: [SampleInputError])
+    do { read = try Sample.readLeniently(Array(data), source: path == "-" ? "<stdin>" : path) } catch {
         printError("\(error)")
         throw ExitCode(2)
     }
+    for p in read.problems { printError(p.message) }
+    if strict && !read.problems.isEmpty {
+        printError("\(read.problems.count) bad \(plural(read.problems.count, "line")) in \(path); nothing was scored")
+        throw ExitCode(2)
+    }
+    return (read.samples, read.problems.count)
+}
+
+/// `N failed grading: handler_error ×2, timeout ×1` and one line per type with the first sample and message.
+func errorSummary(_ results: [SampleResult]) -> [String] {
+    var byType: [String: (count: Int, first: SampleResult)] = [:]
+    for r in results { if let e = r.error { byType[e.type.rawValue, default: (0, r)].count += 1 } }
+    guard !byType.isEmpty else { return [] }
+    let failed = byType.values.reduce(0) { $0 + $1.count }
+    let types = byType.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+    var lines = ["\(failed) of \(results.count) \(plural(results.count, "sample")) failed grading: "
+                 + types.map { "\($0.key) ×\($0.value.count)" }.joined(separator: ", ")]
+    for (type, v) in types {
+        let message = v.first.error.map { firstLine($0.message) } ?? ""
+        lines.append("  \(type) (first: sample \"\(v.first.id)\"): \(message)")
+    }
+    return lines
+}
+
+/// The first line of a message, at most 300 characters.
+func firstLine(_ s: String) -> String {
+    let line = s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? s
+    return line.count > 300 ? String(line.prefix(300)) + "…" : line
 }
 
 /// `rft grader invoke DIR --input FILE`.
@@ -54,18 +85,26 @@ struct GraderInvokeCommand: ParsableCommand {
         generated assistant turn, an id, reference_answer at the top level or under metadata). \
         Each output entry is {"id", "aggregate_reward_score", "metrics_list"} or {"id", "error": {"type", "message"}}.
 
-        Example:
+        A JSONL line that is not a JSON object is reported as file:line:column and the other lines are \
+        scored (--strict: nothing is scored). Exit status: 0 when every sample scored, 1 when any sample \
+        failed grading or any line was unreadable (a summary goes to stderr; --allow-errors exits 0), \
+        2 for an unusable grader or input.
+
+        Examples:
           rft grader invoke graders/bedrock-lambda --input samples.jsonl --logs
+          rft grader invoke graders/bedrock-lambda --input samples.jsonl --allow-errors > out.json
         """
     )
 
     @Argument(help: "The grader directory.") var directory: String
     @Option(name: .shortAndLong, help: "Samples: a JSON list or JSONL file, or - for stdin.") var input: String
     @Flag(help: "Print each batch's captured stdout and stderr to stderr.") var logs = false
+    @Flag(help: "Exit 0 even when samples failed grading or input lines were skipped.") var allowErrors = false
+    @Flag(help: "Score nothing when any input line is unreadable.") var strict = false
 
     func run() throws {
         let (manifest, url) = try loadManifest(directory)
-        let samples = try readSamples(input)
+        let (samples, badLines) = try readSamples(input, strict: strict)
         var options = GraderPool.Options()
         if logs {
             options.captureLogs = true
@@ -79,6 +118,10 @@ struct GraderInvokeCommand: ParsableCommand {
         for (i, r) in results.enumerated() { out += "  " + r.json.jsonString + (i + 1 < results.count ? ",\n" : "\n") }
         out += "]\n"
         FileHandle.standardOutput.write(Data(out.utf8))
+        let summary = errorSummary(results)
+        if let head = summary.first { printError(head); for line in summary.dropFirst() { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        if badLines > 0 { printError("\(badLines) \(plural(badLines, "line")) of \(input) could not be read and \(badLines == 1 ? "was" : "were") skipped (listed above)") }
+        if (!summary.isEmpty || badLines > 0) && !allowErrors { throw ExitCode(1) }
     }
 
     @Sendable static func printLog(_ log: GraderPool.BatchLog) {
@@ -112,7 +155,7 @@ struct GraderTestCommand: ParsableCommand {
     func run() throws {
         let (manifest, url) = try loadManifest(directory)
         let casesPath = cases ?? url.appendingPathComponent("cases.jsonl").path
-        let raw = try readSamples(casesPath)
+        let raw = try readSamples(casesPath).samples
         struct Expectation { var score: JSONValue?; var tolerance: Double; var error: String? }
         var expectations: [Expectation] = []
         var samples: [Sample] = []

@@ -72,6 +72,8 @@ struct TrainingRun {
             }
         }
         let policy = try policyOverride ?? TrainingSetup.policy(config.model, hyperparameters: config.hyperparameters)
+        var config = self.config
+        TrainingSetup.fitCompletionLength(&config.hyperparameters, maxSeqLen: policy.model.config.maxSeqLen)
         let scorer = try TrainingSetup.scorer(config.rewards)
         defer { scorer.shutdown() }
         let trainer = try Trainer(config: config, policy: policy, scorer: scorer, train: train, validation: val)
@@ -80,13 +82,22 @@ struct TrainingRun {
         if quiet { trainer.say = { print($0) } }
         let signals = StopSignals(flag: trainer.stop) { progress?.log($0) ?? print($0) }
         defer { signals.restore() }
-        let summary = try trainer.run(resume: resume)
+        let summary: RunSummary
+        do { summary = try trainer.run(resume: resume) } catch {
+            // A failed run still gets its report (with the error in a red banner) and a run line.
+            if let url = try? ReportBuilder(runDirectory: trainer.run.url).writeHTML() { print("report: \(url.path)") }
+            print("run: \(trainer.run.path) (\(RunStatus.failed.rawValue) at step \(trainer.summary.steps)/\(trainer.summary.totalSteps))")
+            throw error
+        }
         if let url = try? ReportBuilder(runDirectory: trainer.run.url).writeHTML() {
             print("report: \(url.path)")
         }
         print("run: \(trainer.run.path) (\(summary.status.rawValue), \(summary.steps)/\(summary.totalSteps) steps; "
               + "baseline val \(rewardText(summary.baselineValReward)) → final val \(rewardText(summary.finalValReward)), "
               + "best \(rewardText(summary.bestValReward)) at \(summary.bestCheckpoint ?? "-"))")
+        if let errors = summary.graderErrors, !errors.isEmpty {
+            print("grader errors: \(errors.countsText) (see rft runs show \(trainer.run.path))")
+        }
         return summary
     }
 }
