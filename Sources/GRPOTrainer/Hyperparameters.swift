@@ -117,6 +117,15 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Equal when every config field is (whether `max_completion_length` was given does not count:
+    /// a resolved config, with the length written out, equals the config it came from).
+    public static func == (a: Hyperparameters, b: Hyperparameters) -> Bool {
+        var a = a, b = b
+        a.maxCompletionLengthIsDefault = false
+        b.maxCompletionLengthIsDefault = false
+        return JSONValue.from(a) == JSONValue.from(b)
+    }
+
     /// The default `max_completion_length` for a model whose context holds `maxSeqLen` tokens: 256,
     /// or half the context when that is less (the other half is left to the prompt).
     public static func defaultCompletionLength(maxSeqLen: Int) -> Int { max(1, min(256, maxSeqLen / 2)) }

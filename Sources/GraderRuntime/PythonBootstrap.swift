@@ -98,8 +98,9 @@ def _location(e):
 def _error(e):
     import traceback
     tb = [x for x in traceback.format_exception(type(e), e, e.__traceback__) if _own_frame(x)]
+    # tb[0] is the "Traceback" header and tb[-1] the "Type: message" line that errorType/errorMessage hold.
     err = {"errorType": type(e).__name__, "errorMessage": str(e),
-           "stackTrace": [line.rstrip("\n") for line in tb[1:]]}
+           "stackTrace": [line.rstrip("\n") for line in tb[1:-1]]}
     loc = _location(e)
     if loc:
         err["location"] = loc

@@ -144,13 +144,18 @@ struct GraderTestCommand: ParsableCommand {
         Each case is a sample plus "expected_score" (a number, or null for an abstention) and an optional \
         "tolerance" (default 1e-6), or "expected_error" (an error type such as "timeout").
 
-        Example:
+        A grader that cannot start (an init_error) is reported once, above the table. --logs prints what \
+        the grader printed, batch by batch, to stderr.
+
+        Examples:
           rft grader test graders/openai-grade --cases graders/openai-grade/cases.jsonl
+          rft grader test graders/bedrock-lambda --logs
         """
     )
 
     @Argument(help: "The grader directory.") var directory: String
     @Option(help: "Cases file (JSONL or JSON list); default DIR/cases.jsonl.") var cases: String?
+    @Flag(help: "Print each batch's captured stdout and stderr to stderr.") var logs = false
 
     func run() throws {
         let (manifest, url) = try loadManifest(directory)
@@ -171,15 +176,26 @@ struct GraderTestCommand: ParsableCommand {
             expectations.append(exp)
             samples.append(Sample(record: rec, defaultID: s.id))
         }
-        let pool = try GraderPool(manifest: manifest, directory: url)
+        var options = GraderPool.Options()
+        if logs {
+            options.captureLogs = true
+            options.onBatch = { GraderInvokeCommand.printLog($0) }
+        }
+        let pool = try GraderPool(manifest: manifest, directory: url, options: options)
         for w in pool.unenforced { printWarning("\(manifest.name): \(w)") }
         let results = pool.score(samples)
         pool.shutdown()
 
+        // An init error is the same for every case: say it once, in full, above the table.
+        let initErrors = Set(results.compactMap { $0.error?.type == .initError ? $0.error!.message : nil })
+        for message in initErrors.sorted() {
+            print("error: \(manifest.name) could not start (init_error):\n" + message)
+        }
         var rows: [[String]] = [["case", "expected", "got", "result"]]
         var failures = 0
         for (r, e) in zip(results, expectations) {
-            let row = Self.row(r, expectedScore: e.score, tolerance: e.tolerance, expectedError: e.error)
+            var row = Self.row(r, expectedScore: e.score, tolerance: e.tolerance, expectedError: e.error)
+            if !row.pass, r.error?.type == .initError { row.verdict = "FAIL  (init_error, above)" }
             if !row.pass { failures += 1 }
             rows.append([r.id, row.expected, row.got, row.verdict])
         }
@@ -233,15 +249,19 @@ struct GraderValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check the manifest and run the init phase in the sandbox; report structured errors.",
         discussion: """
-        Like OpenAI's grader validate endpoint: prints {"valid": true|false, "errors": [...]}, each error \
-        with a type ("manifest", "init_error", ...), the field path where one applies, and a message.
+        Prints whether the grader is valid and every problem: manifest fields (with "did you mean"), an \
+        init error with the grader's own traceback (rft's bootstrap frames left out). --json prints \
+        {"valid": true|false, "name", "errors": [{"type", "field", "message"}], "warnings"} like OpenAI's \
+        grader validate endpoint. Exit status 1 when invalid.
 
-        Example:
+        Examples:
           rft grader validate graders/bedrock-lambda
+          rft grader validate graders/bedrock-lambda --json
         """
     )
 
     @Argument(help: "The grader directory.") var directory: String
+    @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
         let url = URL(fileURLWithPath: directory)
@@ -264,12 +284,33 @@ struct GraderValidateCommand: ParsableCommand {
         } catch {
             errors.append(["type": "sandbox_error", "message": .string("\(error)")])
         }
-        var report = JSONObject()
-        report["valid"] = .bool(errors.isEmpty)
-        if let name { report["name"] = .string(name) }
-        report["errors"] = .array(errors)
-        if !warnings.isEmpty { report["warnings"] = .array(warnings) }
-        print(JSONValue.object(report).jsonString)
+        if json {
+            var report = JSONObject()
+            report["valid"] = .bool(errors.isEmpty)
+            if let name { report["name"] = .string(name) }
+            report["errors"] = .array(errors)
+            if !warnings.isEmpty { report["warnings"] = .array(warnings) }
+            print(JSONValue.object(report).jsonString)
+        } else {
+            let label = name ?? directory
+            for w in warnings { print("warning: \(label): \(w.stringValue ?? "")") }
+            if errors.isEmpty {
+                print("\(label): valid (manifest checked, handler imported in the sandbox)")
+            } else {
+                print("\(label): INVALID, \(errors.count) \(plural(errors.count, "problem")):")
+                for e in errors {
+                    let type = e["type"]?.stringValue ?? "error", message = e["message"]?.stringValue ?? ""
+                    if let field = e["field"]?.stringValue {
+                        let place = [e["file"]?.stringValue, field.isEmpty ? nil : field].compactMap { $0 }.joined(separator: ": ")
+                        print("  \(place): \(message)")
+                    } else {
+                        let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
+                        print("  \(type): \(lines.first ?? "")")
+                        for l in lines.dropFirst() { print("    " + l) }
+                    }
+                }
+            }
+        }
         if !errors.isEmpty { throw ExitCode(1) }
     }
 }
