@@ -181,6 +181,16 @@ struct GraderTestCommand: ParsableCommand {
             options.captureLogs = true
             options.onBatch = { GraderInvokeCommand.printLog($0) }
         }
+        // A helper server the cases need (the judge template's fake judge), started in the sandbox.
+        let server: TestServer?
+        do { server = try TestServer.startIfDescribed(in: url, callerEnvironment: options.environment) } catch {
+            printError("\(error)"); throw ExitCode(2)
+        }
+        defer { server?.stop() }
+        if let server {
+            options.environment.merge(server.environment) { $1 }
+            print(server.notice)
+        }
         let pool = try GraderPool(manifest: manifest, directory: url, options: options)
         for w in pool.unenforced { printWarning("\(manifest.name): \(w)") }
         let results = pool.score(samples)
