@@ -17,6 +17,15 @@ struct TrainCommand: ParsableCommand {
         baseline.json, final_eval.json, TensorBoard events, checkpoints/ and report.html.
         Ctrl-C (or SIGTERM) saves a checkpoint and stops; continue with --resume.
 
+        Grader errors are counted by type on the progress line, in summary.json, rft runs show and the
+        report. When more than max_grader_error_rate (default 0.5) of the samples graded over the last
+        grader_error_window (5) steps, or of the baseline's, failed grading, the run stops as Failed
+        with the first error messages and exit status 1.
+
+        model.preset (or model.config, or model.checkpoint); max_completion_length defaults to 256, or
+        half the model's context when that is less:
+        \(presetLines)
+
         Examples:
           rft train --config grpo.yaml
           rft train --config grpo.json learning_rate=5e-6 num_generations=16 output_dir=runs/lr5e-6
