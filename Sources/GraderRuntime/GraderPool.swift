@@ -13,8 +13,9 @@ import Glibc
 /// ```
 /// `score` is thread-safe and never throws: every per-sample problem comes back as a typed
 /// ``GraderError``. Inputs larger than `batch_size` are split and spread over `concurrency` workers.
-/// A batch whose worker times out, crashes or breaks the protocol is retried `retries` times, split in
-/// halves each time so one poisonous sample cannot fail its neighbours. When more than `queue_limit`
+/// A batch that fails as a whole (the handler raised, the worker timed out, crashed or broke the protocol)
+/// is split and run again until the sample that caused it is alone, so one poisonous sample cannot fail
+/// its neighbours, and its error names it; a one-sample batch is retried `retries` times. When more than `queue_limit`
 /// batches wait, the surplus gets `throttled` at once instead of queueing without bound.
 public final class GraderPool: @unchecked Sendable {
     /// Per-pool settings that are not part of the manifest.
@@ -240,7 +241,7 @@ final class PoolCore: @unchecked Sendable {
         let pending = Array(queue[queueHead...])
         queue.removeAll()
         queueHead = 0
-        // Failed halves waiting for a half that will now never run end with their own error.
+        // Failed parts waiting for a part that will now never run end with their own error.
         var waiting: [(Job, GraderError)] = []
         for job in pending {
             if let s = job.sibling, let p = s.node.pending { s.node.pending = nil; waiting.append(p) }
@@ -327,9 +328,9 @@ final class PoolCore: @unchecked Sendable {
             for r in results { if let e = r.error { stats.errors[e.type, default: 0] += 1 } }
             var abandoned: (Job, GraderError)?
             if let s = job.sibling {
-                // This half is fine, so a waiting failed other half holds the culprit: keep searching there.
+                // Once every other part is fine, a waiting failed part holds the culprit: keep searching there.
                 s.node.succeeded[s.index] = true
-                if let p = s.node.pending {
+                if s.node.othersSucceeded(except: s.node.failed.firstIndex(of: true) ?? -1), let p = s.node.pending {
                     s.node.pending = nil
                     if closing {
                         abandoned = p
@@ -352,15 +353,15 @@ final class PoolCore: @unchecked Sendable {
             }
             var done: [(Job, GraderError)] = []
             if let s = job.sibling, e.isolatable, !closing {
-                // A half of a batch split to find the sample that failed it. If the other half failed as
+                // A part of a batch split to find the sample that failed it. If another part failed as
                 // well, the failure is not one sample's (a grader failing on everything): stop splitting.
-                // If the other half is still running, wait for it.
+                // If other parts are still running, wait for them.
+                let otherFailed = s.node.failed.contains(true)
                 s.node.failed[s.index] = true
-                let other = 1 - s.index
-                if s.node.failed[other] {
+                if otherFailed {
                     if let p = s.node.pending { s.node.pending = nil; done.append(p) }
                     done.append((job, e))
-                } else if !s.node.succeeded[other] && job.samples.count > 1 {
+                } else if !s.node.othersSucceeded(except: s.index) && job.samples.count > 1 {
                     s.node.pending = (job, e)
                 } else if job.samples.count > 1 {
                     stats.retries += 1
@@ -373,7 +374,7 @@ final class PoolCore: @unchecked Sendable {
                 // A failed half waiting for this one concludes now (shutting down, or not a sample's fault).
                 if let s = job.sibling, let p = s.node.pending { s.node.pending = nil; done.append(p) }
                 if e.isolatable && job.samples.count > 1 && !closing {
-                    // Isolate the culprit: split in halves, so the neighbours of the sample that failed the
+                    // Isolate the culprit: split in parts, so the neighbours of the sample that failed the
                     // batch get their scores, down to that sample alone (its error then names it).
                     stats.retries += 1
                     queue.insert(contentsOf: job.isolate(), at: queueHead)
@@ -384,7 +385,8 @@ final class PoolCore: @unchecked Sendable {
             }
             var finished: [(Job, GraderError)] = []
             for (j, err) in done {
-                if err.isRetriable && j.retriesLeft > 0 && !closing {
+                // A sample isolated by splitting has failed on its own already: it is not retried.
+                if err.isRetriable && j.retriesLeft > 0 && j.isolated == 0 && !closing {
                     stats.retries += 1
                     queue.insert(contentsOf: j.split(), at: queueHead)
                     cond.broadcast()
@@ -428,13 +430,15 @@ final class PoolCore: @unchecked Sendable {
     }
 }
 
-/// The two halves of a job split to isolate a failing sample; records which of them failed as a whole
+/// The parts of a job split to isolate a failing sample; records which of them failed as a whole
 /// (guarded by the pool's lock).
 final class SplitNode {
-    var failed = [false, false]
-    var succeeded = [false, false]
-    /// A failed half waiting for the other half's outcome, with its error.
+    var failed: [Bool]
+    var succeeded: [Bool]
+    /// A failed part waiting for the other parts' outcomes, with its error.
     var pending: (Job, GraderError)?
+    init(parts: Int) { failed = Array(repeating: false, count: parts); succeeded = failed }
+    func othersSucceeded(except i: Int) -> Bool { succeeded.indices.allSatisfy { $0 == i || succeeded[$0] } }
 }
 
 /// One batch on its way through the pool.
@@ -444,7 +448,7 @@ final class Job {
     let retriesLeft: Int
     let attempt: Int
     let collector: Collector
-    /// Set on the halves of a split: the shared node and which half this is.
+    /// Set on the parts of a split: the shared node and which part this is.
     let sibling: (node: SplitNode, index: Int)?
     /// Size of the batch this job was split from (0: not split).
     let isolated: Int
@@ -472,16 +476,18 @@ final class Job {
         ]
     }
 
-    /// Halves that keep the retries: the search for the sample that failed the whole batch.
+    /// Up to four parts that keep the retries: the search for the sample that failed the whole batch
+    /// (four rather than two halves, so a sample that hangs costs log₄ n timeouts, not log₂ n).
     func isolate() -> [Job] {
-        let mid = samples.count / 2, node = SplitNode(), from = max(isolated, samples.count)
-        return [
-            Job(samples: Array(samples[..<mid]), indexes: Array(indexes[..<mid]), retriesLeft: retriesLeft,
-                attempt: attempt + 1, collector: collector, sibling: (node, 0), isolated: from),
-            Job(samples: Array(samples[mid...]), indexes: Array(indexes[mid...]), retriesLeft: retriesLeft,
-                attempt: attempt + 1, collector: collector, sibling: (node, 1), isolated: from),
-        ]
+        let parts = min(Job.isolationParts, samples.count), node = SplitNode(parts: parts), from = max(isolated, samples.count)
+        return (0..<parts).map { k in
+            let r = (samples.count * k / parts)..<(samples.count * (k + 1) / parts)
+            return Job(samples: Array(samples[r]), indexes: Array(indexes[r]), retriesLeft: retriesLeft,
+                       attempt: attempt + 1, collector: collector, sibling: (node, k), isolated: from)
+        }
     }
+
+    static let isolationParts = 4
 }
 
 /// Gathers exactly one result per input sample and wakes the caller when all are in.

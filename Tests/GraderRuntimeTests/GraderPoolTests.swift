@@ -51,8 +51,9 @@ final class GraderPoolTests: XCTestCase {
         XCTAssertTrue(r[3].error!.message.contains("exited with status 3"),
                       r[3].error!.message)
         XCTAssertTrue(r[3].error!.message.hasPrefix("sample \"s3\" (isolated from a batch of 4)"), r[3].error!.message)
-        // 4 → 2 + 2 → 1 + 1, then the lone sample's one retry.
-        XCTAssertEqual(p.currentStats.retries, 3)
+        // One split into four single samples; the culprit, having failed again alone, is not retried.
+        XCTAssertEqual(p.currentStats.retries, 1)
+        XCTAssertEqual(p.currentStats.batches, 5)
         // The pool keeps serving with a fresh worker.
         XCTAssertEqual(p.score([Fixture.sample("ok", "x")])[0].score, 1)
     }

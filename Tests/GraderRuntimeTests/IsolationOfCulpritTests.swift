@@ -60,7 +60,7 @@ final class IsolationOfCulpritTests: XCTestCase {
     }
 
     func testAGraderFailingOnEverySampleIsNotBisectedToTheEnd() throws {
-        // Both halves fail: not one sample's fault, so no further splitting (no 2n invocations).
+        // Every part fails: not one sample's fault, so no further splitting (not one invocation per sample).
         let p = try GraderPool(directory: try Fixture.python("""
             def lambda_handler(event, context):
                 raise ConnectionRefusedError("judge endpoint down")
@@ -69,7 +69,7 @@ final class IsolationOfCulpritTests: XCTestCase {
         let r = p.score(Fixture.samples(16))
         XCTAssertTrue(r.allSatisfy { $0.error?.type == .handlerError })
         XCTAssertTrue(r[0].error!.message.hasPrefix("ConnectionRefusedError: judge endpoint down (at handler.py:2)"), r[0].error!.message)
-        XCTAssertEqual(p.currentStats.batches, 3, "the batch and its two halves")
+        XCTAssertEqual(p.currentStats.batches, 5, "the batch and its four parts")
     }
 
     func testWrongHandlerNameSuggestsTheRightOne() throws {
