@@ -183,7 +183,7 @@ struct GraderTestCommand: ParsableCommand {
         }
         // A helper server the cases need (the judge template's fake judge), started in the sandbox.
         let server: TestServer?
-        do { server = try TestServer.startIfDescribed(in: url, callerEnvironment: options.environment) } catch {
+        do { server = try TestServer.startIfDescribed(in: url, networkGranted: manifest.network, callerEnvironment: options.environment) } catch {
             printError("\(error)"); throw ExitCode(2)
         }
         defer { server?.stop() }

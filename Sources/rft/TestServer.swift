@@ -28,13 +28,18 @@ struct TestServer {
 
     /// Starts the server described in `directory`, or returns nil when there is none or the user's
     /// environment already points the grader elsewhere.
-    static func startIfDescribed(in directory: URL, callerEnvironment: [String: String]) throws -> TestServer? {
+    /// The server gets the host network (to listen on loopback), so only a grader whose manifest
+    /// grants the network may have one.
+    static func startIfDescribed(in directory: URL, networkGranted: Bool, callerEnvironment: [String: String]) throws -> TestServer? {
         let file = directory.appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
         let shown = file.path
         let spec: JSONValue
         do { spec = try JSONValue.parse(Array(data)) } catch { throw TestServerError("\(shown): invalid JSON at \(error)") }
         if let name = spec["unless_set"]?.stringValue, let v = callerEnvironment[name], !v.isEmpty { return nil }
+        guard networkGranted else {
+            throw TestServerError("\(shown): a test server needs \"network\": true in grader.json (the grader reaches it on loopback)")
+        }
         guard let argv = spec["command"]?.arrayValue?.compactMap(\.stringValue), let prog = argv.first else {
             throw TestServerError("\(shown): command: must be a list of strings")
         }

@@ -96,6 +96,16 @@ final class GraderCommandTests: XCTestCase {
         XCTAssertTrue(strict.stderr.contains("2 bad lines in \(input); nothing was scored"), strict.stderr)
     }
 
+    func testATestServerNeedsTheNetworkGrant() throws {
+        let dir = try tempDir(["grader.json": #"{"name": "x", "handler": "h.lambda_handler"}"#,
+                               "h.py": "def lambda_handler(e, c):\n    return []\n",
+                               "test-server.json": #"{"command": ["/usr/bin/python3", "-c", "print('http://127.0.0.1:1')"]}"#,
+                               "cases.jsonl": #"{"id": "c", "messages": [], "expected_score": 1}"# + "\n"])
+        let r = try RFTBinary.run(["grader", "test", dir.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("test-server.json: a test server needs \"network\": true in grader.json"), r.stderr)
+    }
+
     func testGraderTestShowsAnInitErrorOnceAndLogs() throws {
         let broken = try tempDir(["grader.json": #"{"name": "x", "handler": "h.lambda_handler"}"#,
                                   "h.py": "import no_such_module\ndef lambda_handler(e, c):\n    return []\n",
