@@ -13,8 +13,12 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     case outOfRange(field: String, value: String, allowed: String)
     /// A field name the trainer does not know (usually a typo).
     case unknownField(field: String, known: [String])
+    /// Every unknown field of a config at once, each with the known name it is probably a typo of.
+    case unknownFields([UnknownField])
     /// A command-line override that is not `key=value`.
     case badOverride(String)
+    /// A command-line option whose value cannot be used (`--max-tokens 300`).
+    case badOption(option: String, value: String, allowed: String)
 
     public var description: String {
         switch self {
@@ -25,9 +29,49 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
         case .outOfRange(let field, let value, let allowed):
             return "config field '\(field)' = \(value) is out of range; allowed: \(allowed)"
         case .unknownField(let field, let known):
+            let name = String(field.split(separator: ".").last ?? Substring(field))
+            if let guess = didYouMean(name, known) { return "unknown config field '\(field)' (did you mean '\(guess)'?)" }
             return "unknown config field '\(field)'; known fields here: \(known.joined(separator: ", "))"
+        case .unknownFields(let fields):
+            if fields.count == 1 { return fields[0].description }
+            return "\(fields.count) unknown config fields:\n" + fields.map { "  " + $0.description }.joined(separator: "\n")
         case .badOverride(let text): return "override '\(text)' must look like key=value (e.g. learning_rate=1e-5)"
+        case .badOption(let option, let value, let allowed): return "\(option) \(value) is out of range; allowed: \(allowed)"
         }
+    }
+}
+
+/// A config key nobody reads, with its likely intended name.
+public struct UnknownField: Equatable, Sendable, CustomStringConvertible {
+    public var field: String
+    public var suggestion: String?
+    /// The names allowed where it sits (listed when there is no suggestion).
+    public var known: [String]
+    public var description: String {
+        if let suggestion { return "unknown config field '\(field)' (did you mean '\(suggestion)'?)" }
+        return "unknown config field '\(field)'; known fields here: \(known.joined(separator: ", "))"
+    }
+}
+
+/// The shape of a config: the keys each object may hold (nested objects by name).
+indirect enum ConfigSchema {
+    case object([String: ConfigSchema])
+    /// Anything (a scalar, or an object checked elsewhere such as `model.config`).
+    case any
+
+    /// Every key of `value` the schema does not know, with a "did you mean" each, in path order.
+    func unknownFields(in value: JSONValue, path: String = "") -> [UnknownField] {
+        guard case .object(let keys) = self, case .object(let o) = value else { return [] }
+        var out: [UnknownField] = []
+        for key in o.keys.sorted() {
+            let name = path.isEmpty ? key : "\(path).\(key)"
+            if let sub = keys[key] {
+                out += sub.unknownFields(in: o[key]!, path: name)
+            } else {
+                out.append(UnknownField(field: name, suggestion: didYouMean(key, keys.keys), known: keys.keys.sorted()))
+            }
+        }
+        return out
     }
 }
 

@@ -8,8 +8,12 @@ public enum Recommendation: String, Codable, Sendable {
     case rftUnnecessary = "rft_unnecessary"
     /// In between: RFT can help.
     case go
+    /// The grader failed on more samples than allowed: the rewards say nothing about the model yet.
+    case fixGrader = "fix_grader"
 
-    public static func from(meanReward: Double?) -> Recommendation {
+    /// The verdict for a mean reward; a grader error rate above `maxErrorRate` overrides it.
+    public static func from(meanReward: Double?, errorRate: Double = 0, maxErrorRate: Double = 1) -> Recommendation {
+        if errorRate > maxErrorRate { return .fixGrader }
         guard let m = meanReward else { return .sftFirst }
         if m < 0.05 { return .sftFirst }
         if m > 0.95 { return .rftUnnecessary }
@@ -21,6 +25,7 @@ public enum Recommendation: String, Codable, Sendable {
         case .sftFirst: return "mean reward is near 0: do supervised fine-tuning first (rft sft), then RFT"
         case .rftUnnecessary: return "mean reward is above 0.95: RFT is probably unnecessary"
         case .go: return "the model succeeds sometimes: RFT can improve it (rft train --config FILE)"
+        case .fixGrader: return "your grader failed on most samples: fix it first (rft grader test DIR), the rewards say nothing yet"
         }
     }
 }
@@ -55,7 +60,12 @@ public struct EvalReport: Codable, Equatable, Sendable {
     public var passAtK: Double?
     public var k: Int?
     public var histogram: [HistogramBin]
+    /// Grader errors among the samples, by type, whatever `on_error` made of them (a 0, an abstention).
     public var errors: [String: Int]
+    /// Share of the samples whose grading failed.
+    public var errorRate: Double?
+    /// The first distinct messages of each error type.
+    public var errorExamples: [String: [String]]?
     public var abstained: Int
     public var recommendation: Recommendation
     public var examples: [EvalSample]
@@ -63,6 +73,7 @@ public struct EvalReport: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case prompts, samples, meanReward = "mean_reward", rewardStd = "reward_std", passRate = "pass_rate"
         case passThreshold = "pass_threshold", passAtK = "pass_at_k", k, histogram, errors, abstained
+        case errorRate = "error_rate", errorExamples = "error_examples"
         case recommendation, examples
     }
 }
@@ -75,10 +86,12 @@ public typealias CompletionSampler = (PromptRecord, Int, Double, UInt64) throws 
 public struct Evaluator {
     public var scorer: RolloutScorer
     public var passThreshold: Double
+    /// Above this share of failed gradings the recommendation is "fix the grader first".
+    public var maxErrorRate: Double
     public var chunk = 16
 
-    public init(scorer: RolloutScorer, passThreshold: Double) {
-        self.scorer = scorer; self.passThreshold = passThreshold
+    public init(scorer: RolloutScorer, passThreshold: Double, maxErrorRate: Double = 0.5) {
+        self.scorer = scorer; self.passThreshold = passThreshold; self.maxErrorRate = maxErrorRate
     }
 
     public func evaluate(_ records: [PromptRecord], sampler: CompletionSampler, temperature: Double,
@@ -104,13 +117,13 @@ public struct Evaluator {
         }
         queue.submit(pending)
         let outcomes = queue.collect().outcomes
-        var rewards: [Double] = [], errors: [String: Int] = [:], abstained = 0
+        var rewards: [Double] = [], tally = GraderErrorTally(), abstained = 0
         var examples: [EvalSample] = []
         for (q, _) in main {
             let o = outcomes[q.id]
-            if let r = o?.reward { rewards.append(r) }
-            else if let e = o?.error { errors[e.type, default: 0] += 1 }
-            else { abstained += 1 }
+            // An error is counted whatever on_error made of it (a 0 in the mean, or an abstention).
+            if let e = o?.error { tally.add(e) }
+            if let r = o?.reward { rewards.append(r) } else if o?.error == nil { abstained += 1 }
             if examples.count < 20 {
                 examples.append(EvalSample(promptID: q.record.id, prompt: q.record.lastUserText, completion: q.completion,
                                            reward: o?.reward, error: o?.error))
@@ -124,12 +137,15 @@ public struct Evaluator {
             _ = K
         }
         let mean = rewards.isEmpty ? nil : rewards.reduce(0, +) / Double(rewards.count)
+        let errorRate = main.isEmpty ? 0 : Double(tally.total) / Double(main.count)
         return EvalReport(prompts: records.count, samples: main.count, meanReward: mean,
                           rewardStd: rewards.isEmpty ? nil : Advantages.std(rewards),
                           passRate: rewards.isEmpty ? nil : Double(rewards.filter { $0 >= passThreshold }.count) / Double(rewards.count),
                           passThreshold: passThreshold, passAtK: passAtK, k: passK,
-                          histogram: Self.histogram(rewards), errors: errors, abstained: abstained,
-                          recommendation: .from(meanReward: mean), examples: examples)
+                          histogram: Self.histogram(rewards), errors: tally.counts, errorRate: errorRate,
+                          errorExamples: tally.byType.mapValues(\.examples), abstained: abstained,
+                          recommendation: .from(meanReward: mean, errorRate: errorRate, maxErrorRate: maxErrorRate),
+                          examples: examples)
     }
 
     /// Ten equal bins over [0, 1], widened to the observed range when rewards leave it.
@@ -154,11 +170,25 @@ extension EvalReport {
         lines.append("  mean reward: " + (meanReward.map { String(format: "%.3f", $0) } ?? "-")
                      + "   pass rate (reward ≥ \(fmt(passThreshold))): " + (passRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-"))
         if let p = passAtK, let k { lines.append(String(format: "  pass@%d: %.1f%%", k, p * 100)) }
-        if !errors.isEmpty || abstained > 0 {
-            lines.append("  grading errors: " + errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                         + (abstained > 0 ? " abstained=\(abstained)" : ""))
+        let failed = errors.values.reduce(0, +)
+        if failed > 0 {
+            lines.append("  grading errors: \(failed) of \(samples) samples (\(pct(errorRate ?? 0)))")
+            for (type, n) in errors.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+                let first = errorExamples?[type]?.first.map { ": " + GraderErrorTally.firstLine($0) } ?? ""
+                lines.append("    \(type) ×\(n)\(first)")
+            }
         }
-        lines.append("  recommendation: \(recommendation.advice)")
+        if abstained > 0 { lines.append("  abstained: \(abstained) of \(samples) samples") }
+        if recommendation == .fixGrader {
+            lines.append("  recommendation: your grader failed on \(pct(errorRate ?? 1)) of samples: fix it first "
+                         + "(rft grader test DIR shows each error); the rewards above say nothing about the model yet")
+        } else {
+            lines.append("  recommendation: \(recommendation.advice)")
+            if failed > 0 {
+                lines.append("  note: grading failed on \(pct(errorRate ?? 0)) of samples; their rewards are what the grader's "
+                             + "on_error made of them (zero: counted as 0, skip: left out), so check the errors above first")
+            }
+        }
         return lines.joined(separator: "\n")
     }
 }

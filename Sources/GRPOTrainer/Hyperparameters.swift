@@ -59,7 +59,11 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     /// Global gradient-norm clip; 0 turns clipping off.
     public var maxGradNorm = 1.0
     public var maxPromptLength = 512
+    /// Left out of the config, it becomes ``defaultCompletionLength(maxSeqLen:)`` of the model
+    /// (``TrainingSetup/fitCompletionLength(_:maxSeqLen:)``).
     public var maxCompletionLength = 256
+    /// Whether `max_completion_length` was left at its default (not written to JSON).
+    public var maxCompletionLengthIsDefault = true
     public var temperature = 1.0
     public var topP = 1.0
     /// 0 = no top-k filter.
@@ -103,11 +107,30 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
     public var passThreshold = 1.0
     /// Monitor: warn when more than this share of samples fail grading in a step.
     public var graderErrorThreshold = 0.05
+    /// Stop the run (status Failed) when more than this share of the samples graded over the last
+    /// `graderErrorWindow` steps failed grading (also checked on the baseline evaluation and at the
+    /// last step of a shorter run). 1 turns the check off.
+    public var maxGraderErrorRate = 0.5
+    /// Steps over which `maxGraderErrorRate` is measured.
+    public var graderErrorWindow = 5
     public var seed = 42
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    /// Equal when every config field is (whether `max_completion_length` was given does not count:
+    /// a resolved config, with the length written out, equals the config it came from).
+    public static func == (a: Hyperparameters, b: Hyperparameters) -> Bool {
+        var a = a, b = b
+        a.maxCompletionLengthIsDefault = false
+        b.maxCompletionLengthIsDefault = false
+        return JSONValue.from(a) == JSONValue.from(b)
+    }
+
+    /// The default `max_completion_length` for a model whose context holds `maxSeqLen` tokens: 256,
+    /// or half the context when that is less (the other half is left to the prompt).
+    public static func defaultCompletionLength(maxSeqLen: Int) -> Int { max(1, min(256, maxSeqLen / 2)) }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, maxSteps = "max_steps", batchSize = "batch_size", numGenerations = "num_generations"
         case learningRate = "learning_rate", lrScheduler = "lr_scheduler", warmupSteps = "warmup_steps"
         case weightDecay = "weight_decay", adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2"
@@ -120,7 +143,16 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         case evalInterval = "eval_interval", saveInterval = "save_interval", keepLast = "keep_last"
         case logSamplesInterval = "log_samples_interval", samplingChunk = "sampling_chunk", microBatchSize = "micro_batch_size", evalTemperature = "eval_temperature"
         case evalPassK = "eval_pass_k", evalMaxPrompts = "eval_max_prompts", passThreshold = "pass_threshold"
-        case graderErrorThreshold = "grader_error_threshold", seed
+        case graderErrorThreshold = "grader_error_threshold", maxGraderErrorRate = "max_grader_error_rate"
+        case graderErrorWindow = "grader_error_window", seed
+    }
+
+    /// The keys of a `hyperparameters` object (`overlong_shaping` with its own).
+    static var schema: ConfigSchema {
+        var keys: [String: ConfigSchema] = [:]
+        for k in CodingKeys.allCases { keys[k.rawValue] = .any }
+        keys["overlong_shaping"] = .object(["max_len": .any, "buffer_len": .any, "penalty": .any])
+        return .object(keys)
     }
 
     /// Reads and range-checks every field of a `hyperparameters` object.
@@ -142,6 +174,7 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         h.maxGradNorm = try r.double("max_grad_norm", default: h.maxGradNorm, 0...1e6)!
         h.maxPromptLength = try r.int("max_prompt_length", default: h.maxPromptLength, 1...1_000_000)!
         h.maxCompletionLength = try r.int("max_completion_length", default: h.maxCompletionLength, 1...1_000_000)!
+        h.maxCompletionLengthIsDefault = value["max_completion_length"].map(\.isNull) ?? true
         h.temperature = try r.double("temperature", default: h.temperature, 0...10, openLower: true)!
         h.topP = try r.double("top_p", default: h.topP, 0...1, openLower: true)!
         h.topK = try r.int("top_k", default: h.topK, 0...1_000_000)!
@@ -182,6 +215,8 @@ public struct Hyperparameters: Codable, Equatable, Sendable {
         h.evalMaxPrompts = try r.int("eval_max_prompts", default: nil, 1...big)
         h.passThreshold = try r.double("pass_threshold", default: h.passThreshold, -1e9...1e9)!
         h.graderErrorThreshold = try r.double("grader_error_threshold", default: h.graderErrorThreshold, 0...1)!
+        h.maxGraderErrorRate = try r.double("max_grader_error_rate", default: h.maxGraderErrorRate, 0...1)!
+        h.graderErrorWindow = try r.int("grader_error_window", default: h.graderErrorWindow, 1...100_000)!
         h.seed = try r.int("seed", default: h.seed, 0...Int(Int32.max))!
         try r.finish()
         return h

@@ -67,7 +67,6 @@ public enum PromptDataset {
         var records: [PromptRecord] = [], issues: [DataIssue] = []
         var seenIDs: [String: Int] = [:]
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        var missingReference = 0
         for (i, rawLine) in lines.enumerated() {
             let n = i + 1
             let text = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -75,7 +74,12 @@ public enum PromptDataset {
             func error(_ field: String?, _ message: String) {
                 issues.append(DataIssue(file: path, line: n, field: field, message: message, severity: .error))
             }
-            guard let json = try? JSONValue.parse(text) else { error(nil, "not valid JSON"); continue }
+            let json: JSONValue
+            do { json = try JSONValue.parse(text) } catch let e as JSONParseError {
+                // The column within the line as written (leading blanks included).
+                let lead = rawLine.prefix { $0 == " " || $0 == "\t" }.count
+                error(nil, "not valid JSON at column \(e.column + lead): \(e.message)"); continue
+            } catch let other { error(nil, "not valid JSON: \(other)"); continue }
             guard case .object(let o) = json else { error(nil, "each line must be a JSON object, got \(json.typeName)"); continue }
             guard let msgs = o["messages"] else { error("messages", "missing; expected a list of {\"role\", \"content\"}"); continue }
             guard case .array(let items) = msgs, !items.isEmpty else { error("messages", "must be a non-empty list"); continue }
@@ -84,12 +88,16 @@ public enum PromptDataset {
             for (j, m) in items.enumerated() {
                 let field = "messages[\(j)]"
                 guard case .object(let mo) = m else { error(field, "must be an object"); bad = true; break }
-                guard let role = mo["role"]?.stringValue else { error(field + ".role", "missing or not a string"); bad = true; break }
+                guard let roleValue = mo["role"], !roleValue.isNull else { error(field + ".role", "missing; must be \"system\", \"user\" or \"assistant\""); bad = true; break }
+                guard let role = roleValue.stringValue else { error(field + ".role", "must be a string, got \(roleValue.typeName)"); bad = true; break }
                 guard roles.contains(role) else {
                     error(field + ".role", "'\(role)' is not one of system, user, assistant"); bad = true; break
                 }
                 guard let content = contentText(mo["content"]) else {
-                    error(field + ".content", "missing; must be a string (or a list of {\"type\": \"text\", \"text\"})"); bad = true; break
+                    let got = mo["content"].flatMap { $0.isNull ? nil : $0.typeName }
+                    error(field + ".content", (got.map { "must be a string (or a list of {\"type\": \"text\", \"text\"}), got \($0)" }
+                                               ?? "missing; must be a string (or a list of {\"type\": \"text\", \"text\"})"))
+                    bad = true; break
                 }
                 messages.append(ChatMessage(role: role, content: content))
             }
@@ -107,18 +115,17 @@ public enum PromptDataset {
                 seenIDs[id] = n
             }
             let reference = o["reference_answer"] ?? o["metadata"]?["reference_answer"]
-            if reference == nil { missingReference += 1 }
+            if reference == nil {
+                issues.append(DataIssue(file: path, line: n, field: "reference_answer",
+                                        message: "missing (top level or under metadata); graders that check answers will need one",
+                                        severity: .warning))
+            }
             records.append(PromptRecord(id: id, messages: messages, referenceAnswer: reference, raw: o, line: n))
-        }
-        if missingReference > 0 {
-            issues.append(DataIssue(file: path, line: nil, field: "reference_answer",
-                                    message: "\(missingReference) record(s) have no reference_answer (top level or metadata); graders that check answers will need one",
-                                    severity: .warning))
         }
         if checkSize, !records.isEmpty || issues.isEmpty {
             if records.count < recommendedRange.lowerBound {
                 issues.append(DataIssue(file: path, line: nil, field: nil,
-                                        message: "\(records.count) prompts; Bedrock accepts 100 to 20,000 (start small: 100-200 prompts is a good first run)",
+                                        message: "\(records.count) prompt\(records.count == 1 ? "" : "s"); Bedrock accepts 100 to 20,000 (start small: 100-200 prompts is a good first run)",
                                         severity: .warning))
             } else if records.count > recommendedRange.upperBound {
                 issues.append(DataIssue(file: path, line: nil, field: nil,

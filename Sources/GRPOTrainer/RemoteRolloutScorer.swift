@@ -47,17 +47,32 @@ public enum TrainingSetup {
     }
 
     /// The policy: a checkpoint (rft or Hugging Face), or a fresh model seeded with `seed`.
-    public static func policy(_ model: ModelSource, hyperparameters h: Hyperparameters) throws -> TransformerPolicy {
+    ///
+    /// A `max_completion_length` that was set and does not fit the model's context is an error naming
+    /// `lengthOption`: the config field for `rft train`, the command's option (`--max-tokens`) elsewhere.
+    public static func policy(_ model: ModelSource, hyperparameters h: Hyperparameters,
+                              lengthOption: String = "hyperparameters.max_completion_length") throws -> TransformerPolicy {
         let policy: TransformerPolicy
         switch model {
         case .checkpoint(let path): policy = try TransformerPolicy.load(checkpoint: URL(fileURLWithPath: path), hyperparameters: h)
         case .scratch(let c): policy = try TransformerPolicy.scratch(c, seed: UInt64(h.seed), hyperparameters: h)
         }
-        if policy.model.config.maxSeqLen < h.maxCompletionLength + 1 {
-            throw ConfigError.outOfRange(field: "hyperparameters.max_completion_length", value: "\(h.maxCompletionLength)",
-                                         allowed: "below the model's max_seq_len (\(policy.model.config.maxSeqLen))")
+        let context = policy.model.config.maxSeqLen
+        if !h.maxCompletionLengthIsDefault, context < h.maxCompletionLength + 1 {
+            let allowed = "at most \(context - 1): the model's context (max_seq_len) is \(context) tokens; "
+                + "left out, it defaults to \(Hyperparameters.defaultCompletionLength(maxSeqLen: context))"
+            if lengthOption.hasPrefix("-") {
+                throw ConfigError.badOption(option: lengthOption, value: "\(h.maxCompletionLength)", allowed: allowed)
+            }
+            throw ConfigError.outOfRange(field: lengthOption, value: "\(h.maxCompletionLength)", allowed: allowed)
         }
         return policy
+    }
+
+    /// Gives a `max_completion_length` left at its default the length that fits the model's context.
+    public static func fitCompletionLength(_ h: inout Hyperparameters, maxSeqLen: Int) {
+        guard h.maxCompletionLengthIsDefault else { return }
+        h.maxCompletionLength = Hyperparameters.defaultCompletionLength(maxSeqLen: maxSeqLen)
     }
 
     /// Train and validation prompts; a schema error stops with file:line.

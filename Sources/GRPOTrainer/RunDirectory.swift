@@ -30,6 +30,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// The training process, to tell a live InProgress run from one that was killed.
     public var pid: Int32?
     public var error: String?
+    /// Grader errors over the run (training steps and the baseline), by type with example messages;
+    /// nil while there are none.
+    public var graderErrors: GraderErrorTally?
 
     public init(status: RunStatus = .inProgress, steps: Int = 0, totalSteps: Int = 0) {
         self.status = status; self.steps = steps; self.totalSteps = totalSteps; self.epoch = 0
@@ -43,7 +46,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         case baselineValReward = "baseline_val_reward", finalValReward = "final_val_reward"
         case bestValReward = "best_val_reward", bestCheckpoint = "best_checkpoint"
         case finalCheckpoint = "final_checkpoint", checkpoints
-        case startedAt = "started_at", updatedAt = "updated_at", pid, error
+        case startedAt = "started_at", updatedAt = "updated_at", pid, error, graderErrors = "grader_errors"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -59,6 +62,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         try c.encode(checkpoints, forKey: .checkpoints)
         try c.encode(startedAt, forKey: .startedAt); try c.encode(updatedAt, forKey: .updatedAt)
         try c.encodeIfPresent(pid, forKey: .pid); try c.encodeIfPresent(error, forKey: .error)
+        try c.encodeIfPresent(graderErrors, forKey: .graderErrors)
     }
 
     /// True when the status says InProgress but the process that wrote it is gone (killed).

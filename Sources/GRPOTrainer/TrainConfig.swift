@@ -69,6 +69,9 @@ public struct TrainConfig: Equatable, Sendable {
             if p.hasPrefix("/") || p.hasPrefix("http://") || p.hasPrefix("https://") { return p }
             return URL(fileURLWithPath: baseDirectory).appendingPathComponent(p).standardized.path
         }
+        // Every unknown key (typos, usually) is reported at once, before any other check.
+        let unknown = schema.unknownFields(in: json)
+        if !unknown.isEmpty { throw ConfigError.unknownFields(unknown) }
         var r = try FieldReader(json, path: "")
         guard let dataJSON = r.raw("data") else {
             throw ConfigError.missing(field: "data", hint: #"{"train": "train.jsonl", "validation": "val.jsonl"}"#)
@@ -91,10 +94,11 @@ public struct TrainConfig: Equatable, Sendable {
             do { model = .scratch(try JSONDecoder().decode(ModelConfig.self, from: Data(cfg.jsonString(sortedKeys: true).utf8))) }
             catch { throw ConfigError.wrongType(field: "model.config", expected: "a model config (vocab_size, dim, n_layers, n_heads, ffn_dim, max_seq_len)", got: "\(error)") }
         } else if let preset = try m.string("preset") {
-            guard preset == "ref-1m" else {
-                throw ConfigError.outOfRange(field: "model.preset", value: "\"\(preset)\"", allowed: "\"ref-1m\"")
+            guard let p = ModelConfig.preset(named: preset) else {
+                throw ConfigError.outOfRange(field: "model.preset", value: "\"\(preset)\"",
+                                             allowed: ModelConfig.presets.map { "\"\($0.name)\"" }.joined(separator: " | "))
             }
-            model = .scratch(.ref1m)
+            model = .scratch(p.config)
         } else {
             throw ConfigError.missing(field: "model.checkpoint", hint: "name a checkpoint directory, or give model.config / model.preset")
         }
@@ -160,6 +164,17 @@ public struct TrainConfig: Equatable, Sendable {
     }
 
     static let topLevel: Set<String> = ["data", "model", "rewards", "output_dir", "hyperparameters"]
+
+    /// The keys a config may hold, for reporting every unknown one at once.
+    static var schema: ConfigSchema {
+        .object([
+            "data": .object(["train": .any, "validation": .any]),
+            "model": .object(["checkpoint": .any, "config": .any, "preset": .any]),
+            "rewards": .object(["spec": .any, "url": .any, "grader": .any, "api_key_env": .any]),
+            "output_dir": .any,
+            "hyperparameters": Hyperparameters.schema,
+        ])
+    }
 
     /// Applies one `key=value` override; the value is parsed as JSON when it can be, else taken as a string.
     public static func apply(override text: String, to json: JSONValue) throws -> JSONValue {

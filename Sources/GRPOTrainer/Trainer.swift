@@ -37,6 +37,8 @@ public final class Trainer {
     private var monitor: TrainingMonitor
     private var tensorboard: TensorBoardWriter?
     private var orders: [Int: [Int]] = [:]
+    /// (failed, graded) samples of the most recent steps, for `max_grader_error_rate`.
+    private var errorWindow: [(step: Int, errors: Int, samples: Int)] = []
 
     public init(config: TrainConfig, policy: GRPOPolicy, scorer: RolloutScorer,
                 train: [PromptRecord], validation: [PromptRecord]) throws {
@@ -77,6 +79,19 @@ public final class Trainer {
                 state.baselineValReward = report.meanReward
                 summary.baselineValReward = report.meanReward
                 tell("baseline validation reward: \(rewardString(report.meanReward)) (\(report.prompts) prompts)")
+                let failed = report.errors.values.reduce(0, +)
+                if failed > 0 {
+                    let tally = GraderErrorTally(counts: report.errors, examples: report.errorExamples)
+                    summary.graderErrors = tally
+                    tell("warning: grading failed on \(failed) of \(report.samples) baseline samples: \(tally.countsText)")
+                    for line in tally.summaryLines { tell("  \(line)") }
+                    try run.writeSummary(summary)
+                    let rate = Double(failed) / Double(max(report.samples, 1))
+                    if rate > h.maxGraderErrorRate {
+                        throw TrainerError.graderErrorRate(rate: rate, errors: failed, samples: report.samples, during: "the baseline evaluation",
+                                                           threshold: h.maxGraderErrorRate, tally: tally)
+                    }
+                }
                 try run.writeSummary(summary)
             }
             while state.step < totalSteps {
@@ -85,9 +100,11 @@ public final class Trainer {
             }
             return try finish()
         } catch {
+            progress?.finish()
             summary.status = .failed
             summary.error = "\(error)"
             try? run.writeSummary(summary)
+            run.log("failed: \(error)")
             throw error
         }
     }
@@ -282,6 +299,17 @@ public final class Trainer {
             else if o.reward == nil { abstained += 1 }
         }
         for (t, n) in errorsByType { m["grader/errors/\(t)"] = .number(Double(n)) }
+        var stepTally = GraderErrorTally()
+        for id in groups.flatMap(\.ids) { if let e = outcomes[id]?.error { stepTally.add(e) } }
+        if !stepTally.isEmpty {
+            let known = summary.graderErrors?.byType ?? [:]
+            for line in stepTally.summaryLines where known[String(line.prefix { $0 != " " })] == nil {
+                tell("grader error at step \(stepNumber) (\(errorCount) of \(outcomes.count) samples failed): \(line)")
+            }
+            var total = summary.graderErrors ?? GraderErrorTally()
+            total.merge(stepTally)
+            summary.graderErrors = total
+        }
         if abstained > 0 { m["grader/abstained"] = .number(Double(abstained)) }
         if h.dynamicSampling {
             m["dynamic_sampling/groups_sampled"] = .number(Double(groups.count))
@@ -324,7 +352,8 @@ public final class Trainer {
         var scalars: [String: Double] = [:]
         for (key, value) in m where key != "step" && key != "time" { scalars[key] = value.doubleValue }
         tensorboard?.add(scalars: scalars, step: stepNumber)
-        progress?.update(step: stepNumber, reward: m["reward"]?.doubleValue, valReward: valReward, kl: lossOut?.kl)
+        progress?.update(step: stepNumber, reward: m["reward"]?.doubleValue, valReward: valReward, kl: lossOut?.kl,
+                         graderErrors: errorsByType, graded: outcomes.count)
         onStep?(line)
 
         if h.saveInterval > 0, stepNumber % h.saveInterval == 0, stepNumber < totalSteps {
@@ -335,6 +364,23 @@ public final class Trainer {
         summary.bestValReward = state.bestValReward
         summary.bestCheckpoint = state.bestCheckpoint
         try run.writeSummary(summary)
+        try checkErrorRate(step: stepNumber, errors: errorCount, samples: outcomes.count)
+    }
+
+    /// Fails the run when more than `max_grader_error_rate` of the samples graded over the last
+    /// `grader_error_window` steps failed (over fewer steps when the run ends sooner).
+    private func checkErrorRate(step: Int, errors: Int, samples: Int) throws {
+        errorWindow.append((step, errors, samples))
+        if errorWindow.count > h.graderErrorWindow { errorWindow.removeFirst(errorWindow.count - h.graderErrorWindow) }
+        guard errorWindow.count >= h.graderErrorWindow || step >= totalSteps else { return }
+        let failed = errorWindow.reduce(0) { $0 + $1.errors }, graded = errorWindow.reduce(0) { $0 + $1.samples }
+        guard graded > 0 else { return }
+        let rate = Double(failed) / Double(graded)
+        guard rate > h.maxGraderErrorRate else { return }
+        let first = errorWindow.first!.step
+        throw TrainerError.graderErrorRate(rate: rate, errors: failed, samples: graded,
+                                           during: first == step ? "step \(step)" : "steps \(first)-\(step)",
+                                           threshold: h.maxGraderErrorRate, tally: summary.graderErrors ?? GraderErrorTally())
     }
 
     /// Rewards of a group's completions: the graded score plus overlong shaping; nil for
@@ -381,7 +427,7 @@ public final class Trainer {
     public func evaluate(tag: String) throws -> EvalReport {
         var records = validation
         if let cap = h.evalMaxPrompts { records = Array(records.prefix(cap)) }
-        let evaluator = Evaluator(scorer: scorer, passThreshold: h.passThreshold)
+        let evaluator = Evaluator(scorer: scorer, passThreshold: h.passThreshold, maxErrorRate: h.maxGraderErrorRate)
         let maxNew = h.maxCompletionLength, topP = h.topP, topK = h.topK
         return try evaluator.evaluate(records, sampler: { [policy, self] r, n, temperature, seed in
             let s = SamplingSettings(temperature: temperature, topP: topP, topK: topK, maxNewTokens: maxNew)
@@ -488,11 +534,18 @@ public final class Trainer {
 public enum TrainerError: Error, CustomStringConvertible {
     /// A grader with `on_error: fail` failed on a sample.
     case graderFailed(sampleID: String, error: GradingFailure)
+    /// More than `max_grader_error_rate` of the samples failed grading (over the window, or the baseline).
+    case graderErrorRate(rate: Double, errors: Int, samples: Int, during: String, threshold: Double, tally: GraderErrorTally)
 
     public var description: String {
         switch self {
         case .graderFailed(let id, let e):
             return "grader failed on sample \(id) (\(e.type): \(e.message)) and its manifest says on_error: fail"
+        case .graderErrorRate(let rate, let errors, let samples, let during, let threshold, let tally):
+            var s = "grading failed on \(pct(rate)) of samples (\(errors) of \(samples)) during \(during), above "
+                + "max_grader_error_rate \(fmt(threshold)): fix the grader (rft grader test DIR) before training"
+            for line in tally.summaryLines { s += "\n  " + line }
+            return s
         }
     }
 }

@@ -13,8 +13,9 @@ import Glibc
 /// ```
 /// `score` is thread-safe and never throws: every per-sample problem comes back as a typed
 /// ``GraderError``. Inputs larger than `batch_size` are split and spread over `concurrency` workers.
-/// A batch whose worker times out, crashes or breaks the protocol is retried `retries` times, split in
-/// halves each time so one poisonous sample cannot fail its neighbours. When more than `queue_limit`
+/// A batch that fails as a whole (the handler raised, the worker timed out, crashed or broke the protocol)
+/// is split and run again until the sample that caused it is alone, so one poisonous sample cannot fail
+/// its neighbours, and its error names it; a one-sample batch is retried `retries` times. When more than `queue_limit`
 /// batches wait, the surplus gets `throttled` at once instead of queueing without bound.
 public final class GraderPool: @unchecked Sendable {
     /// Per-pool settings that are not part of the manifest.
@@ -243,9 +244,15 @@ final class PoolCore: @unchecked Sendable {
         let pending = Array(queue[queueHead...])
         queue.removeAll()
         queueHead = 0
+        // Failed parts waiting for a part that will now never run end with their own error.
+        var waiting: [(Job, GraderError)] = []
+        for job in pending {
+            if let s = job.sibling, let p = s.node.pending { s.node.pending = nil; waiting.append(p) }
+        }
         cond.broadcast()
         cond.unlock()
         for job in pending { job.finish(job.samples.map { .failed($0.id, .throttled, "the grader pool is shut down") }) }
+        for (j, err) in waiting { j.finish(j.samples.map { SampleResult(id: $0.id, outcome: .failed(err)) }) }
         threadsDone.wait()
         cond.lock()
         invokers = []
@@ -282,9 +289,12 @@ final class PoolCore: @unchecked Sendable {
                 }
                 (job, requestID) = takeJob(slot: slot)
                 let cachedInitFailure = initFailure
+                var waiting: (Job, GraderError)?
+                if cachedInitFailure != nil, let s = job.sibling, let p = s.node.pending { s.node.pending = nil; waiting = p }
                 cond.unlock()
                 if let e = cachedInitFailure {
                     job.finish(job.samples.map { SampleResult(id: $0.id, outcome: .failed(e)) })
+                    if let (j, err) = waiting { j.finish(j.samples.map { SampleResult(id: $0.id, outcome: .failed(err)) }) }
                     continue
                 }
             }
@@ -319,8 +329,24 @@ final class PoolCore: @unchecked Sendable {
             cond.lock()
             consecutiveInitFailures = 0
             for r in results { if let e = r.error { stats.errors[e.type, default: 0] += 1 } }
+            var abandoned: (Job, GraderError)?
+            if let s = job.sibling {
+                // Once every other part is fine, a waiting failed part holds the culprit: keep searching there.
+                s.node.succeeded[s.index] = true
+                if s.node.othersSucceeded(except: s.node.failed.firstIndex(of: true) ?? -1), let p = s.node.pending {
+                    s.node.pending = nil
+                    if closing {
+                        abandoned = p
+                    } else {
+                        stats.retries += 1
+                        queue.insert(contentsOf: p.0.isolate(), at: queueHead)
+                        cond.broadcast()
+                    }
+                }
+            }
             cond.unlock()
             job.finish(results)
+            if let (j, err) = abandoned { j.finish(j.samples.map { SampleResult(id: $0.id, outcome: .failed(err)) }) }
         case .failed(let e):
             cond.lock()
             if e.type == .initError || e.type == .sandboxError {
@@ -328,17 +354,55 @@ final class PoolCore: @unchecked Sendable {
                 // A handler that fails to import twice in a row will not import: stop respawning it.
                 if consecutiveInitFailures >= 2 { initFailure = e }
             }
-            if e.isRetriable && job.retriesLeft > 0 && !closing {
-                stats.retries += 1
-                let halves = job.split()
-                queue.insert(contentsOf: halves, at: queueHead)
-                cond.broadcast()
-                cond.unlock()
-                return
+            var done: [(Job, GraderError)] = []
+            if let s = job.sibling, e.isolatable, !closing {
+                // A part of a batch split to find the sample that failed it. If another part failed as
+                // well, the failure is not one sample's (a grader failing on everything): stop splitting.
+                // If other parts are still running, wait for them.
+                let otherFailed = s.node.failed.contains(true)
+                s.node.failed[s.index] = true
+                if otherFailed {
+                    if let p = s.node.pending { s.node.pending = nil; done.append(p) }
+                    done.append((job, e))
+                } else if !s.node.othersSucceeded(except: s.index) && job.samples.count > 1 {
+                    s.node.pending = (job, e)
+                } else if job.samples.count > 1 {
+                    stats.retries += 1
+                    queue.insert(contentsOf: job.isolate(), at: queueHead)
+                    cond.broadcast()
+                } else {
+                    done.append((job, e))
+                }
+            } else {
+                // A failed half waiting for this one concludes now (shutting down, or not a sample's fault).
+                if let s = job.sibling, let p = s.node.pending { s.node.pending = nil; done.append(p) }
+                if e.isolatable && job.samples.count > 1 && !closing {
+                    // Isolate the culprit: split in parts, so the neighbours of the sample that failed the
+                    // batch get their scores, down to that sample alone (its error then names it).
+                    stats.retries += 1
+                    queue.insert(contentsOf: job.isolate(), at: queueHead)
+                    cond.broadcast()
+                } else {
+                    done.append((job, e))
+                }
             }
-            stats.errors[e.type, default: 0] += job.samples.count
+            var finished: [(Job, GraderError)] = []
+            for (j, err) in done {
+                // A sample isolated by splitting has failed on its own already: it is not retried.
+                if err.isRetriable && j.retriesLeft > 0 && j.isolated == 0 && !closing {
+                    stats.retries += 1
+                    queue.insert(contentsOf: j.split(), at: queueHead)
+                    cond.broadcast()
+                } else {
+                    stats.errors[err.type, default: 0] += j.samples.count
+                    finished.append((j, err))
+                }
+            }
             cond.unlock()
-            job.finish(job.samples.map { SampleResult(id: $0.id, outcome: .failed(e)) })
+            for (j, err) in finished {
+                let named = j.samples.count == 1 && err.isolatable ? err.naming(sample: j.samples[0].id, isolated: j.isolated) : err
+                j.finish(j.samples.map { SampleResult(id: $0.id, outcome: .failed(named)) })
+            }
         }
     }
 
@@ -369,6 +433,17 @@ final class PoolCore: @unchecked Sendable {
     }
 }
 
+/// The parts of a job split to isolate a failing sample; records which of them failed as a whole
+/// (guarded by the pool's lock).
+final class SplitNode {
+    var failed: [Bool]
+    var succeeded: [Bool]
+    /// A failed part waiting for the other parts' outcomes, with its error.
+    var pending: (Job, GraderError)?
+    init(parts: Int) { failed = Array(repeating: false, count: parts); succeeded = failed }
+    func othersSucceeded(except i: Int) -> Bool { succeeded.indices.allSatisfy { $0 == i || succeeded[$0] } }
+}
+
 /// One batch on its way through the pool.
 final class Job {
     let samples: [Sample]
@@ -376,10 +451,15 @@ final class Job {
     let retriesLeft: Int
     let attempt: Int
     let collector: Collector
+    /// Set on the parts of a split: the shared node and which part this is.
+    let sibling: (node: SplitNode, index: Int)?
+    /// Size of the batch this job was split from (0: not split).
+    let isolated: Int
 
-    init(samples: [Sample], indexes: [Int], retriesLeft: Int, attempt: Int, collector: Collector) {
+    init(samples: [Sample], indexes: [Int], retriesLeft: Int, attempt: Int, collector: Collector,
+         sibling: (node: SplitNode, index: Int)? = nil, isolated: Int = 0) {
         self.samples = samples; self.indexes = indexes; self.retriesLeft = retriesLeft
-        self.attempt = attempt; self.collector = collector
+        self.attempt = attempt; self.collector = collector; self.sibling = sibling; self.isolated = isolated
     }
 
     func finish(_ results: [SampleResult]) { collector.fill(indexes, results) }
@@ -387,16 +467,30 @@ final class Job {
     /// The retry: two halves (or the same single sample) with one retry fewer.
     func split() -> [Job] {
         if samples.count < 2 {
-            return [Job(samples: samples, indexes: indexes, retriesLeft: retriesLeft - 1, attempt: attempt + 1, collector: collector)]
+            return [Job(samples: samples, indexes: indexes, retriesLeft: retriesLeft - 1, attempt: attempt + 1, collector: collector,
+                        isolated: isolated)]
         }
         let mid = samples.count / 2
         return [
             Job(samples: Array(samples[..<mid]), indexes: Array(indexes[..<mid]), retriesLeft: retriesLeft - 1,
-                attempt: attempt + 1, collector: collector),
+                attempt: attempt + 1, collector: collector, isolated: max(isolated, samples.count)),
             Job(samples: Array(samples[mid...]), indexes: Array(indexes[mid...]), retriesLeft: retriesLeft - 1,
-                attempt: attempt + 1, collector: collector),
+                attempt: attempt + 1, collector: collector, isolated: max(isolated, samples.count)),
         ]
     }
+
+    /// Up to four parts that keep the retries: the search for the sample that failed the whole batch
+    /// (four rather than two halves, so a sample that hangs costs log₄ n timeouts, not log₂ n).
+    func isolate() -> [Job] {
+        let parts = min(Job.isolationParts, samples.count), node = SplitNode(parts: parts), from = max(isolated, samples.count)
+        return (0..<parts).map { k in
+            let r = (samples.count * k / parts)..<(samples.count * (k + 1) / parts)
+            return Job(samples: Array(samples[r]), indexes: Array(indexes[r]), retriesLeft: retriesLeft,
+                       attempt: attempt + 1, collector: collector, sibling: (node, k), isolated: from)
+        }
+    }
+
+    static let isolationParts = 4
 }
 
 /// Gathers exactly one result per input sample and wakes the caller when all are in.

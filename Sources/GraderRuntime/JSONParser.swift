@@ -41,9 +41,12 @@ private struct JSONByteParser {
     }
 
     func error(_ message: String) -> JSONParseError {
-        var line = 1
-        for k in 0..<min(i, buf.count) where buf[k] == UInt8(ascii: "\n") { line += 1 }
-        return JSONParseError(message: message, offset: i, line: line)
+        var line = 1, column = 1
+        for k in 0..<min(i, buf.count) {
+            if buf[k] == UInt8(ascii: "\n") { line += 1; column = 1 }
+            else if buf[k] & 0xC0 != 0x80 { column += 1 }  // count characters, not UTF-8 continuation bytes
+        }
+        return JSONParseError(message: message, offset: i, line: line, column: column)
     }
 
     mutating func skipWhitespace() {

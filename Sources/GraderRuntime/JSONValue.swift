@@ -125,9 +125,15 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByFloatLiteral, Expr
 /// Why a JSON text could not be parsed, with the byte offset (and line) where it went wrong.
 public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     public var message: String
+    /// Byte offset (0-based) where parsing stopped.
     public var offset: Int
+    /// 1-based line and column (in characters) of that byte.
     public var line: Int
-    public var description: String { "line \(line), byte \(offset): \(message)" }
+    public var column: Int
+    public init(message: String, offset: Int, line: Int, column: Int = 1) {
+        self.message = message; self.offset = offset; self.line = line; self.column = column
+    }
+    public var description: String { "line \(line), column \(column): \(message)" }
 }
 
 extension JSONValue {

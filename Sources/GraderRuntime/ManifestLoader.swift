@@ -55,11 +55,8 @@ private struct ManifestValidator {
     mutating func validate(_ json: JSONValue, directory: URL?) -> GraderManifest? {
         guard let obj = json.objectValue else { fail("", "must be a JSON object, got \(json.typeName)"); return nil }
         let known = Set(GraderManifest.CodingKeys.allCases.map(\.rawValue))
-        for key in obj.keys where !known.contains(key) {
-            let hint = known.min { editDistance($0, key) < editDistance($1, key) }.flatMap {
-                editDistance($0, key) <= 2 ? " (did you mean '\($0)'?)" : nil
-            } ?? ""
-            fail(key, "unknown field\(hint)")
+        for key in obj.keys.sorted() where !known.contains(key) {
+            fail(key, "unknown field" + (didYouMean(key, known).map { " (did you mean '\($0)'?)" } ?? ""))
         }
         var m = GraderManifest(name: "")
         if let name = string(obj, "name") {
@@ -104,7 +101,10 @@ private struct ManifestValidator {
                     let file = directory.appendingPathComponent(module + ".py").path
                     let pkg = directory.appendingPathComponent(module + "/__init__.py").path
                     if !fm.fileExists(atPath: file) && !fm.fileExists(atPath: pkg) {
-                        fail("handler", "module file \(module).py not found in the grader directory")
+                        let modules = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? [])
+                            .filter { $0.hasSuffix(".py") }.map { String($0.dropLast(3)) }
+                        let hint = didYouMean(module, modules).map { " (did you mean '\($0).\(parts.last!)'?)" } ?? ""
+                        fail("handler", "module file \(module).py not found in the grader directory\(hint)")
                     }
                 }
             } else if obj["handler"] == nil {
@@ -215,6 +215,15 @@ private struct ManifestValidator {
         if r[0] > r[1] { fail("score_range", "low \(r[0]) is above high \(r[1])"); return nil }
         return r
     }
+}
+
+/// The candidate closest to `word` when it is a plausible typo of it (at most 2 edits, and fewer
+/// than half the word), for "did you mean" hints.
+public func didYouMean<S: Sequence>(_ word: String, _ candidates: S) -> String? where S.Element == String {
+    let best = candidates.min { (editDistance($0, word), $0) < (editDistance($1, word), $1) }
+    guard let best, best != word else { return nil }
+    let d = editDistance(best, word)
+    return d <= 2 && d * 2 < max(word.count, 2) ? best : nil
 }
 
 /// Levenshtein distance, for "did you mean" hints.

@@ -40,6 +40,30 @@ extension GraderError {
         return "; stderr: " + (t.count > 600 ? "…" + t.suffix(600) : t)
     }
 
+    /// Whether a failure of a whole batch may be one sample's doing (a handler that raised on it, a sample
+    /// that hangs, crashes or exhausts the worker), so splitting the batch can isolate that sample.
+    var isolatable: Bool {
+        switch type {
+        case .timeout, .memoryLimit, .crash, .syscallViolation, .handlerError, .invalidOutput: return true
+        default: return false
+        }
+    }
+
+    /// The error of a sample that failed a batch on its own: the message names the sample
+    /// (`sample "7" (isolated from a batch of 32): ZeroDivisionError: ...`).
+    func naming(sample id: String, isolated from: Int) -> GraderError {
+        let origin = from > 1 ? " (isolated from a batch of \(from))" : ""
+        let what: String
+        switch type {
+        case .timeout: what = "sample \"\(id)\"\(origin) alone exceeded timeout_ms"
+        default: what = "sample \"\(id)\"\(origin)"
+        }
+        if type == .timeout, let r = message.range(of: "the batch exceeded timeout_ms") {
+            return GraderError(type, what + message[r.upperBound...])
+        }
+        return GraderError(type, "\(what): \(message)")
+    }
+
     /// Whether a batch that ended with this error is worth retrying on a fresh worker.
     var isRetriable: Bool {
         switch type {

@@ -74,15 +74,42 @@ except (ImportError, AttributeError):
     loads = json.loads
     dumps = lambda obj: json.dumps(obj, allow_nan=True)
 
+_GRADER_DIR = [None]
+
+def _own_frame(line):
+    # This bootstrap runs from `-c` ("<string>"); importlib's frames are "<frozen ...>": neither is the grader's.
+    return not (line.startswith('  File "<string>"') or line.startswith('  File "<frozen '))
+
+def _location(e):
+    """file:line of the innermost frame in the grader directory (relative to it), or None."""
+    import traceback
+    d = _GRADER_DIR[0]
+    if not d:
+        return None
+    loc = None
+    for f in traceback.extract_tb(e.__traceback__):
+        if f.filename.startswith(d + os.sep):
+            loc = "%s:%d" % (os.path.relpath(f.filename, d), f.lineno)
+    fn = getattr(e, "filename", None)
+    if isinstance(e, SyntaxError) and isinstance(fn, str) and fn.startswith(d + os.sep) and e.lineno:
+        loc = "%s:%d" % (os.path.relpath(fn, d), e.lineno)
+    return loc
+
 def _error(e):
     import traceback
-    tb = traceback.format_exception(type(e), e, e.__traceback__)
-    return {"errorType": type(e).__name__, "errorMessage": str(e),
-            "stackTrace": [line.rstrip("\n") for line in tb[1:]]}
+    tb = [x for x in traceback.format_exception(type(e), e, e.__traceback__) if _own_frame(x)]
+    # tb[0] is the "Traceback" header and tb[-1] the "Type: message" line that errorType/errorMessage hold.
+    err = {"errorType": type(e).__name__, "errorMessage": str(e),
+           "stackTrace": [line.rstrip("\n") for line in tb[1:-1]]}
+    loc = _location(e)
+    if loc:
+        err["location"] = loc
+    return err
 
 def _message(e):
     err = _error(e)
-    return "%s: %s\n%s" % (err["errorType"], err["errorMessage"], "\n".join(err["stackTrace"][-6:]))
+    at = " (at %s)" % err["location"] if "location" in err else ""
+    return "%s: %s%s\n%s" % (err["errorType"], err["errorMessage"], at, "\n".join(err["stackTrace"][-6:]))
 
 class LambdaContext:
     """The context object Lambda handlers receive."""
@@ -236,12 +263,17 @@ def load_handler(directory, handler):
         sys.path.extend(d for d in _SITE_DIRS if d not in sys.path and os.path.isdir(d))
     sys.path.insert(0, directory)
     os.chdir(directory)
+    _GRADER_DIR[0] = os.path.abspath(directory)
     module_name, _, func_name = handler.rpartition(".")
     __import__(module_name)
     module = sys.modules[module_name]
     fn = getattr(module, func_name, None)
     if fn is None:
-        raise AttributeError("module '%s' has no attribute '%s'" % (module_name, func_name))
+        import difflib
+        names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n, None))]
+        close = difflib.get_close_matches(func_name, names, n=1, cutoff=0.6)
+        hint = " (did you mean '%s.%s'?)" % (module_name, close[0]) if close else ""
+        raise AttributeError("module '%s' has no attribute '%s'%s" % (module_name, func_name, hint))
     if not callable(fn):
         raise TypeError("handler '%s' is not callable" % handler)
     return fn

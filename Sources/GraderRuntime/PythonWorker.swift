@@ -207,7 +207,8 @@ final class PythonWorker: BatchInvoker {
     static func describe(_ err: JSONValue) -> String {
         let type = err["errorType"]?.stringValue ?? "Error"
         let message = err["errorMessage"]?.stringValue ?? ""
+        let at = err["location"]?.stringValue.map { " (at \($0))" } ?? ""
         let stack = (err["stackTrace"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: "\n")
-        return stack.isEmpty ? "\(type): \(message)" : "\(type): \(message)\n\(stack)"
+        return stack.isEmpty ? "\(type): \(message)\(at)" : "\(type): \(message)\(at)\n\(stack)"
     }
 }

@@ -83,20 +83,31 @@ public struct SampleInputError: Error, CustomStringConvertible, Sendable {
 
 extension Sample {
     /// Reads samples from a JSON list or JSONL text. Missing ids become the sample's index.
-    /// - Throws: ``SampleInputError`` naming the line (JSONL) or index, e.g. duplicate ids.
+    /// - Throws: ``SampleInputError`` naming every bad line (`file:line:column`) or index, e.g. duplicate ids.
     public static func read(_ bytes: [UInt8], source: String) throws -> [Sample] {
-        var records: [(JSONObject, String)] = []
+        let r = try readLeniently(bytes, source: source)
+        if !r.problems.isEmpty { throw SampleInputError(message: r.problems.map(\.message).joined(separator: "\n")) }
+        return r.samples
+    }
+
+    /// Reads samples, keeping every readable one: each JSONL line that is not a JSON object, or repeats
+    /// an id, is a problem named `file:line:column: message` and is left out. Only a JSON list that
+    /// does not parse as a whole throws.
+    public static func readLeniently(_ bytes: [UInt8], source: String) throws -> (samples: [Sample], problems: [SampleInputError]) {
+        var records: [(JSONObject, String, String)] = []  // record, default id, where (for errors)
+        var problems: [SampleInputError] = []
         let firstNonSpace = bytes.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
         if firstNonSpace == UInt8(ascii: "[") {
             let v: JSONValue
             do { v = try JSONValue.parse(bytes) } catch let e as JSONParseError {
-                throw SampleInputError(message: "\(source): \(e)")
+                throw SampleInputError(message: "\(source):\(e.line):\(e.column): \(e.message)")
             }
             for (i, item) in (v.arrayValue ?? []).enumerated() {
                 guard let o = item.objectValue else {
-                    throw SampleInputError(message: "\(source): [\(i)]: sample must be an object, got \(item.typeName)")
+                    problems.append(SampleInputError(message: "\(source): [\(i)]: sample must be an object, got \(item.typeName)"))
+                    continue
                 }
-                records.append((o, "\(i)"))
+                records.append((o, "\(i)", "\(source): [\(i)]"))
             }
         } else {
             var lineNo = 0
@@ -105,21 +116,27 @@ extension Sample {
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
                 let v: JSONValue
                 do { v = try JSONValue.parse(Array(line)) } catch let e as JSONParseError {
-                    throw SampleInputError(message: "\(source):\(lineNo): \(e.message)")
+                    problems.append(SampleInputError(message: "\(source):\(lineNo):\(e.column): \(e.message)"))
+                    continue
                 }
                 guard let o = v.objectValue else {
-                    throw SampleInputError(message: "\(source):\(lineNo): sample must be an object, got \(v.typeName)")
+                    problems.append(SampleInputError(message: "\(source):\(lineNo):1: sample must be an object, got \(v.typeName)"))
+                    continue
                 }
-                records.append((o, "\(records.count)"))
+                records.append((o, "\(records.count)", "\(source):\(lineNo):1"))
             }
         }
-        var seen = Set<String>()
-        return try records.map { rec, idx in
+        var seen: [String: String] = [:]
+        var samples: [Sample] = []
+        for (rec, idx, place) in records {
             let s = Sample(record: rec, defaultID: idx)
-            guard seen.insert(s.id).inserted else {
-                throw SampleInputError(message: "\(source): duplicate sample id \"\(s.id)\"")
+            if let first = seen[s.id] {
+                problems.append(SampleInputError(message: "\(place): duplicate sample id \"\(s.id)\" (first at \(first))"))
+                continue
             }
-            return s
+            seen[s.id] = place
+            samples.append(s)
         }
+        return (samples, problems)
     }
 }

@@ -33,6 +33,9 @@ public final class ProgressDisplay {
     private var valReward: Double?
     private var kl: Double?
     private var step = 0
+    /// This step's failed gradings by type, and the samples graded.
+    private var errors: [String: Int] = [:]
+    private var graded = 0
 
     /// - Parameters:
     ///   - total: the number of steps the run will take.
@@ -51,9 +54,14 @@ public final class ProgressDisplay {
     }
 
     /// Records step `step`; nil values keep the last known one (validation runs only now and then).
-    public func update(step: Int, reward: Double? = nil, valReward: Double? = nil, kl: Double? = nil) {
+    /// `graderErrors` (this step's failed gradings by type, out of `graded` samples) are shown whenever
+    /// there are any: `errors 64/64 (handler_error)`.
+    public func update(step: Int, reward: Double? = nil, valReward: Double? = nil, kl: Double? = nil,
+                       graderErrors: [String: Int] = [:], graded: Int = 0) {
         if firstStep == nil { firstStep = step - 1 }
         self.step = step
+        self.errors = graderErrors.filter { $0.value > 0 }
+        self.graded = graded
         if let reward { self.reward = reward }
         if let valReward { self.valReward = valReward }
         if let kl { self.kl = kl }
@@ -128,8 +136,18 @@ public final class ProgressDisplay {
         out.append("reward " + Self.value(reward))
         out.append("val " + Self.value(valReward))
         out.append("kl " + Self.value(kl))
+        if let e = Self.errorsField(errors, graded: graded) { out.append(e) }
         out.append("ETA " + (eta(now: now).map(Self.duration) ?? "--"))
         return out
+    }
+
+    /// `errors 64/64 (handler_error)` or `errors 10/64 (timeout 6, crash 4)`; nil without errors.
+    static func errorsField(_ errors: [String: Int], graded: Int) -> String? {
+        let total = errors.values.reduce(0, +)
+        guard total > 0 else { return nil }
+        let types = errors.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        let detail = types.count == 1 ? types[0].key : types.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return "errors \(total)/\(max(graded, total)) (\(detail))"
     }
 
     /// Remaining time from the mean time per step so far; nil before the first completed step.

@@ -110,6 +110,7 @@ struct ReportPage {
             ("Best checkpoint", best),
         ]
         var s = "<header><h1>\(HTMLText.escape(name))</h1>"
+        s += graderErrorBanner()
         s += "<p class=\"headline\">\(HTMLText.escape(headline))</p>"
         s += "<p class=\"path\">\(HTMLText.escape(run.directory.path))</p>"
         if let error = run.summary?["error"]?.string, !error.isEmpty {
@@ -123,6 +124,35 @@ struct ReportPage {
             s += "<a href=\"#\(id)\">\(title)</a>"
         }
         return s + "</nav></header>"
+    }
+
+    /// A red banner at the top when any sample failed grading: counts by type and example messages,
+    /// from `summary.json`'s `grader_errors`, else from the `grader/errors/<type>` metrics.
+    func graderErrorBanner() -> String {
+        var rows: [(type: String, count: Double, examples: [String])] = []
+        if let members = run.summary?["grader_errors"]?.members {
+            for (type, entry) in members {
+                rows.append((type, entry["count"]?.double ?? 0, (entry["examples"]?.array ?? []).compactMap(\.string)))
+            }
+        } else {
+            for t in errorTypes { rows.append((t, run.series("grader/errors/\(t)").reduce(0) { $0 + $1.y }, [])) }
+        }
+        rows = rows.filter { $0.count > 0 }.sorted { ($0.count, $1.type) > ($1.count, $0.type) }
+        guard !rows.isEmpty else { return "" }
+        let total = rows.reduce(0) { $0 + $1.count }
+        var s = "<div class=\"banner errors\"><strong>Grading failed on \(HTMLText.number(total)) samples: "
+        s += HTMLText.escape(rows.map { "\($0.type) ×\(HTMLText.number($0.count))" }.joined(separator: ", ")) + "</strong>"
+        s += " (training steps and the baseline; see the Graders section and the samples below)"
+        let examples = rows.flatMap { r in r.examples.prefix(2).map { (r.type, $0) } }
+        if !examples.isEmpty {
+            s += "<ul>"
+            for (type, message) in examples.prefix(6) {
+                let text = message.count > 600 ? String(message.prefix(600)) + "…" : message
+                s += "<li><code>\(HTMLText.escape(type))</code> <pre>\(HTMLText.escape(text))</pre></li>"
+            }
+            s += "</ul>"
+        }
+        return s + "</div>"
     }
 
     // MARK: Charts
@@ -480,6 +510,7 @@ struct ReportPage {
     td.err{color:#b91c1c;font-size:12px}td.warn{color:#dc2626;font-weight:700}
     table.kv th{width:32%;font-weight:500;color:#374151}code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;word-break:break-all}
     .banner{background:#fef2f2;border:1px solid #fecaca;color:#991b1b;padding:8px 12px;border-radius:8px}
+    .banner.errors ul{margin:6px 0 0;padding-left:18px}.banner.errors pre{white-space:pre-wrap;margin:2px 0 6px;font-size:12px}
     .tag{display:inline-block;margin-top:3px;font-size:11px;color:#92400e;background:#fef3c7;border-radius:4px;padding:0 5px}
     footer{margin-top:32px;color:var(--muted);font-size:12px}
     """

@@ -71,6 +71,38 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public static let bench512 = ModelConfig(vocabSize: 260, dim: 512, nLayers: 4, nHeads: 8,
                                              ffnDim: 1536, maxSeqLen: 256, tiedEmbeddings: false)
 
+    /// A named model shape for training from scratch (byte tokenizer).
+    public struct Preset: Sendable {
+        public var name: String
+        public var config: ModelConfig
+        /// What it is for.
+        public var use: String
+        /// `ref-1m: 1.12M parameters, 256-token context (dim 128, 4 layers) — ...`
+        public var summary: String {
+            let params = Double(config.parameterCount) / 1e6
+            return "\(name): \(String(format: "%.2f", params))M parameters, \(config.maxSeqLen)-token context "
+                + "(dim \(config.dim), \(config.nLayers) layers) — \(use)"
+        }
+    }
+
+    /// The one list of presets, used by `rft train` (`model.preset`), `rft sft --model-config` and `rft bench model`.
+    public static let presets: [Preset] = [
+        Preset(name: "ref-1m", config: .ref1m, use: "the demo's and the benchmarks' reference model"),
+        Preset(name: "demo", config: .demo, use: "a slightly larger model with grouped-query attention"),
+        Preset(name: "dim512", config: .bench512, use: "a throughput benchmark shape"),
+    ]
+
+    /// The preset called `name`, if any.
+    public static func preset(named name: String) -> Preset? { presets.first { $0.name == name } }
+
+    /// Parameters a model of this shape has (embedding, layers, final norm, and the head unless tied).
+    public var parameterCount: Int {
+        let q = nHeads * headDim, kv = nKVHeads * headDim
+        let attention = dim * q + 2 * dim * kv + q * dim + (attentionBias ? q + 2 * kv : 0) + (qkNorm ? 2 * headDim : 0)
+        let layer = attention + 3 * dim * ffnDim + 2 * dim
+        return vocabSize * dim + nLayers * layer + dim + (tiedEmbeddings ? 0 : vocabSize * dim)
+    }
+
     /// Floating-point operations of one training step (forward + backward = 3 × forward) per token,
     /// for sequences of `contextLength` tokens: 6 per matmul weight (embedding lookups excluded) plus
     /// causal attention (q·kᵀ and p·v over on average (T+1)/2 keys).

@@ -47,10 +47,13 @@ struct DataValidateCommand: ParsableCommand {
             print(JSONValue.object(["file": .string(file), "prompts": .number(Double(report.records.count)),
                                "errors": .number(Double(report.errors.count)), "issues": .array(issues)]).jsonString(sortedKeys: true, pretty: true))
         } else {
-            for issue in report.issues.prefix(50) { print(issue) }
-            if report.issues.count > 50 { print("... and \(report.issues.count - 50) more") }
+            // Errors first, then warnings, each in line order.
+            let shown = report.errors + report.warnings
+            for issue in shown.prefix(50) { print(issue) }
+            if shown.count > 50 { print("... and \(shown.count - 50) more") }
             let verdict = report.errors.isEmpty ? "valid" : "INVALID"
-            print("\(file): \(report.records.count) prompts, \(report.errors.count) errors, \(report.warnings.count) warnings: \(verdict)")
+            let (p, e, w) = (report.records.count, report.errors.count, report.warnings.count)
+            print("\(file): \(p) \(plural(p, "prompt")), \(e) \(plural(e, "error")), \(w) \(plural(w, "warning")): \(verdict)")
         }
         if !report.errors.isEmpty { throw ExitCode(1) }
     }

@@ -10,8 +10,10 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a checkpoint or an OpenAI-compatible endpoint on prompts with the same graders as training.",
         discussion: """
-        Prints the reward histogram, mean reward, pass rate (and pass@k) and a recommendation:
-        mean near 0 → do SFT first; above 0.95 → RFT is probably unnecessary; otherwise go.
+        Prints the reward histogram, mean reward, pass rate (and pass@k), grader errors by type, and a
+        recommendation: grader failing on most samples → fix it first; mean near 0 → do SFT first;
+        above 0.95 → RFT is probably unnecessary; otherwise go. Exits 1 when more than
+        --max-grader-error-rate of the samples failed grading.
 
         Examples:
           rft eval --model runs/demo/base --data data/val.jsonl --rewards templates/math
@@ -28,7 +30,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Sampling temperature (0 = greedy).") var temperature = 0.0
     @Option(help: "Also sample K completions per prompt (temperature 1) for pass@k.") var passK: Int?
     @Option(help: "A sample passes when its reward is at least this.") var passThreshold = 1.0
-    @Option(help: "Max new tokens per completion.") var maxTokens = 256
+    @Option(help: "Max new tokens per completion (default: 256, or half the model's context when that is less).") var maxTokens: Int?
+    @Option(help: "Exit 1 when more than this share of samples failed grading (0-1).") var maxGraderErrorRate = 0.5
     @Option(help: "Evaluate only the first N prompts.") var limit: Int?
     @Option(help: "Write the report as JSON to this file.") var out: String?
     @Option(help: "Seed.") var seed = 0
@@ -37,6 +40,10 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         if (model == nil) == (endpoint == nil) { throw ValidationError("give either --model CKPT or --endpoint URL") }
         if endpoint != nil && modelName == nil { throw ValidationError("--endpoint needs --model-name") }
+        if let m = maxTokens, m < 1 { throw ValidationError("--max-tokens must be at least 1, got \(m)") }
+        guard (0...1).contains(maxGraderErrorRate) else {
+            throw ValidationError("--max-grader-error-rate must be between 0 and 1, got \(maxGraderErrorRate)")
+        }
     }
 
     @OptionGroup var degraded: DegradedModeOption
@@ -51,9 +58,11 @@ struct EvalCommand: ParsableCommand {
             let sampler: CompletionSampler
             if let model {
                 var h = Hyperparameters()
-                h.maxCompletionLength = maxTokens
-                let policy = try TrainingSetup.policy(.checkpoint(path: URL(fileURLWithPath: model).path), hyperparameters: h)
-                let maxNew = min(maxTokens, policy.model.config.maxSeqLen - 1)
+                if let maxTokens { h.maxCompletionLength = maxTokens; h.maxCompletionLengthIsDefault = false }
+                let policy = try TrainingSetup.policy(.checkpoint(path: URL(fileURLWithPath: model).path), hyperparameters: h,
+                                                      lengthOption: "--max-tokens")
+                TrainingSetup.fitCompletionLength(&h, maxSeqLen: policy.model.config.maxSeqLen)
+                let maxNew = h.maxCompletionLength
                 sampler = { r, n, t, s in
                     try policy.sample(prompts: [policy.encodePrompt(r.messages)], count: n,
                                       settings: SamplingSettings(temperature: t, maxNewTokens: maxNew), seed: s)[0].map { policy.decode($0.tokens) }
@@ -61,15 +70,21 @@ struct EvalCommand: ParsableCommand {
             } else {
                 guard let url = URL(string: endpoint!) else { throw ValidationError("--endpoint is not a URL") }
                 let key = apiKeyEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
-                let ep = ChatEndpoint(baseURL: url, model: modelName!, apiKey: key, maxTokens: maxTokens)
+                let ep = ChatEndpoint(baseURL: url, model: modelName!, apiKey: key, maxTokens: maxTokens ?? 256)
                 sampler = { r, n, t, s in try ep.complete(r.messages, count: n, temperature: t, seed: s) }
             }
-            let report = try Evaluator(scorer: scorer, passThreshold: passThreshold)
+            let report = try Evaluator(scorer: scorer, passThreshold: passThreshold, maxErrorRate: maxGraderErrorRate)
                 .evaluate(records, sampler: sampler, temperature: temperature, passK: passK, passKTemperature: 1, seed: UInt64(seed))
             let text = JSONValue.from(report).jsonString(sortedKeys: true, pretty: true)
             if let out { try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: out)) }
             if json { print(text) } else { print(report.rendered(title: "rft eval \(model ?? "\(endpoint!) (\(modelName!))") on \(data)")) }
-        } catch let e as ValidationError { throw e } catch {
+            if let rate = report.errorRate, rate > maxGraderErrorRate {
+                let failed = report.errors.values.reduce(0, +)
+                printError("grading failed on \(failed) of \(report.samples) samples (\(String(format: "%.1f%%", rate * 100))), "
+                           + "above --max-grader-error-rate \(maxGraderErrorRate): fix the grader first (rft grader test DIR)")
+                throw ExitCode(1)
+            }
+        } catch let e as ValidationError { throw e } catch let e as ExitCode { throw e } catch {
             printError("\(error)"); throw ExitCode(1)
         }
     }

@@ -34,14 +34,45 @@ func loadManifest(_ dir: String) throws -> (GraderManifest, URL) {
 }
 
 
-func readSamples(_ path: String) throws -> [Sample] {
+/// Reads samples; every bad line is printed as `error: file:line:column: ...`. Strict: any bad line
+/// exits 2 (after listing them all); otherwise the readable samples are returned with the count of bad lines.
+func readSamples(_ path: String, strict: Bool = true) throws -> (samples: [Sample], badLines: Int) {
     let data: Data?
     if path == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else { data = FileManager.default.contents(atPath: path) }
     guard let data else { printError("cannot read \(path)"); throw ExitCode(2) }
-    do { return try Sample.read(Array(data), source: path == "-" ? "<stdin>" : path) } catch {
+    let read: (samples: [Sample], problems: [SampleInputError])
+    do { read = try Sample.readLeniently(Array(data), source: path == "-" ? "<stdin>" : path) } catch {
         printError("\(error)")
         throw ExitCode(2)
     }
+    for p in read.problems { printError(p.message) }
+    if strict && !read.problems.isEmpty {
+        printError("\(read.problems.count) bad \(plural(read.problems.count, "line")) in \(path); nothing was scored")
+        throw ExitCode(2)
+    }
+    return (read.samples, read.problems.count)
+}
+
+/// `N failed grading: handler_error ×2, timeout ×1` and one line per type with the first sample and message.
+func errorSummary(_ results: [SampleResult]) -> [String] {
+    var byType: [String: (count: Int, first: SampleResult)] = [:]
+    for r in results { if let e = r.error { byType[e.type.rawValue, default: (0, r)].count += 1 } }
+    guard !byType.isEmpty else { return [] }
+    let failed = byType.values.reduce(0) { $0 + $1.count }
+    let types = byType.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+    var lines = ["\(failed) of \(results.count) \(plural(results.count, "sample")) failed grading: "
+                 + types.map { "\($0.key) ×\($0.value.count)" }.joined(separator: ", ")]
+    for (type, v) in types {
+        let message = v.first.error.map { firstLine($0.message) } ?? ""
+        lines.append("  \(type) (first: sample \"\(v.first.id)\"): \(message)")
+    }
+    return lines
+}
+
+/// The first line of a message, at most 300 characters.
+func firstLine(_ s: String) -> String {
+    let line = s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? s
+    return line.count > 300 ? String(line.prefix(300)) + "…" : line
 }
 
 /// `rft grader invoke DIR --input FILE`.
@@ -54,21 +85,29 @@ struct GraderInvokeCommand: ParsableCommand {
         generated assistant turn, an id, reference_answer at the top level or under metadata). \
         Each output entry is {"id", "aggregate_reward_score", "metrics_list"} or {"id", "error": {"type", "message"}}.
 
-        Example:
+        A JSONL line that is not a JSON object is reported as file:line:column and the other lines are \
+        scored (--strict: nothing is scored). Exit status: 0 when every sample scored, 1 when any sample \
+        failed grading or any line was unreadable (a summary goes to stderr; --allow-errors exits 0), \
+        2 for an unusable grader or input.
+
+        Examples:
           rft grader invoke graders/bedrock-lambda --input samples.jsonl --logs
+          rft grader invoke graders/bedrock-lambda --input samples.jsonl --allow-errors > out.json
         """
     )
 
     @Argument(help: "The grader directory.") var directory: String
     @Option(name: .shortAndLong, help: "Samples: a JSON list or JSONL file, or - for stdin.") var input: String
     @Flag(help: "Print each batch's captured stdout and stderr to stderr.") var logs = false
+    @Flag(help: "Exit 0 even when samples failed grading or input lines were skipped.") var allowErrors = false
+    @Flag(help: "Score nothing when any input line is unreadable.") var strict = false
 
     @OptionGroup var degraded: DegradedModeOption
 
     func run() throws {
         degraded.apply()
         let (manifest, url) = try loadManifest(directory)
-        let samples = try readSamples(input)
+        let (samples, badLines) = try readSamples(input, strict: strict)
         var options = GraderPool.Options()
         if logs {
             options.captureLogs = true
@@ -82,6 +121,10 @@ struct GraderInvokeCommand: ParsableCommand {
         for (i, r) in results.enumerated() { out += "  " + r.json.jsonString + (i + 1 < results.count ? ",\n" : "\n") }
         out += "]\n"
         FileHandle.standardOutput.write(Data(out.utf8))
+        let summary = errorSummary(results)
+        if let head = summary.first { printError(head); for line in summary.dropFirst() { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        if badLines > 0 { printError("\(badLines) \(plural(badLines, "line")) of \(input) could not be read and \(badLines == 1 ? "was" : "were") skipped (listed above)") }
+        if (!summary.isEmpty || badLines > 0) && !allowErrors { throw ExitCode(1) }
     }
 
     @Sendable static func printLog(_ log: GraderPool.BatchLog) {
@@ -104,13 +147,18 @@ struct GraderTestCommand: ParsableCommand {
         Each case is a sample plus "expected_score" (a number, or null for an abstention) and an optional \
         "tolerance" (default 1e-6), or "expected_error" (an error type such as "timeout").
 
-        Example:
+        A grader that cannot start (an init_error) is reported once, above the table. --logs prints what \
+        the grader printed, batch by batch, to stderr.
+
+        Examples:
           rft grader test graders/openai-grade --cases graders/openai-grade/cases.jsonl
+          rft grader test graders/bedrock-lambda --logs
         """
     )
 
     @Argument(help: "The grader directory.") var directory: String
     @Option(help: "Cases file (JSONL or JSON list); default DIR/cases.jsonl.") var cases: String?
+    @Flag(help: "Print each batch's captured stdout and stderr to stderr.") var logs = false
 
     @OptionGroup var degraded: DegradedModeOption
 
@@ -118,7 +166,7 @@ struct GraderTestCommand: ParsableCommand {
         degraded.apply()
         let (manifest, url) = try loadManifest(directory)
         let casesPath = cases ?? url.appendingPathComponent("cases.jsonl").path
-        let raw = try readSamples(casesPath)
+        let raw = try readSamples(casesPath).samples
         struct Expectation { var score: JSONValue?; var tolerance: Double; var error: String? }
         var expectations: [Expectation] = []
         var samples: [Sample] = []
@@ -134,15 +182,36 @@ struct GraderTestCommand: ParsableCommand {
             expectations.append(exp)
             samples.append(Sample(record: rec, defaultID: s.id))
         }
-        let pool = try GraderPool(manifest: manifest, directory: url)
+        var options = GraderPool.Options()
+        if logs {
+            options.captureLogs = true
+            options.onBatch = { GraderInvokeCommand.printLog($0) }
+        }
+        // A helper server the cases need (the judge template's fake judge), started in the sandbox.
+        let server: TestServer?
+        do { server = try TestServer.startIfDescribed(in: url, networkGranted: manifest.network, callerEnvironment: options.environment) } catch {
+            printError("\(error)"); throw ExitCode(2)
+        }
+        defer { server?.stop() }
+        if let server {
+            options.environment.merge(server.environment) { $1 }
+            print(server.notice)
+        }
+        let pool = try GraderPool(manifest: manifest, directory: url, options: options)
         for w in pool.unenforced { printWarning("\(manifest.name): \(w)") }
         let results = pool.score(samples)
         pool.shutdown()
 
+        // An init error is the same for every case: say it once, in full, above the table.
+        let initErrors = Set(results.compactMap { $0.error?.type == .initError ? $0.error!.message : nil })
+        for message in initErrors.sorted() {
+            print("error: \(manifest.name) could not start (init_error):\n" + message)
+        }
         var rows: [[String]] = [["case", "expected", "got", "result"]]
         var failures = 0
         for (r, e) in zip(results, expectations) {
-            let row = Self.row(r, expectedScore: e.score, tolerance: e.tolerance, expectedError: e.error)
+            var row = Self.row(r, expectedScore: e.score, tolerance: e.tolerance, expectedError: e.error)
+            if !row.pass, r.error?.type == .initError { row.verdict = "FAIL  (init_error, above)" }
             if !row.pass { failures += 1 }
             rows.append([r.id, row.expected, row.got, row.verdict])
         }
@@ -196,15 +265,19 @@ struct GraderValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check the manifest and run the init phase in the sandbox; report structured errors.",
         discussion: """
-        Like OpenAI's grader validate endpoint: prints {"valid": true|false, "errors": [...]}, each error \
-        with a type ("manifest", "init_error", ...), the field path where one applies, and a message.
+        Prints whether the grader is valid and every problem: manifest fields (with "did you mean"), an \
+        init error with the grader's own traceback (rft's bootstrap frames left out). --json prints \
+        {"valid": true|false, "name", "errors": [{"type", "field", "message"}], "warnings"} like OpenAI's \
+        grader validate endpoint. Exit status 1 when invalid.
 
-        Example:
+        Examples:
           rft grader validate graders/bedrock-lambda
+          rft grader validate graders/bedrock-lambda --json
         """
     )
 
     @Argument(help: "The grader directory.") var directory: String
+    @Flag(help: "Print the result as JSON.") var json = false
 
     @OptionGroup var degraded: DegradedModeOption
 
@@ -230,12 +303,33 @@ struct GraderValidateCommand: ParsableCommand {
         } catch {
             errors.append(["type": "sandbox_error", "message": .string("\(error)")])
         }
-        var report = JSONObject()
-        report["valid"] = .bool(errors.isEmpty)
-        if let name { report["name"] = .string(name) }
-        report["errors"] = .array(errors)
-        if !warnings.isEmpty { report["warnings"] = .array(warnings) }
-        print(JSONValue.object(report).jsonString)
+        if json {
+            var report = JSONObject()
+            report["valid"] = .bool(errors.isEmpty)
+            if let name { report["name"] = .string(name) }
+            report["errors"] = .array(errors)
+            if !warnings.isEmpty { report["warnings"] = .array(warnings) }
+            print(JSONValue.object(report).jsonString)
+        } else {
+            let label = name ?? directory
+            for w in warnings { print("warning: \(label): \(w.stringValue ?? "")") }
+            if errors.isEmpty {
+                print("\(label): valid (manifest checked, handler imported in the sandbox)")
+            } else {
+                print("\(label): INVALID, \(errors.count) \(plural(errors.count, "problem")):")
+                for e in errors {
+                    let type = e["type"]?.stringValue ?? "error", message = e["message"]?.stringValue ?? ""
+                    if let field = e["field"]?.stringValue {
+                        let place = [e["file"]?.stringValue, field.isEmpty ? nil : field].compactMap { $0 }.joined(separator: ": ")
+                        print("  \(place): \(message)")
+                    } else {
+                        let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
+                        print("  \(type): \(lines.first ?? "")")
+                        for l in lines.dropFirst() { print("    " + l) }
+                    }
+                }
+            }
+        }
         if !errors.isEmpty { throw ExitCode(1) }
     }
 }

@@ -23,7 +23,7 @@ struct BenchModelCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    @Option(name: .customLong("config"), help: "Config to run: ref-1m, demo or dim512 (repeatable; default: all).")
+    @Option(name: .customLong("config"), help: "Preset to run: \(ModelConfig.presets.map(\.name).joined(separator: ", ")) (repeatable; default: all).")
     var configs: [String] = []
 
     @Option(help: "Timed training steps per config (the fastest is reported).")
@@ -38,11 +38,11 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Tokens per sampling prompt.")
     var promptLength = 16
 
-    static let known: [(String, ModelConfig)] = [("ref-1m", .ref1m), ("demo", .demo), ("dim512", .bench512)]
+    static let known: [(String, ModelConfig)] = ModelConfig.presets.map { ($0.name, $0.config) }
 
     func validate() throws {
         for c in configs where !Self.known.contains(where: { $0.0 == c }) {
-            throw ValidationError("unknown config '\(c)'; choose from ref-1m, demo, dim512")
+            throw ValidationError("unknown config '\(c)'; choose from \(ModelConfig.presets.map(\.name).joined(separator: ", "))")
         }
         guard trainSteps > 0, sampleRuns > 0 else { throw ValidationError("--train-steps and --sample-runs must be positive") }
         guard prompts > 0, 64 % prompts == 0 else { throw ValidationError("--prompts must divide 64") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `rft` command: reinforcement fine-tuning with sandboxed graders.
 @main
@@ -7,9 +8,18 @@ struct RFT: ParsableCommand {
         commandName: "rft",
         abstract: "Reinforcement fine-tuning with sandboxed, Lambda-like graders and an embedded GRPO trainer.",
         discussion: """
-        Examples:
-          rft sandbox info
-          rft sandbox run --timeout-ms 2000 -- python3 -c 'print(1)'
+        One example per main job (rft COMMAND --help for each):
+          rft demo                                                     # the whole loop on a small model, in minutes
+          rft init math my-grader                                      # start a grader from a template
+          rft grader test my-grader                                    # run its cases in the sandbox
+          rft data validate train.jsonl                                # check a prompt dataset
+          rft eval --model CKPT --data val.jsonl --rewards my-grader   # baseline: is RFT worth it?
+          rft train --config grpo.yaml                                 # GRPO / Dr. GRPO / DAPO
+          rft runs show runs/demo                                      # status, rewards, grader errors
+          rft report runs/demo                                         # self-contained report.html
+          rft serve-rewards --graders graders/ --port 8080             # graders over HTTP (OpenRLHF, verl, TRL)
+          rft serve --model runs/demo/checkpoints/final --port 8000    # a trained model behind an OpenAI API
+          rft sandbox info                                             # which isolation layers are active here
         """,
         version: "0.1.0",
         subcommands: [
@@ -30,6 +40,15 @@ struct RFT: ParsableCommand {
             ReportCommand.self,
         ]
     )
+
+    /// `--help` is rendered by ``HelpText`` (examples never wrapped); everything else by ArgumentParser.
+    static func main() {
+        if let command = HelpText.requested(Array(CommandLine.arguments.dropFirst())) {
+            print(HelpText.render(command, width: HelpText.terminalWidth))
+            Foundation.exit(0)
+        }
+        main(nil)
+    }
 }
 
 /// `rft bench`: benchmarks, each reporting a ratio against a baseline measured in the same run.

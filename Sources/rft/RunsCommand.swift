@@ -83,6 +83,13 @@ struct RunsShowCommand: ParsableCommand {
             let keys = ["reward", "reward_std", "kl", "entropy", "frac_reward_zero_std", "step_time"]
             print("last step:        " + keys.compactMap { k in last[k]?.doubleValue.map { "\(k)=\(String(format: "%.4g", $0))" } }.joined(separator: " "))
         }
+        if let errors = s.graderErrors, !errors.isEmpty {
+            print("grader errors:    \(errors.total) samples failed grading (\(errors.countsText))")
+            for (type, entry) in errors.byType.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }) {
+                print("  \(type) ×\(entry.count)")
+                for m in entry.examples { print("    " + GraderErrorTally.firstLine(m)) }
+            }
+        }
         print("checkpoints:")
         for c in s.checkpoints { print("  \(c)") }
         if let b = s.bestCheckpoint { print("  \(b)  (best)") }

@@ -10,7 +10,10 @@ struct SFTCommand: ParsableCommand {
         discussion: """
         Each line of --data is one conversation, in OpenAI chat format {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]} or Bedrock conversation format {"system": [{"text": "..."}], "messages": [{"role": "user", "content": [{"text": "..."}]}, ...]}. Lines that cannot be used are reported as FILE:LINE and skipped.
 
-        The model starts from --init (an rft checkpoint, or a Hugging Face Llama/Qwen2/Qwen3 directory with its own tokenizer and chat markers), or from scratch with --model-config (a preset, demo or ref-1m, or a config.json) and the byte tokenizer. The default is --model-config demo.
+        The model starts from --init (an rft checkpoint, or a Hugging Face Llama/Qwen2/Qwen3 directory with its own tokenizer and chat markers), or from scratch with --model-config (a preset or a config.json) and the byte tokenizer. The default is --model-config demo.
+
+        Presets (the same list as rft train's model.preset):
+        \(presetLines)
 
         After every epoch the held-out loss is printed and the checkpoint is written to --out: config.json, model.safetensors, the tokenizer files, optimizer.safetensors and optimizer.json, sft_state.json. Per-step metrics go to --out/sft_metrics.jsonl.
 
@@ -30,7 +33,7 @@ struct SFTCommand: ParsableCommand {
     @Option(help: "Start from this checkpoint directory (rft or Hugging Face).")
     var `init`: String?
 
-    @Option(help: "Train from scratch with this config: 'demo', 'ref-1m', or a config.json file.")
+    @Option(help: "Train from scratch with this config: a preset (\(ModelConfig.presets.map(\.name).joined(separator: ", "))) or a config.json file.")
     var modelConfig: String?
 
     @Option(help: "Held-out chat JSONL (default: hold out --val-fraction of --data).")
@@ -219,20 +222,16 @@ struct SFTCommand: ParsableCommand {
 
     /// A preset name or a config.json (rft's or Hugging Face's).
     static func config(named name: String) throws -> ModelConfig {
-        switch name {
-        case "demo": return .demo
-        case "ref-1m": return .ref1m
-        default:
-            let url = URL(fileURLWithPath: name)
-            guard let data = try? Data(contentsOf: url) else {
-                throw ValidationError("--model-config: '\(name)' is neither a preset (demo, ref-1m) nor a readable file")
-            }
-            if let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], json["hidden_size"] != nil {
-                return try ModelConfig(huggingFace: json, path: url.path)
-            }
-            do { return try JSONDecoder().decode(ModelConfig.self, from: data) } catch {
-                throw ModelIOError.malformed(path: url.path, detail: "not a model config (\(error))")
-            }
+        if let preset = ModelConfig.preset(named: name) { return preset.config }
+        let url = URL(fileURLWithPath: name)
+        guard let data = try? Data(contentsOf: url) else {
+            throw ValidationError("--model-config: '\(name)' is neither a preset (\(ModelConfig.presets.map(\.name).joined(separator: ", "))) nor a readable file")
+        }
+        if let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], json["hidden_size"] != nil {
+            return try ModelConfig(huggingFace: json, path: url.path)
+        }
+        do { return try JSONDecoder().decode(ModelConfig.self, from: data) } catch {
+            throw ModelIOError.malformed(path: url.path, detail: "not a model config (\(error))")
         }
     }
 }

@@ -41,6 +41,8 @@ struct ServeRewardsCommand: ParsableCommand {
     var responseMarker: String?
     @Option(help: "Strip this suffix from responses (repeatable), e.g. an end-of-sequence token.") var stripSuffix: [String] = []
     @Option(help: "The /get_reward reward for a sample whose grading failed.") var errorReward: Double = 0
+    @Option(help: "Most samples per request (413 beyond).") var maxBatch = 4096
+    @Option(help: "Requests scored at once.") var maxConcurrent = 16
 
     @OptionGroup var degraded: DegradedModeOption
 
@@ -57,7 +59,11 @@ struct ServeRewardsCommand: ParsableCommand {
         if let marker = responseMarker { openRLHF.responseSplit = .marker(marker.replacingOccurrences(of: "\\n", with: "\n")) }
         openRLHF.stripSuffixes = stripSuffix
         openRLHF.errorReward = errorReward
-        let config = try server.configuration()
+        var settings = try server.configuration()
+        settings.maxBatchSize = maxBatch
+        settings.maxConcurrentBatches = maxConcurrent
+        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        let config = settings
 
         let scorer: RuntimeScorer
         do { scorer = try RuntimeScorer(path: URL(fileURLWithPath: graders), specName: name) } catch {
@@ -78,15 +84,13 @@ struct ServeRewardsCommand: ParsableCommand {
     }
 }
 
-/// Bind, auth and limit options shared by `rft serve-rewards` and `rft serve`.
+/// Bind, auth and limit options shared by `rft serve-rewards` and `rft serve` (only those that apply to both).
 struct ServerOptions: ParsableArguments {
     @Option(help: "Address to bind; anything but loopback needs --api-key-env or --insecure.") var host = "127.0.0.1"
     @Option(help: "Port to bind (0: any free port, printed at start).") var port = 8080
     @Option(help: "Environment variable holding the bearer token clients must send.") var apiKeyEnv: String?
     @Flag(help: "Allow a non-loopback bind without authentication.") var insecure = false
     @Option(help: "Largest request body in MiB (413 beyond).") var maxBodyMb = 16
-    @Option(help: "Most samples per request, serve-rewards only (413 beyond).") var maxBatch = 4096
-    @Option(help: "Requests scored at once, serve-rewards only (serve generates one at a time).") var maxConcurrent = 16
     @Option(help: "Requests allowed to wait; beyond that 429 with Retry-After.") var maxQueue = 64
     @Option(help: "Per-request deadline in seconds, queueing included (504 beyond).") var deadline: Double = 120
 
@@ -102,8 +106,6 @@ struct ServerOptions: ParsableArguments {
             c.apiKey = key
         }
         c.maxBodyBytes = maxBodyMb << 20
-        c.maxBatchSize = maxBatch
-        c.maxConcurrentBatches = maxConcurrent
         c.maxQueuedBatches = maxQueue
         guard deadline > 0, deadline.isFinite else { throw ValidationError("--deadline must be a positive number of seconds") }
         c.requestDeadline = .milliseconds(Int64(deadline * 1000))

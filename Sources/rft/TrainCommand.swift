@@ -17,6 +17,15 @@ struct TrainCommand: ParsableCommand {
         baseline.json, final_eval.json, TensorBoard events, checkpoints/ and report.html.
         Ctrl-C (or SIGTERM) saves a checkpoint and stops; continue with --resume.
 
+        Grader errors are counted by type on the progress line, in summary.json, rft runs show and the
+        report. When more than max_grader_error_rate (default 0.5) of the samples graded over the last
+        grader_error_window (5) steps, or of the baseline's, failed grading, the run stops as Failed
+        with the first error messages and exit status 1.
+
+        model.preset (or model.config, or model.checkpoint); max_completion_length defaults to 256, or
+        half the model's context when that is less:
+        \(presetLines)
+
         Examples:
           rft train --config grpo.yaml
           rft train --config grpo.json learning_rate=5e-6 num_generations=16 output_dir=runs/lr5e-6
@@ -75,6 +84,8 @@ struct TrainingRun {
             }
         }
         let policy = try policyOverride ?? TrainingSetup.policy(config.model, hyperparameters: config.hyperparameters)
+        var config = self.config
+        TrainingSetup.fitCompletionLength(&config.hyperparameters, maxSeqLen: policy.model.config.maxSeqLen)
         let scorer = try TrainingSetup.scorer(config.rewards)
         defer { scorer.shutdown() }
         let trainer = try Trainer(config: config, policy: policy, scorer: scorer, train: train, validation: val)
@@ -83,13 +94,22 @@ struct TrainingRun {
         if quiet { trainer.say = { print($0) } }
         let signals = StopSignals(flag: trainer.stop) { progress?.log($0) ?? print($0) }
         defer { signals.restore() }
-        let summary = try trainer.run(resume: resume)
+        let summary: RunSummary
+        do { summary = try trainer.run(resume: resume) } catch {
+            // A failed run still gets its report (with the error in a red banner) and a run line.
+            if let url = try? ReportBuilder(runDirectory: trainer.run.url).writeHTML() { print("report: \(url.path)") }
+            print("run: \(trainer.run.path) (\(RunStatus.failed.rawValue) at step \(trainer.summary.steps)/\(trainer.summary.totalSteps))")
+            throw error
+        }
         if let url = try? ReportBuilder(runDirectory: trainer.run.url).writeHTML() {
             print("report: \(url.path)")
         }
         print("run: \(trainer.run.path) (\(summary.status.rawValue), \(summary.steps)/\(summary.totalSteps) steps; "
               + "baseline val \(rewardText(summary.baselineValReward)) → final val \(rewardText(summary.finalValReward)), "
               + "best \(rewardText(summary.bestValReward)) at \(summary.bestCheckpoint ?? "-"))")
+        if let errors = summary.graderErrors, !errors.isEmpty {
+            print("grader errors: \(errors.countsText) (see rft runs show \(trainer.run.path))")
+        }
         return summary
     }
 }

@@ -61,28 +61,96 @@ final class GraderCommandTests: XCTestCase {
                 """,
             "in.jsonl": #"{"id": "keep", "messages": []}"# + "\n" + #"{"id": "drop", "messages": []}"# + "\n",
         ])
-        let r = try RFTBinary.run(["grader", "invoke", dir.path, "--input", dir.appendingPathComponent("in.jsonl").path, "--logs"])
-        XCTAssertEqual(r.status, 0, r.stderr)
+        let input = dir.appendingPathComponent("in.jsonl").path
+        let r = try RFTBinary.run(["grader", "invoke", dir.path, "--input", input, "--logs"])
+        XCTAssertEqual(r.status, 1, "a sample failed grading: \(r.stderr)")
         XCTAssertTrue(r.stdout.contains(#"{"id":"keep","aggregate_reward_score":0.5}"#), r.stdout)
         XCTAssertTrue(r.stdout.contains(#"{"id":"drop","error":{"type":"invalid_output","message":"id \"drop\" is missing from the output"}}"#), r.stdout)
         XCTAssertTrue(r.stderr.contains("scoring 2"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("error: 1 of 2 samples failed grading: invalid_output ×1\n"
+                                        + "  invalid_output (first: sample \"drop\"): id \"drop\" is missing from the output"), r.stderr)
+        let allowed = try RFTBinary.run(["grader", "invoke", dir.path, "--input", input, "--allow-errors"])
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertTrue(allowed.stderr.contains("1 of 2 samples failed grading"), "the summary is still printed: \(allowed.stderr)")
+    }
+
+    func testInvokeScoresTheReadableLinesAndNamesEveryBadOne() throws {
+        let dir = try tempDir(["in.jsonl": """
+            {"id": "a", "messages": [{"role": "assistant", "content": "x"}]}
+            {"id": "b", "messages": [}
+            {"id": "c", "messages": [{"role": "assistant", "content": "y"}]}
+            not json
+
+            """])
+        let input = dir.appendingPathComponent("in.jsonl").path
+        let r = try RFTBinary.run(["grader", "invoke", Self.grader("trivial"), "--input", input])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stdout.contains(#""id":"a""#) && r.stdout.contains(#""id":"c""#), r.stdout)
+        XCTAssertFalse(r.stdout.contains(#""id":"b""#), r.stdout)
+        XCTAssertTrue(r.stderr.contains("error: \(input):2:26: "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("error: \(input):4:1: "), r.stderr)
+        XCTAssertTrue(r.stderr.contains("2 lines of \(input) could not be read and were skipped"), r.stderr)
+        let strict = try RFTBinary.run(["grader", "invoke", Self.grader("trivial"), "--input", input, "--strict"])
+        XCTAssertEqual(strict.status, 2)
+        XCTAssertEqual(strict.stdout, "", "nothing is scored")
+        XCTAssertTrue(strict.stderr.contains("2 bad lines in \(input); nothing was scored"), strict.stderr)
+    }
+
+    func testATestServerNeedsTheNetworkGrant() throws {
+        let dir = try tempDir(["grader.json": #"{"name": "x", "handler": "h.lambda_handler"}"#,
+                               "h.py": "def lambda_handler(e, c):\n    return []\n",
+                               "test-server.json": #"{"command": ["/usr/bin/python3", "-c", "print('http://127.0.0.1:1')"]}"#,
+                               "cases.jsonl": #"{"id": "c", "messages": [], "expected_score": 1}"# + "\n"])
+        let r = try RFTBinary.run(["grader", "test", dir.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("test-server.json: a test server needs \"network\": true in grader.json"), r.stderr)
+    }
+
+    func testGraderTestShowsAnInitErrorOnceAndLogs() throws {
+        let broken = try tempDir(["grader.json": #"{"name": "x", "handler": "h.lambda_handler"}"#,
+                                  "h.py": "import no_such_module\ndef lambda_handler(e, c):\n    return []\n",
+                                  "cases.jsonl": (0..<4).map { #"{"id": "c\#($0)", "messages": [], "expected_score": 1}"# }.joined(separator: "\n")])
+        let r = try RFTBinary.run(["grader", "test", broken.path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual((r.stdout + r.stderr).components(separatedBy: "No module named 'no_such_module'").count - 1, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("error: x could not start (init_error):\nModuleNotFoundError: No module named 'no_such_module' (at h.py:1)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("FAIL  (init_error, above)"), r.stdout)
+
+        let noisy = try tempDir(["grader.json": #"{"name": "n", "handler": "h.lambda_handler"}"#,
+                                 "h.py": "def lambda_handler(e, c):\n    print('looking at', len(e))\n    return [{'id': s['id'], 'aggregate_reward_score': 1} for s in e]\n",
+                                 "cases.jsonl": #"{"id": "c", "messages": [], "expected_score": 1}"# + "\n"])
+        let logs = try RFTBinary.run(["grader", "test", noisy.path, "--logs"])
+        XCTAssertEqual(logs.status, 0, logs.stdout + logs.stderr)
+        XCTAssertTrue(logs.stderr.contains("[stdout]\nlooking at 1"), logs.stderr)
     }
 
     func testValidateReportsStructuredErrors() throws {
-        let good = try RFTBinary.run(["grader", "validate", Self.grader("verl-score")])
+        let good = try RFTBinary.run(["grader", "validate", Self.grader("verl-score"), "--json"])
         XCTAssertEqual(good.status, 0, good.stdout + good.stderr)
         XCTAssertEqual(good.stdout.trimmingCharacters(in: .whitespacesAndNewlines), #"{"valid":true,"name":"verl-score","errors":[]}"#)
+        let goodText = try RFTBinary.run(["grader", "validate", Self.grader("verl-score")])
+        XCTAssertEqual(goodText.stdout, "verl-score: valid (manifest checked, handler imported in the sandbox)\n")
 
-        let badManifest = try tempDir(["grader.json": #"{"name": "x", "handler": "h.f", "concurrency": 0}"#, "h.py": "def f(e, c): return []\n"])
-        let m = try RFTBinary.run(["grader", "validate", badManifest.path])
+        let badManifest = try tempDir(["grader.json": #"{"name": "x", "handler": "h.f", "concurrency": 0, "timout_ms": 5}"#, "h.py": "def f(e, c): return []\n"])
+        let m = try RFTBinary.run(["grader", "validate", badManifest.path, "--json"])
         XCTAssertEqual(m.status, 1)
         XCTAssertTrue(m.stdout.contains(#""type":"manifest""#) && m.stdout.contains(#""field":"concurrency""#)
                       && m.stdout.contains("must be 1...64, got 0"), m.stdout)
+        let mText = try RFTBinary.run(["grader", "validate", badManifest.path])
+        XCTAssertEqual(mText.status, 1)
+        XCTAssertTrue(mText.stdout.contains("INVALID, 2 problems:"), mText.stdout)
+        XCTAssertTrue(mText.stdout.contains("grader.json: timout_ms: unknown field (did you mean 'timeout_ms'?)"), mText.stdout)
 
         let badImport = try tempDir(["grader.json": #"{"name": "x", "handler": "h.f"}"#, "h.py": "def f(e, c)\n    return []\n"])
-        let i = try RFTBinary.run(["grader", "validate", badImport.path])
+        let i = try RFTBinary.run(["grader", "validate", badImport.path, "--json"])
         XCTAssertEqual(i.status, 1)
         XCTAssertTrue(i.stdout.contains(#""type":"init_error""#) && i.stdout.contains("SyntaxError"), i.stdout)
+        // Readable by default: no escaped JSON, the grader's own line, none of the bootstrap's frames.
+        let text = try RFTBinary.run(["grader", "validate", badImport.path])
+        XCTAssertEqual(text.status, 1)
+        XCTAssertTrue(text.stdout.contains("x: INVALID, 1 problem:\n  init_error: SyntaxError: "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("(at h.py:1)"), text.stdout)
+        XCTAssertFalse(text.stdout.contains("<string>") || text.stdout.contains("<frozen") || text.stdout.contains("\\n"), text.stdout)
     }
 
     func testManifestErrorsOnOtherCommandsNameTheField() throws {

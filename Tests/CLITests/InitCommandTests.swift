@@ -36,6 +36,26 @@ final class InitCommandTests: XCTestCase {
         XCTAssertTrue(test.stdout.contains("cases passed"), test.stdout)
     }
 
+    /// Straight after `rft init judge`, `rft grader test` passes: the cases run against the bundled fake
+    /// judge, started (in the sandbox) for them and stopped after, and the output says so.
+    func testInitJudgeThenGraderTestPassesAgainstTheBundledFakeJudge() throws {
+        unsetenv("JUDGE_BASE_URL"); unsetenv("JUDGE_MODEL")
+        let dir = tmp.appendingPathComponent("my-judge").path
+        XCTAssertEqual(try RFTBinary.run(["init", "judge", dir]).status, 0)
+        let test = try RFTBinary.run(["grader", "test", dir])
+        XCTAssertEqual(test.status, 0, test.stdout + test.stderr)
+        XCTAssertTrue(test.stdout.hasPrefix("cases run against the bundled fake judge (tools/fake_judge_server.py) at http://127.0.0.1:"),
+                      test.stdout)
+        XCTAssertTrue(test.stdout.contains("my-judge: 33/33 cases passed"), test.stdout)
+        // Nothing it started outlives it.
+        let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        let leftovers = procs.filter { pid in
+            guard Int(pid) != nil, let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: cmd, as: UTF8.self).contains(dir)
+        }
+        XCTAssertEqual(leftovers, [], "fake judge still running")
+    }
+
     func testRefusesANonEmptyDirectoryAndUnknownTemplates() throws {
         FileManager.default.createFile(atPath: tmp.appendingPathComponent("keep.txt").path, contents: Data("x".utf8))
         let r = try RFTBinary.run(["init", "generic", tmp.path])

@@ -16,10 +16,11 @@ enum RFTBinary {
     }
 
     /// Runs `rft ARGS`, feeding `stdin`, and returns its exit status and output.
-    static func run(_ args: [String], stdin: String? = nil, cwd: URL? = nil) throws -> Result {
+    static func run(_ args: [String], stdin: String? = nil, cwd: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = url
         p.arguments = args
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let cwd { p.currentDirectoryURL = cwd }
         let out = Pipe(), err = Pipe(), inp = Pipe()
         p.standardOutput = out; p.standardError = err; p.standardInput = inp

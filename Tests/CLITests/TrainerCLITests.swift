@@ -94,4 +94,95 @@ final class TrainerCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("mean reward") && r.stdout.contains("recommendation"), r.stdout)
     }
+
+    /// A grader that raises on every sample, as a judge does when its endpoint is down.
+    func downGrader() throws -> String {
+        let g = dir.appendingPathComponent("down")
+        try FileManager.default.createDirectory(at: g, withIntermediateDirectories: true)
+        _ = write("down/grader.json", #"{"name": "down", "handler": "judge.lambda_handler", "retries": 0}"#)
+        _ = write("down/judge.py", "def lambda_handler(event, context):\n    raise ConnectionRefusedError('[Errno 111] Connection refused')\n")
+        for path in [g.path, g.appendingPathComponent("grader.json").path, g.appendingPathComponent("judge.py").path] {
+            try FileManager.default.setAttributes([.posixPermissions: path == g.path ? 0o755 : 0o644], ofItemAtPath: path)
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
+        return g.path
+    }
+
+    func testTrainWithAFailingGraderFailsLoudly() throws {
+        _ = write("train.jsonl", prompts(4))
+        let grader = try downGrader()
+        let config = write("down.yaml", """
+        data:
+          train: train.jsonl
+        model:
+          preset: ref-1m
+        rewards:
+          spec: \(grader)
+        output_dir: runs/down
+        hyperparameters:
+          batch_size: 2
+          num_generations: 2
+          max_completion_length: 2
+          max_steps: 2
+        """)
+        var r = try RFTBinary.run(["train", "--config", config])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertFalse(r.stdout.contains("Completed"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("error: grading failed on 100.0% of samples (8 of 8) during steps 1-2, above max_grader_error_rate 0.5"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("handler_error ×8: ConnectionRefusedError: [Errno 111] Connection refused (at judge.py:2)"), r.stderr)
+        // The progress lines show the errors as they happen.
+        XCTAssertTrue(r.stdout.contains("errors 4/4 (handler_error)"), r.stdout)
+        let run = dir.appendingPathComponent("runs/down")
+        let html = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("<div class=\"banner errors\"><strong>Grading failed on 8 samples: handler_error ×8</strong>"), "report banner")
+        r = try RFTBinary.run(["runs", "show", run.path])
+        XCTAssertTrue(r.stdout.contains("status:           Failed"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("grader errors:    8 samples failed grading (handler_error ×8)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("ConnectionRefusedError: [Errno 111] Connection refused (at judge.py:2)"), r.stdout)
+    }
+
+    func testEvalCountsErrorsAdvisesFixingTheGraderAndExitsNonZero() throws {
+        let data = write("val.jsonl", prompts(3))
+        let ckpt = dir.appendingPathComponent("base").path
+        let chat = (0..<4).map { _ in #"{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "4"}]}"# }.joined(separator: "\n")
+        var r = try RFTBinary.run(["sft", "--data", write("chats.jsonl", chat),
+                                   "--out", ckpt, "--model-config", "ref-1m", "--epochs", "1", "--val-data", write("v.jsonl", chat)])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // No --max-tokens: the default fits ref-1m's 256-token context.
+        r = try RFTBinary.run(["eval", "--model", ckpt, "--data", data, "--rewards", try downGrader(), "--out", dir.appendingPathComponent("e.json").path])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("grading errors: 3 of 3 samples (100.0%)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("recommendation: your grader failed on 100.0% of samples: fix it first"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("supervised fine-tuning"), r.stdout)
+        XCTAssertTrue(r.stderr.contains("above --max-grader-error-rate 0.5"), r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("e.json"))) as! [String: Any]
+        XCTAssertEqual(report["errors"] as? [String: Int], ["handler_error": 3])
+        r = try RFTBinary.run(["eval", "--model", ckpt, "--data", data, "--rewards", try downGrader(), "--max-grader-error-rate", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // A length that does not fit names eval's own option.
+        r = try RFTBinary.run(["eval", "--model", ckpt, "--data", data, "--rewards", try downGrader(), "--max-tokens", "300"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("error: --max-tokens 300 is out of range; allowed: at most 255"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("max_completion_length"), r.stderr)
+    }
+
+    func testDataValidateMessagesAndNoDoubledPrefix() throws {
+        let file = write("d.jsonl", """
+            {"messages": [{"role": "user", "content": 5}], "reference_answer": "1"}
+            {"messages": [{"role": "user", "content": "a"}], "reference_answer": "1"
+            {"messages": [{"role": "user", "content": "b"}]}
+            """)
+        var r = try RFTBinary.run(["data", "validate", file])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("d.jsonl:1: error: messages[0].content: must be a string (or a list of {\"type\": \"text\", \"text\"}), got number"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("d.jsonl:2: error: not valid JSON at column 73: "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("d.jsonl:3: warning: reference_answer: missing"), r.stdout)
+        XCTAssertTrue(r.stdout.contains(": 1 prompt, 2 errors, 2 warnings: INVALID"), r.stdout)
+        // train and eval print the data error with one prefix.
+        _ = write("t.yaml", "data:\n  train: d.jsonl\nmodel:\n  preset: ref-1m\nrewards: r.json\n")
+        r = try RFTBinary.run(["train", "--config", dir.appendingPathComponent("t.yaml").path])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("\(file):1: error: messages[0].content"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("error: \(file)"), r.stderr)
+    }
 }

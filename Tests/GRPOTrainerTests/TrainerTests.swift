@@ -100,7 +100,8 @@ final class TrainerTests: XCTestCase {
     func testFailedSamplesDoNotPoisonStatistics() throws {
         // Every sample of prompt p0 fails grading; prompt p1's "7" abstains.
         let flaky = FlakyScorer()
-        let trainer = try Trainer(config: config("flaky", ["max_steps": 3, "batch_size": 2, "dynamic_sampling": true]),
+        let trainer = try Trainer(config: config("flaky", ["max_steps": 3, "batch_size": 2, "dynamic_sampling": true,
+                                                             "max_grader_error_rate": 0.9]),
                                   policy: TabularPolicy(), scorer: flaky, train: records(2), validation: [])
         trainer.say = { _ in }
         var lines: [JSONValue] = []

@@ -27,8 +27,11 @@ final class GraderPoolTests: XCTestCase {
         defer { p.shutdown() }
         let r = p.score(Fixture.samples(2))
         XCTAssertEqual(r.map { $0.error?.type }, [.handlerError, .handlerError])
-        XCTAssertTrue(r[0].error!.message.hasPrefix("ValueError: bad event"), r[0].error!.message)
+        // Each half failed on its own: the error names its sample, the exception and the grader's own line.
+        XCTAssertTrue(r[0].error!.message.hasPrefix("sample \"s0\" (isolated from a batch of 2): ValueError: bad event (at handler.py:2)"),
+                      r[0].error!.message)
         XCTAssertTrue(r[0].error!.message.contains("in lambda_handler"), r[0].error!.message)
+        XCTAssertFalse(r[0].error!.message.contains("File \"<string>\""), "no bootstrap frames: \(r[0].error!.message)")
     }
 
     func testCrashIsRetriedInHalvesSoNeighboursKeepTheirScores() throws {
@@ -43,10 +46,14 @@ final class GraderPoolTests: XCTestCase {
         let r = p.score(Fixture.samples(4))
         XCTAssertEqual(r[0].score, 1)
         XCTAssertEqual(r[1].score, 1)
+        XCTAssertEqual(r[2].score, 1, "the culprit is isolated down to itself")
         XCTAssertEqual(r[3].error?.type, .crash)
         XCTAssertTrue(r[3].error!.message.contains("exited with status 3"),
                       r[3].error!.message)
+        XCTAssertTrue(r[3].error!.message.hasPrefix("sample \"s3\" (isolated from a batch of 4)"), r[3].error!.message)
+        // One split into four single samples; the culprit, having failed again alone, is not retried.
         XCTAssertEqual(p.currentStats.retries, 1)
+        XCTAssertEqual(p.currentStats.batches, 5)
         // The pool keeps serving with a fresh worker.
         XCTAssertEqual(p.score([Fixture.sample("ok", "x")])[0].score, 1)
     }

@@ -74,4 +74,16 @@ final class ProgressDisplayTests: XCTestCase {
         p.update(step: 100)
         XCTAssertTrue(out.contains("│ ETA"), out)  // at 80 columns only the bar shrinks; every field stays
     }
+
+    func testGraderErrorsAreShownWheneverThereAreAny() {
+        var out = ""
+        let p = ProgressDisplay(total: 3, mode: .plain, plainEverySteps: 1, write: { out += $0 }, clock: { 0 })
+        p.update(step: 1, reward: 0.5, kl: 0)
+        p.update(step: 2, reward: nil, kl: 0, graderErrors: ["handler_error": 64], graded: 64)
+        p.update(step: 3, reward: 0.2, kl: 0, graderErrors: ["timeout": 6, "crash": 4, "invalid_output": 0], graded: 64)
+        let lines = out.split(separator: "\n").map(String.init)
+        XCTAssertFalse(lines[0].contains("errors"), lines[0])
+        XCTAssertTrue(lines[1].contains("kl 0.000 errors 64/64 (handler_error) ETA"), lines[1])
+        XCTAssertTrue(lines[2].contains("errors 10/64 (timeout 6, crash 4) ETA"), lines[2])
+    }
 }

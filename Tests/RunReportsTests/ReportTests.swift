@@ -183,4 +183,22 @@ extension ReportTests {
         XCTAssertTrue(html.contains("<dd>7 / 10</dd>"))
         XCTAssertTrue(html.contains("<span class=\"tag\">truncated at max length</span>"))
     }
+
+    func testGraderErrorsOpenTheReportWithARedBanner() throws {
+        let dir = try RunFixture(steps: 3).write()
+        try #"""
+            {"status": "Failed", "steps": 3, "total_steps": 10, "error": "grading failed on 100.0% of samples",
+             "grader_errors": {"handler_error": {"count": 48, "examples": ["sample \"q1#1.0.0\": ConnectionRefusedError: <refused> (at judge_grader.py:120)"]},
+                               "timeout": {"count": 2, "examples": []}}}
+            """#.write(to: dir.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
+        let html = try ReportBuilder(runDirectory: dir).html()
+        let header = html.components(separatedBy: "<header>")[1].components(separatedBy: "</header>")[0]
+        // Right under the run's name, before the headline figures.
+        XCTAssertTrue(header.hasPrefix("<h1>\(dir.lastPathComponent)</h1><div class=\"banner errors\">"), header)
+        XCTAssertTrue(header.contains("Grading failed on 50 samples: handler_error ×48, timeout ×2"), header)
+        XCTAssertTrue(header.contains("ConnectionRefusedError: &lt;refused&gt; (at judge_grader.py:120)"), header)
+        // A run without summary counts still gets the banner from its grader/errors/* metrics.
+        let fromMetrics = try ReportBuilder(runDirectory: try RunFixture(steps: 30, withSideFiles: false).write()).html()
+        XCTAssertTrue(fromMetrics.contains("<div class=\"banner errors\"><strong>Grading failed on "), "metrics fallback")
+    }
 }
