@@ -9,7 +9,8 @@
 #     --cgroup=PATH     the job's cgroup below /sys/fs/cgroup (root default: the root cgroup)
 #     --controllers=LIST  controllers each ancestor enables (default "cpu memory pids")
 #     --timeout=SEC     the job's time limit in the guest (default 600); the VM gets 120 s more
-#     --results=DIR     keep output.log, rc, dmesg.log there (default: a fresh dir under .build/cgroup-v2/runs)
+#     --results=DIR     keep output.log, rc, dmesg.log there (default: a fresh dir under .build/cgroup-v2/runs,
+#                       which keeps the 30 newest)
 #     --smp=N --mem=MB  guest size (default 2 CPUs, 3072 MB)
 #     --quiet           no guest banner lines
 # The command runs with bash in the current directory (which must be on the root filesystem).
@@ -56,6 +57,8 @@ fi
 if [ -z "$results" ]; then
   mkdir -p "$cache/runs"
   results=$(mktemp -d "$cache/runs/$(date +%Y%m%d-%H%M%S)-XXXX")
+  # Keep the 30 newest runs.
+  find "$cache/runs" -mindepth 1 -maxdepth 1 -type d | sort | head -n -30 | xargs -r rm -rf
 fi
 mkdir -p "$results"; results=$(cd "$results" && pwd)
 chmod 755 "$results"   # a --user job reads job.sh there
