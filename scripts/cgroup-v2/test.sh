@@ -39,7 +39,7 @@ phase() {
   esac
   local start=$SECONDS
   "$here/run-in-guest.sh" "${opts[@]}" --quiet --timeout="$timeout" --results="$out/$p" \
-    "python3 scripts/cgroup-v2/suite.py --phase $p ${RFT_CG2_FILTERS:-}" 2>&1 | grep -a --line-buffered -E '^(RESULT|SUMMARY|phase|run-in-guest|setup|rft-initramfs|rft-guest)'
+    "python3 scripts/cgroup-v2/suite.py --phase $p ${RFT_CG2_FILTERS:-}" 2>&1 | grep -a --line-buffered -E '^(RESULT|SUMMARY|phase|run-in-guest|setup|build-initramfs|extract-vmlinux|rft-initramfs|rft-guest)'
   local rc=${PIPESTATUS[0]}
   echo "$rc $((SECONDS - start))" > "$out/$p.status"
 }
