@@ -256,6 +256,7 @@ final class PoolCore: @unchecked Sendable {
         threadsDone.wait()
         cond.lock()
         invokers = []
+        sandbox?.close() // its cgroups are gone before shutdown returns, even if the process exits next
         sandbox = nil
         cond.unlock()
     }

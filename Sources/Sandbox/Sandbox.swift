@@ -104,12 +104,17 @@ public final class Sandbox: @unchecked Sendable {
             sup.run()
             _ = sup.outcome()
             sup.closeAll()
-            for fd in [launched.stdinW, launched.requestW, launched.responseR] where fd >= 0 { close(fd) }
+            for fd in [launched.stdinW, launched.requestW, launched.responseR] where fd >= 0 { Glibc.close(fd) }
             pool.release(slot)
             throw failure.error
         }
         return SandboxedProcess(sandbox: self, slot: slot, supervisor: sup)
     }
+
+    /// Releases every slot now (uids, cgroups, namespaces) instead of when the last reference goes,
+    /// which a process about to exit may never see: slot cleanup runs on background threads.
+    /// Call it when no run or worker of this sandbox is in flight; later runs make new slots.
+    public func close() { pool.drain() }
 
     /// The cgroup directories this sandbox currently owns (one per slot and controller).
     public var cgroupDirectories: [String] { pool.cgroupDirs }

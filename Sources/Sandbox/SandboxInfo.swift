@@ -97,6 +97,7 @@ public struct SandboxInfo: Codable, Sendable {
             layers.append(cgroupLayer(c, support: support, joined: joined, sandbox: sandbox, outcome: outcome,
                                       probeFailure: status == "ok" ? nil : message))
         }
+        sandbox?.close()
         layers.append(Layer(name: "uid drop", active: root,
                             detail: root ? "each concurrent slot runs as its own uid from \(UIDAllocator.base) (no capabilities, RLIMIT_NPROC per slot)"
                                 : "not root: the code keeps your uid \(geteuid()) inside a user namespace, without capabilities after exec"))

@@ -151,22 +151,20 @@ final class SlotPool: @unchecked Sendable {
     /// Returns a slot after its run was reaped. Its per-run mounts are detached off the caller's
     /// path (the kernel waits for an RCU grace period there); the slot is reusable afterwards.
     func release(_ slot: Slot) {
-        guard slot.mountFD >= 0 else { lock.lock(); idle.append(slot); lock.unlock(); return }
+        guard slot.mountFD >= 0 else { park(slot); return }
         cleaned.lock(); cleaning += 1; cleaned.unlock()
         MountResetter.shared.submit { [self] inThread in
             let failed = slot.resetMounts(inThread: inThread) != nil
-            cleaned.lock()
-            lock.lock()
             if failed {
-                all.removeAll { $0 === slot } // never reuse a slot whose view could not be reset
+                lock.lock(); all.removeAll { $0 === slot }; lock.unlock() // never reuse a slot whose view could not be reset
+                slot.destroy()
             } else {
-                idle.append(slot)
+                park(slot)
             }
-            lock.unlock()
+            cleaned.lock()
             cleaning -= 1
             cleaned.broadcast()
             cleaned.unlock()
-            if failed { slot.destroy() }
         }
     }
 
@@ -189,8 +187,40 @@ final class SlotPool: @unchecked Sendable {
         return all.flatMap { $0.cgroups?.dirs ?? [] }
     }
 
-    deinit {
+    private var drained = false
+
+    /// Waits for pending slot cleanups, then destroys every idle slot (uids, cgroups, namespaces)
+    /// and removes the pool's cgroup directory. A slot still running is destroyed when it is
+    /// released. Idempotent; later runs make new slots.
+    func drain() {
         waitForCleanup()
+        lock.lock()
+        drained = true
+        let slots = idle
+        all.removeAll { s in slots.contains { $0 === s } }
+        idle = []
+        let busy = !all.isEmpty
+        lock.unlock()
+        for s in slots { s.destroy() }
+        if !busy { for base in support.bases { SlotCgroups.rmdirRetrying(base + "/rft/" + name) } }
+    }
+
+    /// Returns a slot to the idle list, or destroys it once the pool was drained.
+    private func park(_ slot: Slot) {
+        lock.lock()
+        if drained {
+            all.removeAll { $0 === slot }
+            lock.unlock()
+            slot.destroy()
+            return
+        }
+        idle.append(slot)
+        lock.unlock()
+    }
+
+    deinit {
+        drain()
+        // Every slot is idle by now (a run holds the pool): remove any the drain found busy.
         for s in all { s.destroy() }
         for base in support.bases { SlotCgroups.rmdirRetrying(base + "/rft/" + name) }
     }

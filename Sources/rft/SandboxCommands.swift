@@ -85,7 +85,8 @@ struct SandboxRunCommand: ParsableCommand {
         do {
             let sandbox = try Sandbox(policy: policy)
             for w in sandbox.unenforced { printWarning(w) }
-            outcome = try sandbox.run(argv, stdin: stdin)
+            outcome = sandbox.run(argv, stdin: stdin)
+            sandbox.close() // remove its cgroups before this process exits
         } catch let e as SandboxError {
             outcome = .sandboxError(e)
         }

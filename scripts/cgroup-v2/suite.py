@@ -25,6 +25,9 @@ import sys
 import tempfile
 import time
 
+# Wall deadlines in the sandbox tests assume native speed; under TCG Python starts ~20x and exec
+# ~100x slower, so the tests stretch every policy deadline (and its upper bounds) by this factor.
+os.environ.setdefault("RFT_TEST_TIME_SCALE", "10")
 os.environ.setdefault("SWIFT_BACKTRACE", "enable=no")  # a symbolicated backtrace takes minutes under TCG
 BUNDLE = os.environ.get("RFT_CG2_BUNDLE", ".build/debug/rftPackageTests.xctest")
 RFT = os.environ.get("RFT_CG2_RFT", ".build/debug/rft")
