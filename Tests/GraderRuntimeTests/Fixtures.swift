@@ -22,7 +22,7 @@ enum Fixture {
     static func grader(_ manifest: String, files: [String: String] = [:]) throws -> URL {
         let dir = scratch.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try manifest.write(to: dir.appendingPathComponent("grader.json"), atomically: true, encoding: .utf8)
+        try scaledDeadlines(manifest).write(to: dir.appendingPathComponent("grader.json"), atomically: true, encoding: .utf8)
         for (name, text) in files {
             let url = dir.appendingPathComponent(name)
             try text.write(to: url, atomically: true, encoding: .utf8)
@@ -33,6 +33,18 @@ enum Fixture {
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir.appendingPathComponent("grader.json").path)
         return dir
+    }
+
+    /// Under emulation (`RFT_TEST_TIME_SCALE`, set by the cgroup v2 guest) a manifest that leaves
+    /// the deadlines at Lambda's defaults gets them stretched, so slow start-up is not a timeout.
+    /// Deadlines a test sets itself (it tests timeouts) are kept.
+    static func scaledDeadlines(_ manifest: String) -> String {
+        let scale = Int(ProcessInfo.processInfo.environment["RFT_TEST_TIME_SCALE"] ?? "") ?? 1
+        guard scale > 1, var obj = (try? JSONSerialization.jsonObject(with: Data(manifest.utf8))) as? [String: Any] else { return manifest }
+        if obj["timeout_ms"] == nil { obj["timeout_ms"] = 3000 * scale }
+        if obj["init_timeout_ms"] == nil { obj["init_timeout_ms"] = 10_000 * scale }
+        guard let data = try? JSONSerialization.data(withJSONObject: obj) else { return manifest }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// A python grader `handler.<fn>` (lambda_handler for bedrock, fn otherwise) whose module is `code`.
