@@ -73,6 +73,9 @@ public struct GraderManifest: Codable, Sendable, Equatable {
     public var recycleAfter: Int
     /// Batches that may wait for a worker; beyond that, samples get `throttled`.
     public var queueLimit: Int
+    /// Opt-in to the exec service (`"exec": {…}`): the grader may ask rft to run untrusted code in fresh
+    /// sandboxes of its own, within these limits. `nil` (the default): the grader gets no exec channel.
+    public var exec: ExecSettings?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, runtime, handler, command, contract, network, environment, retries, concurrency
@@ -80,6 +83,7 @@ public struct GraderManifest: Codable, Sendable, Equatable {
         case cpuMsPerSec = "cpu_ms_per_sec"
         case batchSize = "batch_size", onError = "on_error", scoreRange = "score_range"
         case recycleAfter = "recycle_after", queueLimit = "queue_limit"
+        case exec
     }
 
     public init(name: String, runtime: Runtime = .python, handler: String? = nil, command: [String]? = nil,
