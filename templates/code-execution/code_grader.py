@@ -316,8 +316,15 @@ def _status_of(result):
         return s
     if s == "signaled" and result.signal == "SIGXFSZ":
         return "output_limit"
-    if "MemoryError" in (result.stderr or "")[-3000:]:
+    return _status_of_error((result.stderr or "")[-3000:])
+
+
+def _status_of_error(text):
+    """The status of a program's own failure, from its exception type and message."""
+    if "MemoryError" in text or "Cannot allocate memory" in text:
         return "memory_limit"
+    if "File too large" in text:   # RLIMIT_FSIZE (Python ignores SIGXFSZ: the write fails with EFBIG)
+        return "output_limit"
     return "runtime_error"
 
 
@@ -380,8 +387,8 @@ class _Candidate:
             self._fail_load("runtime_error", f"while loading: {e}")
         if msg.get("ready") is not True or type(msg.get("names")) is not dict:
             err = msg.get("error") if type(msg.get("error")) is dict else {}
-            status = "memory_limit" if err.get("type") == "MemoryError" else "runtime_error"
-            self._fail_load(status, f"while loading: {err.get('type')}: {str(err.get('message'))[:300]}")
+            text = f"{err.get('type')}: {str(err.get('message'))[:300]}"
+            self._fail_load(_status_of_error(text), "while loading: " + text)
         self.names = {k: v for k, v in msg["names"].items() if type(k) is str and v in ("callable", "value")}
 
     def _fail_load(self, status, detail):
@@ -414,8 +421,8 @@ class _Candidate:
             raise _TestFailed("runtime_error", f"malformed reply: {e}") from None
         raised = msg.get("raised") if type(msg.get("raised")) is dict else None
         if raised is not None:
-            status = "memory_limit" if raised.get("type") == "MemoryError" else "runtime_error"
-            raise _TestFailed(status, f"{raised.get('type')}: {str(raised.get('message'))[:300]}")
+            text = f"{raised.get('type')}: {str(raised.get('message'))[:300]}"
+            raise _TestFailed(_status_of_error(text), text)
         if "bad_value" in msg:
             raise _TestFailed("wrong_answer", f"not plain data: {str(msg['bad_value'])[:300]}")
         self.close()
@@ -446,9 +453,9 @@ class _Proxy:
 
 
 def _call_test(test, cand, cfg):
-    deadline = time.monotonic() + cfg["timeout_ms"] / 1000.0
     if cand.session is None:
-        cand._start()
+        cand._start()   # loading has its own timeout_ms
+    deadline = time.monotonic() + cfg["timeout_ms"] / 1000.0
     if cand.names.get(test["function"]) != "callable":
         return "runtime_error", f"function {test['function']!r} is not defined"
     try:
@@ -465,9 +472,9 @@ def _assert_test(test, cand, cfg):
     """Evaluates the assert here; names resolve to this interpreter's builtins, then to the allowed
     modules (imported here), then to the candidate's globals (functions proxied, values fetched as
     plain data). A candidate can never replace a builtin such as abs."""
-    deadline = time.monotonic() + cfg["timeout_ms"] / 1000.0
     if cand.session is None:
-        cand._start()
+        cand._start()   # loading has its own timeout_ms
+    deadline = time.monotonic() + cfg["timeout_ms"] / 1000.0
     ns = {"__builtins__": builtins}
     for name in test["names"]:
         if hasattr(builtins, name):
