@@ -21,6 +21,7 @@ final class ExecChannel: @unchecked Sendable {
     private var closed = false
     private let stateLock = NSLock()
     private var sessions: [Int: ExecSession] = [:]
+    private var sessionsClosed = false
     private var nextSession = 1
     private var inFlight = 0
     static let maxInFlight = 256
@@ -84,9 +85,10 @@ final class ExecChannel: @unchecked Sendable {
         stateLock.lock()
         let open = sessions
         sessions = [:]
+        sessionsClosed = true
         stateLock.unlock()
         for (_, s) in open { s.abort() }
-        for (_, s) in open { _ = s.close(); service.release() }
+        for (_, s) in open { _ = s.close(); s.releasePlace() }
     }
 
     private func reply(_ id: JSONValue, _ body: JSONObject) {
@@ -117,6 +119,7 @@ final class ExecChannel: @unchecked Sendable {
             try place()
             let session: ExecSession
             do { session = try service.open(argv, environment: env, limits: limits) } catch {
+                // No session was made: give the place back here.
                 service.release()
                 let e = error as? SandboxError ?? SandboxError(layer: "exec-service", message: "\(error)")
                 return ["outcome": Self.json(.sandboxError(e))]
@@ -124,10 +127,10 @@ final class ExecChannel: @unchecked Sendable {
             stateLock.lock()
             let n = nextSession
             nextSession += 1
-            let isClosed = { writeLock.lock(); defer { writeLock.unlock() }; return closed }()
+            let isClosed = sessionsClosed
             if !isClosed { sessions[n] = session }
             stateLock.unlock()
-            if isClosed { _ = session.close(); service.release() }
+            if isClosed { _ = session.close(); session.releasePlace() }
             return ["session": .number(Double(n))]
         case "call", "close":
             guard let n = r["session"]?.doubleValue.map(Int.init) else { throw ExecService.RequestError(message: "\(op): session is required") }
@@ -138,7 +141,7 @@ final class ExecChannel: @unchecked Sendable {
             guard let session else { throw ExecService.RequestError(message: "\(op): no open session \(n)") }
             if op == "close" {
                 let o = session.close()
-                service.release()
+                session.releasePlace()
                 return ["outcome": Self.json(o)]
             }
             var data: [UInt8]?
@@ -158,9 +161,9 @@ final class ExecChannel: @unchecked Sendable {
                 return ["data": .string(String(decoding: bytes, as: UTF8.self))]
             case .ended(let o):
                 stateLock.lock()
-                let mine = sessions.removeValue(forKey: n) != nil
+                sessions.removeValue(forKey: n)
                 stateLock.unlock()
-                if mine { service.release() }
+                session.releasePlace()
                 return ["outcome": Self.json(o)]
             }
         default:

@@ -97,15 +97,27 @@ final class ExecService: @unchecked Sendable {
         return s
     }
 
+    /// Sessions holding a place (a session a grader never closes gives its place back once its
+    /// process is gone, at the latest after `session_timeout_ms`).
+    private var live: [ExecSession] = []
+
     /// Waits for one of `concurrency` places until `deadline`; false when none came free.
     func acquire(deadline: UInt64) -> Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
         while active >= settings.concurrency {
             let now = FrameChannel.now()
-            if now >= deadline { return false }
-            _ = lock.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
+            if now >= deadline { lock.unlock(); return false }
+            let gone = live.filter(\.processExited)
+            if !gone.isEmpty {
+                lock.unlock()
+                for s in gone { s.releasePlace() }
+                lock.lock()
+                continue
+            }
+            _ = lock.wait(until: Date(timeIntervalSinceNow: min(Double(deadline - now) / 1e9, 0.1)))
         }
         active += 1
+        lock.unlock()
         return true
     }
 
@@ -130,7 +142,18 @@ final class ExecService: @unchecked Sendable {
     func open(_ argv: [String], environment: [String: String], limits: Limits) throws -> ExecSession {
         let p = try sandbox(for: policy(limits, session: true)).spawn(argv, environment: environment, channels: true)
         p.closeStdin()
-        return ExecSession(process: p, limits: limits)
+        let s = ExecSession(process: p, limits: limits, service: self)
+        lock.lock(); live.append(s); lock.unlock()
+        return s
+    }
+
+    /// Gives a session's place back (once per session, see ``ExecSession/releasePlace()``).
+    fileprivate func sessionDone(_ s: ExecSession) {
+        lock.lock()
+        live.removeAll { $0 === s }
+        active -= 1
+        lock.signal()
+        lock.unlock()
     }
 }
 
@@ -142,16 +165,32 @@ final class ExecSession: @unchecked Sendable {
 
     private let process: SandboxedProcess
     private let limits: ExecService.Limits
+    private weak var service: ExecService?
     private let lock = NSLock()
+    private let placeLock = NSLock()
+    private var placeHeld = true
     private var buffer: [UInt8] = []
     private var stdout: [UInt8] = []
     private var stderr: [UInt8] = []
     private var truncated = false
     private var ended: Outcome?
 
-    init(process: SandboxedProcess, limits: ExecService.Limits) {
+    init(process: SandboxedProcess, limits: ExecService.Limits, service: ExecService) {
         self.process = process
         self.limits = limits
+        self.service = service
+    }
+
+    /// Whether every process of the session is gone.
+    var processExited: Bool { process.hasExited }
+
+    /// Gives the session's exec place back; idempotent.
+    func releasePlace() {
+        placeLock.lock()
+        let held = placeHeld
+        placeHeld = false
+        placeLock.unlock()
+        if held { service?.sessionDone(self) }
     }
 
     var isOver: Bool { lock.lock(); defer { lock.unlock() }; return ended != nil }

@@ -122,6 +122,18 @@ final class ExecServiceTests: XCTestCase {
         XCTAssertEqual(leftoverChildren(since: before), [])
     }
 
+    func testPlacesAreBoundedAndASessionNeverClosedGivesItsPlaceBackWhenItsProcessIsGone() throws {
+        let svc = service { $0.concurrency = 1; $0.sessionTimeoutMs = 500 }
+        let soon = FrameChannel.now() + 3_000_000_000
+        XCTAssertTrue(svc.acquire(deadline: soon))
+        let leaked = try svc.open([python, "-c", "import time; time.sleep(60)"], environment: [:], limits: try svc.limits(nil))
+        XCTAssertFalse(svc.acquire(deadline: FrameChannel.now() + 100_000_000), "the only place is taken")
+        // Never closed: the session's lifetime (500 ms) ends it, and its place comes back.
+        XCTAssertTrue(svc.acquire(deadline: soon))
+        svc.release()
+        XCTAssertTrue(leaked.processExited)
+    }
+
     func testManifestExecFieldIsValidatedAndOptional() throws {
         let none = try GraderManifest.decode(Array(#"{"name": "g", "handler": "h.f"}"#.utf8), file: "g.json")
         XCTAssertNil(none.exec)
