@@ -34,7 +34,13 @@ final class ExecServiceTests: XCTestCase {
             fds = sorted(int(f) for f in os.listdir('/proc/self/fd'))
             open('/tmp/mark', 'w').write('x')
             env = dict(e.split('=', 1) for e in open('/proc/self/environ').read().split('\\0') if e)
-            print(json.dumps({"uid": os.getuid(), "env": env, "fds": fds, "pid": os.getpid(),
+            ns = {n: os.readlink('/proc/self/ns/' + n) for n in ('pid', 'mnt', 'ipc', 'uts', 'net')}
+            try:
+                socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                net = "socket allowed"
+            except PermissionError:
+                net = "EPERM"
+            print(json.dumps({"uid": os.getuid(), "env": env, "fds": fds, "pid": os.getpid(), "ns": ns, "net": net,
                               "procs": sorted(p for p in os.listdir('/proc') if p.isdigit()),
                               "tmp": sorted(os.listdir('/tmp')), "shm": sorted(os.listdir('/dev/shm')),
                               "stdin": input(), "cwd": os.getcwd()}))
@@ -50,6 +56,12 @@ final class ExecServiceTests: XCTestCase {
             XCTAssertEqual(v["stdin"]?.stringValue, "hello \(round)")
             XCTAssertEqual(v["fds"]?.arrayValue?.compactMap(\.doubleValue), [0, 1, 2, 3], "stdio and the listing's own fd only")
             XCTAssertEqual(v["cwd"]?.stringValue, "/tmp")
+            XCTAssertEqual(v["net"]?.stringValue, "EPERM", "no network")
+            for n in ["pid", "mnt", "ipc", "uts", "net"] {
+                let mine = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\(n)")) ?? "?"
+                XCTAssertNotEqual(v["ns"]?[n]?.stringValue, mine, "its own \(n) namespace")
+                XCTAssertNotNil(v["ns"]?[n]?.stringValue)
+            }
             XCTAssertEqual(v["tmp"]?.arrayValue?.compactMap(\.stringValue), ["mark"], "a fresh /tmp each run")
             XCTAssertEqual(v["shm"]?.arrayValue, [], "a fresh /dev/shm each run")
             XCTAssertEqual(v["pid"]?.doubleValue, 2, "its own PID namespace (rft's init is pid 1)")
