@@ -1,5 +1,8 @@
 import Foundation
 import Sandbox
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The exec runtime: one sandboxed process per batch, the batch JSON on stdin, the output list on stdout.
 final class ExecInvoker: BatchInvoker {
@@ -7,8 +10,10 @@ final class ExecInvoker: BatchInvoker {
     private let argv: [String]
     private let sandbox: Sandbox
     private let checker: OutputChecker
+    private let execService: ExecService?
 
-    init(manifest: GraderManifest, directory: URL, sandbox: Sandbox) {
+    init(manifest: GraderManifest, directory: URL, sandbox: Sandbox, exec: ExecService? = nil) {
+        self.execService = exec
         self.manifest = manifest
         self.sandbox = sandbox
         var argv = manifest.command ?? []
@@ -24,7 +29,8 @@ final class ExecInvoker: BatchInvoker {
 
     func invoke(_ batch: [Sample], requestID: String, lookahead: (() -> (batch: [Sample], requestID: String)?)? = nil) -> BatchAttempt {
         let start = FrameChannel.now()
-        let o = sandbox.run(argv, stdin: batchJSON(batch), environment: ["RFT_REQUEST_ID": requestID])
+        let o = execService.map { runServingExec(batch, requestID: requestID, service: $0) }
+            ?? sandbox.run(argv, stdin: batchJSON(batch), environment: ["RFT_REQUEST_ID": requestID])
         let wallMs = Double(FrameChannel.now() - start) / 1e6
         let result: BatchAttempt.Result
         if o.status == .ok && !o.stdoutTruncated {
@@ -38,4 +44,73 @@ final class ExecInvoker: BatchInvoker {
     }
 
     func shutdown() {}
+
+    /// The file descriptors an exec grader that opted in uses to reach the exec service.
+    static let requestFDVariable = "RFT_EXEC_REQUEST_FD", replyFDVariable = "RFT_EXEC_REPLY_FD"
+
+    /// Runs the grader with the exec channel: it writes exec request frames on fd 4 (`RFT_EXEC_REQUEST_FD`)
+    /// and reads the replies on fd 3 (`RFT_EXEC_REPLY_FD`), while the batch goes to its stdin as usual.
+    private func runServingExec(_ batch: [Sample], requestID: String, service: ExecService) -> Outcome {
+        let env = ["RFT_REQUEST_ID": requestID, Self.requestFDVariable: "4", Self.replyFDVariable: "3"]
+        let p: SandboxedProcess
+        do { p = try sandbox.spawn(argv, environment: env, channels: true) } catch let e as SandboxError {
+            return e.layer == "exec" ? Outcome(status: .exec_error, message: e.message) : .sandboxError(e)
+        } catch {
+            return .sandboxError(SandboxError(layer: "spawn", message: "\(error)"))
+        }
+        let channel = ExecChannel(service: service, replyFD: p.requestFD, waitMs: manifest.timeoutMs)
+        let deadline = FrameChannel.now() + UInt64(manifest.timeoutMs) * 1_000_000
+        // The batch is written on its own thread: the grader may send exec requests before reading all of it.
+        let input = batchJSON(batch)
+        let writer = Thread {
+            _ = Self.writeRaw(p.stdinFD, input, deadline: deadline)
+            p.closeStdin()
+        }
+        writer.start()
+        var buffer: [UInt8] = []
+        var violation: String?
+        loop: while true {
+            switch FrameChannel.read(p.responseFD, deadline: deadline, buffer: &buffer) {
+            case .frame(let bytes) where ExecChannel.isRequest(bytes):
+                channel.handle(bytes)
+            case .eof:
+                break loop
+            case .timeout:
+                p.kill(reason: .timeout)
+                break loop
+            case .frame:
+                violation = "the grader wrote a frame on its exec channel that is not an exec request; it was stopped"
+                p.kill(reason: .shutdown)
+                break loop
+            case .violation(let why):
+                violation = "exec channel: \(why); the grader was stopped"
+                p.kill(reason: .shutdown)
+                break loop
+            }
+        }
+        var o = p.wait()
+        channel.close()
+        if let violation { o.message = violation }
+        return o
+    }
+
+    /// Writes all of `bytes` to a (non-blocking) pipe before `deadline`.
+    private static func writeRaw(_ fd: Int32, _ bytes: [UInt8], deadline: UInt64) -> Bool {
+        let flags = fcntl(fd, F_GETFL)
+        if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+        var off = 0
+        return bytes.withUnsafeBytes { buf -> Bool in
+            while off < buf.count {
+                let w = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if w > 0 { off += w; continue }
+                if w < 0 && errno == EINTR { continue }
+                guard w < 0 && errno == EAGAIN else { return false }
+                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                let ms = FrameChannel.remainingMs(deadline)
+                if ms == 0 { return false }
+                if poll(&pfd, 1, ms) < 0 && errno != EINTR { return false }
+            }
+            return true
+        }
+    }
 }

@@ -78,6 +78,9 @@ public struct GraderManifest: Codable, Sendable, Equatable {
     /// start and names the missing layer and its fix. `--allow-degraded` and
     /// `RFT_ALLOW_DEGRADED=1` turn it on for every grader.
     public var allowDegraded: Bool = false
+    /// Opt-in to the exec service (`"exec": {…}`): the grader may ask rft to run untrusted code in fresh
+    /// sandboxes of its own, within these limits. `nil` (the default): the grader gets no exec channel.
+    public var exec: ExecSettings?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, runtime, handler, command, contract, network, environment, retries, concurrency
@@ -85,6 +88,7 @@ public struct GraderManifest: Codable, Sendable, Equatable {
         case cpuMsPerSec = "cpu_ms_per_sec"
         case batchSize = "batch_size", onError = "on_error", scoreRange = "score_range"
         case recycleAfter = "recycle_after", queueLimit = "queue_limit", allowDegraded = "allow_degraded"
+        case exec
     }
 
     public init(name: String, runtime: Runtime = .python, handler: String? = nil, command: [String]? = nil,

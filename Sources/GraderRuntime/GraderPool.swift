@@ -129,6 +129,8 @@ final class PoolCore: @unchecked Sendable {
     private var invokers: [BatchInvoker]
     /// Released at shutdown, so a stopped pool holds no sandbox slots (uids, cgroups, descriptors).
     private var sandbox: Sandbox?
+    /// Runs untrusted code for the workers when the manifest opts in (`"exec"`).
+    private let execService: ExecService?
 
     /// Starts a pool for an already-validated manifest.
     init(manifest: GraderManifest, directory: URL, options: GraderPool.Options) throws {
@@ -143,13 +145,15 @@ final class PoolCore: @unchecked Sendable {
         // (uid, cgroups, network namespace).
         let sandbox = try Sandbox(policy: policy)
         self.sandbox = sandbox
+        let execService = manifest.exec.map { ExecService(settings: $0) }
+        self.execService = execService
         unenforced = sandbox.unenforced.map {
             $0.replacingOccurrences(of: "cpuMsPerSec", with: "cpu_ms_per_sec").replacingOccurrences(of: "memoryMB", with: "memory_mb")
         }
         var invokers: [BatchInvoker] = []
         for _ in 0..<manifest.concurrency {
-            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.captureLogs)
-                                 : ExecInvoker(manifest: manifest, directory: dir, sandbox: sandbox))
+            invokers.append(warm ? PythonWorker(manifest: manifest, directory: dir, sandbox: sandbox, settleLogs: options.captureLogs, exec: execService)
+                                 : ExecInvoker(manifest: manifest, directory: dir, sandbox: sandbox, exec: execService))
         }
         self.invokers = invokers
         for (slot, invoker) in self.invokers.enumerated() {
@@ -198,7 +202,7 @@ final class PoolCore: @unchecked Sendable {
         guard let inv, let sandbox else { return GraderError(.throttled, "the grader pool is shut down") }
         if manifest.runtime == .python {
             // Use a fresh worker so a warm one does not hide an import problem.
-            let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
+            let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox, exec: execService)
             defer { probe.shutdown() }
             if case .failure(let e) = probe.prewarm() { return e }
             return nil
@@ -220,11 +224,11 @@ final class PoolCore: @unchecked Sendable {
         cond.unlock()
         guard let sandbox else { return .failure(GraderError(.throttled, "the grader pool is shut down")) }
         if manifest.runtime == .python {
-            let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox)
+            let probe = PythonWorker(manifest: manifest, directory: directory, sandbox: sandbox, exec: execService)
             defer { probe.shutdown() }
             return probe.prewarm()
         }
-        let attempt = ExecInvoker(manifest: manifest, directory: directory, sandbox: sandbox).invoke([], requestID: "cold-start", lookahead: nil)
+        let attempt = ExecInvoker(manifest: manifest, directory: directory, sandbox: sandbox, exec: execService).invoke([], requestID: "cold-start", lookahead: nil)
         if case .failed(let e) = attempt.result { return .failure(e) }
         return .success(attempt.wallMs)
     }

@@ -87,6 +87,7 @@ private struct ManifestValidator {
         if let env = obj["environment"] { m.environment = environment(env) }
         if let cmd = obj["command"] { m.command = command(cmd) }
         if let r = obj["score_range"] { m.scoreRange = scoreRange(r) }
+        if let e = obj["exec"] { m.exec = ExecSettings.validate(e) { fail($0, $1) } }
 
         switch m.runtime {
         case .python:

@@ -1,6 +1,6 @@
 /// rft's Python runtime interface client, modelled on AWS Lambda's.
 ///
-/// It runs as `/usr/bin/python3 -I -S -B -c <source> <grader-dir> <module.function> <contract> <name> <memory-mb>`
+/// It runs as `/usr/bin/python3 -I -S -B -c <source> <grader-dir> <module.function> <contract> <name> <memory-mb> [<rft_exec source>]`
 /// inside the sandbox (passing the source on the command line means no file has to be mounted):
 /// 1. **Init**: import the handler once. Success sends `{"ready": true, "init_ms": …}`; failure sends
 ///    `{"init_error": {errorType, errorMessage, stackTrace}}` and exits, before any sample is scored.
@@ -12,6 +12,9 @@
 ///
 /// The channel fds are moved above 100 and marked close-on-exec before user code is imported, so the
 /// handler's `print` goes to the stdout log and can never be mistaken for a result.
+///
+/// With the `rft_exec` source (manifests with `"exec"`), `import rft_exec` reaches the exec service over the
+/// same channel: `{"rft_exec": …}` request frames on fd 4, `{"rft_exec_reply": …}` frames among the requests on fd 3.
 ///
 /// With `--inprocess FILE BATCH_SIZE` in place of the name and memory, it instead times the handler called
 /// in-process over the samples in FILE (the baseline of `rft grader bench`) and prints
@@ -294,6 +297,15 @@ def inprocess(directory, handler, contract, samples_file, batch_size):
     sys.stdout = real_stdout
     print(json.dumps({"samples_per_s": len(samples) / elapsed, "samples": len(samples)}))
 
+def _install_exec(source, requests, responses):
+    """Makes `import rft_exec` work (module source from rft) and returns its channel demultiplexer."""
+    import types
+    module = types.ModuleType("rft_exec")
+    module.__file__ = "<rft_exec>"
+    exec(compile(source, "<rft_exec>", "exec"), module.__dict__)
+    sys.modules["rft_exec"] = module
+    return module._attach(requests, responses, loads, dumps)
+
 def main():
     start = time.monotonic()
     directory, handler, contract = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -309,6 +321,8 @@ def main():
     os.close(4)
     requests = open(req_fd, "rb", buffering=1 << 16)
     responses = open(resp_fd, "wb", buffering=1 << 16)
+    # With "exec" in the manifest, the rft_exec module shares the channel (see _install_exec).
+    channel = _install_exec(sys.argv[6], requests, responses) if len(sys.argv) > 6 else None
 
     def send(obj):
         try:
@@ -316,6 +330,8 @@ def main():
         except (TypeError, ValueError, RecursionError) as e:
             data = dumps({"request_id": obj.get("request_id"),
                                "marshal_error": "the handler's result is not JSON serializable: %s" % e}).encode()
+        if channel is not None:
+            return channel.write_frame(data)
         responses.write(len(data).to_bytes(4, "big"))
         responses.write(data)
         responses.flush()
@@ -332,11 +348,17 @@ def main():
     send({"ready": True, "init_ms": (time.monotonic() - start) * 1000.0})
 
     while True:
-        header = requests.read(4)
-        if len(header) < 4:
-            return
-        n = int.from_bytes(header, "big")
-        request = loads(requests.read(n))
+        if channel is not None:
+            frame = channel.read_frame()
+            if frame is None:
+                return
+            request = loads(frame)
+        else:
+            header = requests.read(4)
+            if len(header) < 4:
+                return
+            n = int.from_bytes(header, "big")
+            request = loads(requests.read(n))
         rid = request.get("request_id")
         ctx = LambdaContext(rid, name, memory_mb, time.monotonic() + request.get("timeout_ms", 3000) / 1000.0)
         try:

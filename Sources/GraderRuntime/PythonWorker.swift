@@ -22,9 +22,13 @@ final class PythonWorker: BatchInvoker {
 
     /// Give the sandbox's output drain a moment before collecting a batch's logs (only when someone reads them).
     private let settleLogs: Bool
+    /// The pool's exec service when the manifest opts in (`"exec"`), and this worker's channel to it.
+    private let execService: ExecService?
+    private var execChannel: ExecChannel?
 
-    init(manifest: GraderManifest, directory: URL, sandbox: Sandbox, settleLogs: Bool = false) {
+    init(manifest: GraderManifest, directory: URL, sandbox: Sandbox, settleLogs: Bool = false, exec: ExecService? = nil) {
         self.settleLogs = settleLogs
+        self.execService = exec
         self.manifest = manifest
         self.directory = directory
         self.sandbox = sandbox
@@ -36,7 +40,8 @@ final class PythonWorker: BatchInvoker {
     func prewarm() -> Swift.Result<Double, GraderError> {
         if process != nil { return .success(0) }
         let start = FrameChannel.now()
-        let argv = PythonBootstrap.argv(directory: directory.path, manifest: manifest)
+        var argv = PythonBootstrap.argv(directory: directory.path, manifest: manifest)
+        if execService != nil { argv.append(PythonBootstrap.execModuleSource) }
         let p: SandboxedProcess
         do { p = try sandbox.spawn(argv, channels: true) } catch let e as SandboxError {
             return .failure(GraderError(.sandboxError, "sandbox layer \(e.layer): \(e.message)"))
@@ -44,8 +49,9 @@ final class PythonWorker: BatchInvoker {
             return .failure(GraderError(.sandboxError, "\(error)"))
         }
         readBuffer = []
+        execChannel = execService.map { ExecChannel(service: $0, replyFD: p.requestFD, waitMs: manifest.timeoutMs) }
         let deadline = start + UInt64(manifest.initTimeoutMs) * 1_000_000
-        switch FrameChannel.read(p.responseFD, deadline: deadline, buffer: &readBuffer) {
+        switch readFrame(p, deadline: deadline) {
         case .frame(let bytes):
             let msg = try? JSONValue.parse(bytes)
             if msg?["ready"]?.boolValue == true {
@@ -53,6 +59,7 @@ final class PythonWorker: BatchInvoker {
                 invocations = 0
                 return .success(Double(FrameChannel.now() - start) / 1e6)
             }
+            closeExecChannel()
             p.kill(reason: .shutdown)
             let o = p.wait()
             if let err = msg?["init_error"] {
@@ -60,9 +67,11 @@ final class PythonWorker: BatchInvoker {
             }
             return .failure(GraderError(.initError, "the bootstrap sent an unexpected first frame"))
         case .timeout:
+            closeExecChannel()
             p.kill(reason: .timeout)
             return .failure(GraderError.from(p.wait(), manifest: manifest, starting: true))
         case .eof, .violation:
+            closeExecChannel()
             p.kill(reason: .shutdown)
             let o = p.wait()
             return .failure(GraderError.from(o, manifest: manifest, starting: true))
@@ -92,7 +101,7 @@ final class PythonWorker: BatchInvoker {
         if !sent && !send(batch, requestID: requestID, to: p, deadline: deadline) {
             attempt = BatchAttempt(result: .failed(kill(p, timedOut: FrameChannel.now() >= deadline)))
         } else {
-            switch FrameChannel.read(p.responseFD, deadline: deadline, buffer: &readBuffer) {
+            switch readFrame(p, deadline: deadline) {
             case .frame(let bytes):
                 // The worker is idle now: give it the next batch before checking this answer.
                 if !settleLogs, invocations < manifest.recycleAfter, let next = lookahead?() {
@@ -139,7 +148,27 @@ final class PythonWorker: BatchInvoker {
         frame.append(contentsOf: ",\"timeout_ms\":\(manifest.timeoutMs),\"batch\":".utf8)
         appendBatchJSON(batch, to: &frame)
         frame.append(UInt8(ascii: "}"))
+        if let execChannel { return execChannel.write(&frame, deadline: deadline) }
         return FrameChannel.write(p.requestFD, frame: &frame, deadline: deadline)
+    }
+
+    /// Reads the worker's next frame of its own protocol; exec requests met on the way are handed to
+    /// the exec service (served on their own threads, so the batch deadline keeps running).
+    private func readFrame(_ p: SandboxedProcess, deadline: UInt64) -> FrameChannel.ReadResult {
+        while true {
+            let r = FrameChannel.read(p.responseFD, deadline: deadline, buffer: &readBuffer)
+            if case .frame(let bytes) = r, let execChannel, ExecChannel.isRequest(bytes) {
+                execChannel.handle(bytes)
+                continue
+            }
+            return r
+        }
+    }
+
+    /// Kills the worker's untrusted sessions and stops replying to it (before its pipes are closed).
+    private func closeExecChannel() {
+        execChannel?.close()
+        execChannel = nil
     }
 
     /// Decodes a response frame into checked per-sample results.
@@ -180,6 +209,7 @@ final class PythonWorker: BatchInvoker {
             if !p.hasExited { p.kill(reason: .shutdown) }
         }
         let o = p.wait()
+        closeExecChannel()
         process = nil
         readBuffer = []
         sentAhead = nil
@@ -201,6 +231,7 @@ final class PythonWorker: BatchInvoker {
         readBuffer = []
         p.kill(reason: .shutdown)
         _ = p.wait()
+        closeExecChannel()
     }
 
     /// `errorType: errorMessage` and the stack trace of a Lambda-style error object.

@@ -77,7 +77,10 @@ struct GraderBenchCommand: ParsableCommand {
             if let first = failed.first?.error {
                 printError("\(failed.count) of \(results.count) samples failed; first: \(first)")
             }
-            if manifest.runtime == .python { inprocessRates.append(try inProcess(manifest: manifest, url: url, samples: data)) }
+            // A grader that runs code through the exec service has no in-process equivalent (no service there).
+            if manifest.runtime == .python && manifest.exec == nil {
+                inprocessRates.append(try inProcess(manifest: manifest, url: url, samples: data))
+            }
         }
         // The median round on both sides: rounds alternate, so both see the same machine load.
         let throughput = median(rates)

@@ -1,8 +1,11 @@
-import glob
-import json
+"""The code-execution template's own logic, run outside rft. The programs here are this file's own
+(benign) ones: FakeExec plays rft's exec service with plain subprocesses, so the grader's parsing,
+proxying, decoding and scoring are tested quickly. The real isolation (fresh sandboxes, attacks,
+neighbours) is tested through rft itself: Tests/GraderRuntimeTests/CodeExecutionAttackTests.swift,
+ExecServiceTests.swift and `rft grader test templates/code-execution` (TemplateCasesTests)."""
 import os
-import tempfile
-import time
+import subprocess
+import types
 import unittest
 
 from Tests.python import helpers
@@ -18,141 +21,127 @@ def sample(code, ref, sid="s"):
             "reference_answer": ref}
 
 
-def live_processes(uid_range=(200_000, 1_200_000)):
-    """Live (non-zombie) processes that are our children or run under a candidate uid."""
-    me = str(os.getpid())
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+class _Result:
+    def __init__(self, status, stdout="", stderr="", exit_code=None):
+        self.status, self.stdout, self.stderr, self.exit_code = status, stdout, stderr, exit_code
+        self.signal = self.layer = self.message = None
+
+
+class _SessionEnded(Exception):
+    def __init__(self, result):
+        Exception.__init__(self, result.status)
+        self.result = result
+
+
+def fake_exec():
+    """A stand-in for rft_exec (no sandbox): for this file's benign programs only."""
+    mod = types.SimpleNamespace(ExecError=RuntimeError, SessionEnded=_SessionEnded, calls=[])
+
+    def run(argv, stdin="", env=None, **limits):
+        mod.calls.append(("run", limits))
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-            uid = os.stat(f"/proc/{pid}").st_uid
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if fields[0] == "Z":
-            continue
-        if fields[1] == me or uid_range[0] <= uid < uid_range[1]:
-            found.append((pid, uid, stat[:80]))
-    return found
+            p = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env,
+                               timeout=limits["timeout_ms"] / 1000)
+        except subprocess.TimeoutExpired:
+            return _Result("timeout")
+        return _Result("ok" if p.returncode == 0 else "nonzero_exit", p.stdout, p.stderr, p.returncode)
+
+    class Session:
+        def __init__(self, argv, env=None, **limits):
+            mod.calls.append(("open", limits))
+            req_r, self.req_w = os.pipe()
+            self.rep_r, rep_w = os.pipe()
+
+            # the session's program reads requests on fd 3 and writes replies on fd 4
+            wrap = ("import fcntl, os, sys\na = fcntl.fcntl(int(sys.argv[1]), fcntl.F_DUPFD, 10)\n"
+                    "b = fcntl.fcntl(int(sys.argv[2]), fcntl.F_DUPFD, 10)\nos.dup2(a, 3)\nos.dup2(b, 4)\n"
+                    "os.execv(sys.argv[3], sys.argv[3:])")
+            self.p = subprocess.Popen(["/usr/bin/python3", "-c", wrap, str(req_r), str(rep_w)] + list(argv), env=env,
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, pass_fds=(req_r, rep_w))
+            os.close(req_r)
+            os.close(rep_w)
+            self.reader = os.fdopen(self.rep_r, "rb")
+            self.result = None
+
+        def call(self, line=None, timeout_ms=None):
+            if self.result is not None:
+                raise _SessionEnded(self.result)
+            if line is not None:
+                os.write(self.req_w, line.encode() + b"\n")
+            reply = self.reader.readline()
+            if not reply:
+                self.p.wait()
+                self.result = _Result("ok" if self.p.returncode == 0 else "nonzero_exit", stderr=self.p.stderr.read().decode())
+                raise _SessionEnded(self.result)
+            return reply.decode().rstrip("\n")
+
+        def close(self):
+            if self.p.poll() is None:
+                self.p.kill()
+            self.p.wait()
+            for f in (self.reader, self.p.stderr):
+                f.close()
+            os.close(self.req_w)
+            self.result = self.result or _Result("ok")
+            return self.result
+
+    mod.run, mod.Session = run, Session
+    return mod
 
 
-def wait_clean(deadline_s=5.0):
-    end = time.monotonic() + deadline_s
-    while live_processes() and time.monotonic() < end:
-        time.sleep(0.05)
-    return live_processes()
+class GradingTests(unittest.TestCase):
+    def setUp(self):
+        self.saved = M.rft_exec
+        M.rft_exec = self.fake = fake_exec()
 
+    def tearDown(self):
+        M.rft_exec = self.saved
 
-class CodeCasesTests(unittest.TestCase):
-    def test_every_case_passes_and_nothing_is_left_behind(self):
-        before = set(glob.glob(os.path.join(tempfile.gettempdir(), "rft-code-*")))
-        cases = helpers.load_cases("code-execution")
-        self.assertGreaterEqual(len(cases), 30)
-        self.assertGreaterEqual(sum(1 for c in cases if c["id"].startswith("hostile")), 15)
-        self.assertEqual(helpers.case_failures(cases, M.lambda_handler(cases)), [])
-        self.assertEqual(wait_clean(), [])
-        self.assertEqual(set(glob.glob(os.path.join(tempfile.gettempdir(), "rft-code-*"))) - before, set())
+    def score(self, code, ref, cfg=None):
+        return M.score_sample(sample(code, ref), cfg)["aggregate_reward_score"]
 
+    def test_the_three_shapes_are_checked_in_the_grader(self):
+        self.assertEqual(self.score("a, b = map(int, input().split())\nprint(a + b)",
+                                    {"tests": [{"stdin": "1 2\n", "stdout": "3"}, {"stdin": "2 2\n", "stdout": "5"}]}), 0.5)
+        self.assertEqual(self.score(GOOD, {"function": "add", "cases": [{"args": [1, 2], "expected": 3},
+                                                                         {"args": [[1], [2]], "expected": [1, 2]}]}), 1.0)
+        asserts = ["assert add(1, 2) == 3", "assert abs(add(0.1, 0.2) - 0.3) < 1e-9", "assert add((1,), (2,)) == (1, 2)",
+                   "assert math.isclose(add(1, 1), 2)", "assert [add(i, i) for i in range(3)] == [0, 2, 4]"]
+        self.assertEqual(self.score(GOOD, {"asserts": asserts}), 1.0)
+        # one candidate session per sample serves every call
+        self.assertEqual([c[0] for c in self.fake.calls].count("open"), 2)
 
-class HostileBatchTests(unittest.TestCase):
-    HOSTILE = {
-        "loop": ("while True:\n    pass", "timeout"),
-        "fork_bomb": ("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass", "timeout"),
-        "memory": ("x = bytearray(10 ** 10)", "memory_limit"),
-        "output": ("while True:\n    print('x' * 65536)", "output_limit"),
-        "exception": ("raise KeyError('k')", "runtime_error"),
-        "daemon": ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(600)\n    os._exit(0)\n"
-                   "def add(a, b):\n    return a + b\n", "passed"),
-        "stdout_holder": ("import os, subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\n" + GOOD, "passed"),
-        "kill_everything": ("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n" + GOOD, None),
-    }
+    def test_builtins_in_asserts_are_the_graders_own(self):
+        code = "import builtins\nbuiltins.abs = lambda x: 0\nabs = lambda x: 0\ndef mean(xs):\n    return 0\n"
+        self.assertEqual(self.score(code, {"asserts": ["assert abs(mean([1, 2]) - 1.5) < 1e-9"]}), 0.0)
 
-    def test_a_batch_where_most_candidates_are_hostile_scores_the_rest_correctly(self):
-        if os.geteuid() != 0:
-            self.HOSTILE.pop("kill_everything")   # without a private uid it would hit this test process too
-        batch = [sample(code, FN, name) for name, (code, _) in self.HOSTILE.items()]
-        batch += [sample(GOOD, FN, "good1"), sample("def add(a, b):\n    return a - b", FN, "bad1"),
-                  sample(GOOD, {"asserts": ["assert add(2, 2) == 4"]}, "good2")]
-        out = {o["id"]: o for o in M.lambda_handler(batch)}
-        self.assertEqual(len(out), len(batch))
-        for name, (_, status) in self.HOSTILE.items():
-            names = [m["name"] for m in out[name]["metrics_list"]]
-            if status is not None:
-                self.assertIn(f"test_0/{status}", names, name)
-        self.assertEqual(out["good1"]["aggregate_reward_score"], 1.0)
-        self.assertEqual(out["bad1"]["aggregate_reward_score"], 0.0)
-        self.assertEqual(out["good2"]["aggregate_reward_score"], 1.0)
-        self.assertEqual(wait_clean(), [])
+    def test_replies_are_decoded_strictly(self):
+        for bad in ({"$other": 1}, {"$set": [[1]]}, {"a": 1, "b": 2}, {"$float": "1e9"}, {"$dict": [[1]]}, {"$tuple": 1}):
+            with self.assertRaises(M._Malformed, msg=repr(bad)):
+                M._dec(bad)
+        self.assertEqual(M._dec({"$tuple": [1, {"$set": [2]}]}), (1, {2}))
+        self.assertEqual(M._dec({"$dict": [[{"$tuple": [1]}, "x"]]}), {(1,): "x"})
 
-    def test_statuses_are_counted_in_metrics(self):
-        ref = {"tests": [{"stdin": "1\n", "stdout": "1"}, {"stdin": "2\n", "stdout": "1"}, {"stdin": "x\n", "stdout": "1"}]}
-        o = M.lambda_handler([sample("print(int(input()) // int(input()) if False else int(input()) ** 0)", ref)])[0]
-        m = {x["name"]: x["value"] for x in o["metrics_list"]}
-        self.assertEqual((m["passed"], m["runtime_error"]), (2.0, 1.0))
-        self.assertAlmostEqual(o["aggregate_reward_score"], 2 / 3)
+    def test_values_and_names_of_the_candidate(self):
+        code = "N = 10\nPAIRS = {(1, 2): 3}\ndef apply(f, x):\n    return f(x)\ndef sq(x):\n    return x * x\n"
+        ref = {"asserts": ["assert N == 10", "assert PAIRS[(1, 2)] == 3", "assert apply(sq, 3) == 9", "assert missing(1) == 1"]}
+        o = M.score_sample(sample(code, ref))
+        self.assertEqual([m["name"] for m in o["metrics_list"] if m["name"].startswith("test_")],
+                         ["test_0/passed", "test_1/passed", "test_2/passed", "test_3/runtime_error"])
 
-
-class IsolationTests(unittest.TestCase):
-    def test_the_child_never_receives_expected_outputs(self):
-        secret = "EXPECTED-7f3a9c"
-        spy = ("import os, sys, gc\nseen = []\nf = sys._getframe()\nwhile f:\n    seen.append(repr(f.f_locals))\n    f = f.f_back\n"
-               "seen.append(open('/proc/self/cmdline').read())\nseen.append(repr(dict(os.environ)))\n"
-               "for fd in range(3, 64):\n    try:\n        seen.append(os.read(fd, 65536).decode(errors='replace'))\n    except OSError:\n        pass\n"
-               "seen.extend(repr(o)[:2000] for o in gc.get_objects() if isinstance(o, (dict, str)))\n"
-               "blob = '\\n'.join(seen)\nprint('LEAK' if 'EXPECTED-' + '7f3a9c' in blob else 'CLEAN')\n"
-               "def f(*a):\n    return 'LEAK' if 'EXPECTED-' + '7f3a9c' in blob else 'CLEAN'\n")
-        shapes = [{"tests": [{"stdin": "", "stdout": secret}]},
-                  {"function": "f", "cases": [{"args": [], "expected": secret}]},
-                  {"asserts": [f"assert f() == '{secret}'"]}]
-        for ref in shapes:
-            for test in M.parse_tests(ref):
-                job = M.job_for(test, spy, M.CONFIG)
-                self.assertNotIn(secret, json.dumps(job))
-                status, stdout, result, _, _ = M._run_child(job, test.get("stdin", ""), M.CONFIG)
-                self.assertIsNone(status)
-                self.assertIn("CLEAN", stdout)
-                self.assertNotIn("LEAK", stdout + json.dumps(result))
-
-    def test_rigged_equality_and_subclasses_do_not_pass(self):
-        rigged = "class A:\n    def __eq__(self, o):\n        return True\n    def __repr__(self):\n        return '3'\ndef add(a, b):\n    return A()"
-        sub = "class I(int):\n    pass\ndef add(a, b):\n    return I(3)"
-        for code in (rigged, sub):
-            for ref in (FN, {"asserts": ["assert add(1, 2) == 3"]}):
-                self.assertEqual(M.lambda_handler([sample(code, ref)])[0]["aggregate_reward_score"], 0.0)
-
-    def test_writing_to_the_result_channel_is_tampering(self):
-        forge = "import os\nfor fd in range(3, 64):\n    try:\n        os.write(fd, b'{\"status\": \"ok\"}\\n')\n    except OSError:\n        pass\n"
-        o = M.lambda_handler([sample(forge, {"asserts": ["assert len([]) > 5"]})])[0]
+    def test_a_program_that_cannot_load_fails_every_test_once(self):
+        o = M.score_sample(sample("raise KeyError('k')", {"function": "add", "cases": [{"args": [1, 2], "expected": 3}] * 3}))
         self.assertEqual(o["aggregate_reward_score"], 0.0)
+        self.assertEqual([c[0] for c in self.fake.calls], ["open"])
 
-    def test_environment_is_minimal(self):
-        os.environ["RFT_TEST_SECRET"] = "s3cr3t"
-        try:
-            code = "import os\ndef env():\n    return sorted(os.environ)"
-            ref = {"function": "env", "cases": [{"args": [], "expected": ["HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING"]}]}
-            self.assertEqual(M.lambda_handler([sample(code, ref)])[0]["aggregate_reward_score"], 1.0)
-        finally:
-            del os.environ["RFT_TEST_SECRET"]
-
-
-class ReferenceAndConfigTests(unittest.TestCase):
-    def test_malformed_references_are_per_sample_errors(self):
-        bad = [None, "not json", {"tests": "x"}, {"tests": [{"stdin": 1, "stdout": "1"}]}, {"asserts": ["assert ("]},
-               {"function": "1x", "cases": []}, {"function": "f", "cases": [{"args": [1]}]}, {"other": 1},
-               {"tests": []}, {"asserts": ["assert True"] * 21}]
-        out = M.lambda_handler([sample(GOOD, r, f"b{i}") for i, r in enumerate(bad)] + [sample(GOOD, FN, "ok")])
-        for o in out[:-1]:
-            self.assertEqual(o["error"]["type"], "invalid_reference", o)
-        self.assertEqual(out[-1]["aggregate_reward_score"], 1.0)
-
-    def test_program_extraction(self):
-        self.assertEqual(M.extract_program("```python\na = 1\n```\n```js\nx\n```"), "a = 1\n")
-        self.assertIsNone(M.extract_program("no fences"))
-        cfg = dict(M.CONFIG, accept_untagged_fence=False)
-        self.assertIsNone(M.extract_program("```\na = 1\n```", cfg))
+    def test_other_languages_via_command(self):
+        cfg = dict(M.CONFIG, command=["/bin/bash", "{file}"], fence_languages=["bash"])
+        tests = M.parse_tests({"tests": [{"stdin": "3\n", "stdout": "6"}, {"stdin": "4\n", "stdout": "9"}]}, cfg)
+        # /tmp is the sandbox's fresh scratch; outside rft the fake writes there too
+        self.assertEqual([s for s, _ in M.run_tests("read x; echo $((x*2))", tests, cfg)], ["passed", "wrong_answer"])
+        with self.assertRaises(M.ReferenceError_):
+            M.parse_tests(FN, cfg)
 
     def test_all_or_nothing_scoring(self):
         cfg = dict(M.CONFIG, scoring="all_or_nothing")
@@ -160,14 +149,46 @@ class ReferenceAndConfigTests(unittest.TestCase):
         self.assertEqual(M.score_sample(sample(GOOD, ref), cfg)["aggregate_reward_score"], 0.0)
         self.assertEqual(M.score_sample(sample(GOOD, ref))["aggregate_reward_score"], 0.5)
 
-    def test_other_languages_via_command(self):
-        cfg = dict(M.CONFIG, command=["/bin/bash", "{file}"], fence_languages=["bash"])
-        tests = M.parse_tests({"tests": [{"stdin": "3\n", "stdout": "6"}, {"stdin": "4\n", "stdout": "9"}]}, cfg)
-        self.assertEqual([s for s, _ in M.run_tests("read x; echo $((x*2))", tests, cfg)], ["passed", "wrong_answer"])
-        self.assertEqual(M.run_tests("while :; do :; done", tests[:1], cfg)[0][0], "timeout")
-        with self.assertRaises(M.ReferenceError_):
-            M.parse_tests(FN, cfg)
-        self.assertEqual(wait_clean(), [])
+    def test_limits_passed_to_the_service_come_from_config(self):
+        self.score(GOOD, FN)
+        self.assertEqual(self.fake.calls[0][1], {"timeout_ms": 2000, "memory_mb": 256, "max_pids": 16,
+                                                  "max_output_bytes": 1_000_000, "max_file_mb": 16, "max_open_files": 64})
+
+
+class WithoutTheServiceTests(unittest.TestCase):
+    def test_every_sample_reports_that_the_exec_service_is_missing(self):
+        saved, M.rft_exec = M.rft_exec, None
+        try:
+            out = M.lambda_handler([sample(GOOD, FN, "a"), sample(GOOD, {"tests": "x"}, "b")])
+        finally:
+            M.rft_exec = saved
+        self.assertEqual(out[0]["error"]["type"], "sandbox_error")
+        self.assertIn("exec service", out[0]["error"]["message"])
+        self.assertEqual(out[1]["error"]["type"], "invalid_reference")
+
+
+class ReferenceAndConfigTests(unittest.TestCase):
+    def test_malformed_references_are_per_sample_errors(self):
+        bad = [None, "not json", {"tests": "x"}, {"tests": [{"stdin": 1, "stdout": "1"}]}, {"asserts": ["assert ("]},
+               {"asserts": ["x = 1"]}, {"function": "1x", "cases": []}, {"function": "f", "cases": [{"args": [1]}]},
+               {"other": 1}, {"tests": []}, {"asserts": ["assert True"] * 21}]
+        out = M.lambda_handler([sample(GOOD, r, f"b{i}") for i, r in enumerate(bad)])
+        for o in out:
+            self.assertEqual(o["error"]["type"], "invalid_reference", o)
+
+    def test_program_extraction(self):
+        self.assertEqual(M.extract_program("```python\na = 1\n```\n```js\nx\n```"), "a = 1\n")
+        self.assertIsNone(M.extract_program("no fences"))
+        cfg = dict(M.CONFIG, accept_untagged_fence=False)
+        self.assertIsNone(M.extract_program("```\na = 1\n```", cfg))
+
+    def test_cases_cover_the_attack_classes(self):
+        ids = {c["id"] for c in helpers.load_cases("code-execution")}
+        for needed in ("attack-proc-mem-function", "attack-forged-channel-exit", "attack-patch-builtins-globals-json",
+                       "attack-rigged-operators", "attack-nondumpable-daemon", "attack-leak-reader",
+                       "attack-sigstop-everything", "attack-kill-everything", "attack-forbidden-syscall",
+                       "attack-read-secrets"):
+            self.assertIn(needed, ids)
 
 
 if __name__ == "__main__":

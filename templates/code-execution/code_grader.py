@@ -1,51 +1,54 @@
 """Code-execution grader (rft template, Bedrock reward-Lambda batch contract, stdlib only).
 
-Takes the program from the last fenced code block of the model's answer, runs every test of the
-sample's reference_answer in a fresh child process, and scores the fraction of tests passed (or
-all-or-nothing). Each test ends with one status: passed, wrong_answer, runtime_error, timeout,
-memory_limit or output_limit. Hostile programs (infinite loops, fork bombs, huge output, memory
-hogs, daemons that keep pipes open) cost one test each, never the grader.
+Takes the program from the last fenced code block of the model's answer, runs it against the tests
+of the sample's reference_answer and scores the fraction of tests passed (or all-or-nothing). Each
+test ends with one status: passed, wrong_answer, runtime_error, timeout, memory_limit or output_limit.
 
-Tests come from reference_answer (top level or under metadata; a JSON string is decoded) in one of
-three shapes:
-  {"tests":   [{"stdin": "1 2\\n", "stdout": "3"}]}             stdin/stdout pairs
-  {"asserts": ["assert add(1, 2) == 3"]}                          assert statements
-  {"function": "add", "cases": [{"args": [1, 2], "expected": 3}]} calls with expected values
-
-Isolation of each test (layered under rft's own sandbox, whose manifest keeps network off):
-  * its own session/process group, killed as a whole at the deadline (wall clock, monotonic);
-  * rlimits set in the child before any candidate code runs: CPU, address space, processes,
-    file size, open files, no core dumps;
-  * when the grader runs as root (e.g. `python3 -m unittest` outside rft), the child also drops to a
-    fresh unprivileged uid, so the process limit binds and every process it left behind is killed
-    by uid afterwards; otherwise the grader becomes a child subreaper and kills what was reparented
-    to it;
-  * an empty scratch directory as cwd and HOME, removed afterwards; a minimal environment;
-  * output read with a cap; results come back on a separate pipe; expected outputs stay in the grader.
+The program never runs in this process nor in this grader's sandbox. Every run goes through rft's
+exec service (`import rft_exec`, enabled by "exec" in grader.json): a fresh sandbox of its own with
+its own uid and PID/mount/IPC/UTS/network namespaces, a fresh /tmp, an empty environment except
+what is passed, and the limits of config.json. The verdict is computed here, from plain data:
+  {"tests":   [{"stdin": "1 2\\n", "stdout": "3"}]}             one run per test; its captured stdout
+                                                                  is compared here
+  {"function": "add", "cases": [{"args": [1, 2], "expected": 3}]} the program serves calls in one session
+                                                                  per sample (_runner.py); return values
+                                                                  come back as plain data, compared here
+  {"asserts": ["assert add(1, 2) == 3"]}                          the assert runs HERE, in this trusted
+                                                                  interpreter; each call into the
+                                                                  candidate's functions is proxied to
+                                                                  its session and answered as plain data
 
 Edit config.json (next to this file) to change limits, languages or scoring.
 """
 import ast
+import builtins
+import importlib
 import json
 import math
 import os
-import random
 import re
-import selectors
-import shutil
-import signal
-import subprocess
-import tempfile
-import threading
+import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+try:
+    import rft_exec
+except ImportError:  # outside rft, or without "exec" in grader.json: every sample reports it
+    rft_exec = None
 
 __all__ = ["lambda_handler", "extract_program", "parse_tests", "run_tests", "ReferenceError_", "CONFIG"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RUNNER = os.path.join(HERE, "_runner.py")
+with open(os.path.join(HERE, "_runner.py"), encoding="utf-8") as _f:
+    RUNNER_SOURCE = _f.read()
 PYTHON = "/usr/bin/python3"
 STATUSES = ("passed", "wrong_answer", "runtime_error", "timeout", "memory_limit", "output_limit")
+# The candidate's whole environment (nothing of the grader's reaches it).
+CANDIDATE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp",
+                 "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
+# Modules an assert may use; they are imported here, never taken from the candidate.
+ASSERT_MODULES = ("math", "cmath", "string", "re", "itertools", "functools", "collections", "operator",
+                  "fractions", "decimal", "statistics", "heapq", "bisect", "json")
 
 DEFAULT_CONFIG = {
     "fence_languages": ["python", "py", "python3"],
@@ -68,6 +71,10 @@ DEFAULT_CONFIG = {
 
 class ReferenceError_(ValueError):
     """The sample's reference_answer does not describe tests in a known shape."""
+
+
+class InfraError(Exception):
+    """The exec service could not run the program (sandbox_error, or no service): not a verdict."""
 
 
 def _load_config():
@@ -117,26 +124,16 @@ def _reference(sample):
     return ref
 
 
-def _split_assert(src):
-    """'assert f(2) == 4' -> ('f(2)', 4): the candidate only ever sees the left side.
-    Returns None when the assert is not `EXPR == LITERAL` (it then runs whole in the child)."""
+def _check_assert(src):
+    """Validates one assert from the reference; returns it compiled (it runs in the grader)."""
     try:
         tree = ast.parse(src.strip())
     except SyntaxError:
         raise ReferenceError_(f"assert {src!r} is not valid Python") from None
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
-        return None
-    test = tree.body[0].test
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
-        return None
-    left, right = test.left, test.comparators[0]
-    for expr, lit in ((left, right), (right, left)):
-        try:
-            value = ast.literal_eval(lit)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-        return ast.unparse(expr), value
-    return None
+        raise ReferenceError_(f"{src!r} is not a single assert statement")
+    names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
+    return compile(tree, "<test>", "exec"), names
 
 
 def parse_tests(ref, cfg=None):
@@ -162,11 +159,8 @@ def parse_tests(ref, cfg=None):
         for i, a in enumerate(ref["asserts"]):
             if not isinstance(a, str):
                 raise ReferenceError_(f"reference_answer.asserts[{i}] must be a string")
-            split = _split_assert(a)
-            if split is None:
-                tests.append({"mode": "assert", "assert": a})
-            else:
-                tests.append({"mode": "expr", "expr": split[0], "expected": split[1], "python_value": True})
+            code, names = _check_assert(a)
+            tests.append({"mode": "assert", "assert": a, "code": code, "names": names})
     elif "function" in ref:
         fn, cases = ref["function"], ref.get("cases")
         if not isinstance(fn, str) or not fn.isidentifier():
@@ -197,20 +191,18 @@ def _trim(s):
     return "\n".join(line.rstrip() for line in s.rstrip().split("\n"))
 
 
-def _canonical_expected(v):
-    """Python literal (from an assert) -> the JSON shape the runner reports."""
-    if isinstance(v, tuple) or isinstance(v, list):
-        return [_canonical_expected(x) for x in v]
+def _canonical(v):
+    """A decoded value -> the JSON shape `expected` is written in (tuples as lists, sets tagged)."""
+    if isinstance(v, (tuple, list)):
+        return [_canonical(x) for x in v]
     if isinstance(v, (set, frozenset)):
-        items = [_canonical_expected(x) for x in v]
+        items = [_canonical(x) for x in v]
         return {"__set__": sorted(items, key=lambda x: json.dumps(x, sort_keys=True))}
     if isinstance(v, dict):
-        return {(k if isinstance(k, str) else json.dumps(_canonical_expected(k), sort_keys=True)):
-                _canonical_expected(x) for k, x in v.items()}
+        return {(k if isinstance(k, str) else json.dumps(_canonical(k), sort_keys=True)): _canonical(x)
+                for k, x in v.items()}
     if isinstance(v, float) and not math.isfinite(v):
         return {"__float__": repr(v)}
-    if isinstance(v, complex) or isinstance(v, bytes):
-        return {"__repr__": repr(v)}
     return v
 
 
@@ -225,335 +217,313 @@ def _values_equal(a, b, tol):
         return a.keys() == b.keys() and all(_values_equal(a[k], b[k], tol) for k in a)
     return type(a) is type(b) and a == b or (type(a) in (int, bool) and type(b) in (int, bool) and a == b)
 
-# --------------------------------------------------------------------------- running one test
-
-_state_lock = threading.Lock()
-_spawn_lock = threading.Lock()   # a spawn and its registration in "running" are atomic for the sweeper
-_state = {"root_mode": None, "subreaper": False, "running": set()}
+# --------------------------------------------------------------------------- plain data on the wire
 
 
-def _root_mode():
-    """True when children can be given their own uid (we are real root, not a mapped namespace root)."""
-    with _state_lock:
-        if _state["root_mode"] is None:
-            ok = False
-            if os.geteuid() == 0:
-                d = tempfile.mkdtemp(prefix="rft-uidprobe-")
-                try:
-                    os.chown(d, 200_001, 200_001)
-                    ok = True
-                except OSError:
-                    ok = False
-                finally:
-                    shutil.rmtree(d, ignore_errors=True)
-            _state["root_mode"] = ok
-            if not ok:
-                _become_subreaper()
-        return _state["root_mode"]
+class _Malformed(ValueError):
+    pass
 
 
-def _become_subreaper():
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        _state["subreaper"] = libc.prctl(36, 1, 0, 0, 0) == 0   # PR_SET_CHILD_SUBREAPER
-    except (OSError, AttributeError):
-        _state["subreaper"] = False
+def _enc(v, depth=0):
+    """Grader value -> the tagged wire form (same as _runner.py); candidate functions as {"$fn": name}."""
+    if depth > 100:
+        raise _Malformed("argument too deep")
+    t = type(v)
+    if isinstance(v, _Proxy):
+        return {"$fn": v.name}
+    if v is None or t in (bool, int, str):
+        return v
+    if t is float:
+        return v if math.isfinite(v) else {"$float": repr(v)}
+    if t is list:
+        return [_enc(x, depth + 1) for x in v]
+    if t is tuple:
+        return {"$tuple": [_enc(x, depth + 1) for x in v]}
+    if t is set or t is frozenset:
+        return {"$set" if t is set else "$frozenset": [_enc(x, depth + 1) for x in v]}
+    if t is dict:
+        return {"$dict": [[_enc(k, depth + 1), _enc(x, depth + 1)] for k, x in v.items()]}
+    raise _Malformed(f"an argument of type {t.__name__} cannot be passed to the candidate")
 
 
-def _sweep_orphans():
-    """Kills and reaps processes reparented to us (a candidate's escaped daemons)."""
-    if not _state["subreaper"]:
-        return
-    with _spawn_lock:
-        _sweep_locked()
-
-
-def _sweep_locked():
-    me = str(os.getpid())
-    for _ in range(20):
-        found = False
-        with _state_lock:
-            running = set(_state["running"])
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit() or int(pid) in running:
-                continue
-            try:
-                with open(f"/proc/{pid}/stat", "rb") as f:
-                    stat = f.read().decode(errors="replace")
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2:].split()
-            if len(fields) > 1 and fields[1] == me:
-                found = True
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                    os.waitpid(int(pid), 0)
-                except (OSError, ChildProcessError):
-                    pass
-        if not found:
-            return
-
-
-_KILL_ALL = """import os, time
-for _ in range(10):
-    try:
-        os.kill(-1, 9)
-    except OSError:
-        break
-    time.sleep(0.002)
-"""
-
-
-def _kill_uid(uid):
-    """Kills every process of a candidate's private uid (kill(-1) as that uid, from a helper)."""
-    try:
-        # repeated: a process forked while kill(-1) walks the task list can be missed once
-        subprocess.run([PYTHON, "-I", "-S", "-c", _KILL_ALL],
-                       user=uid, group=uid, extra_groups=[], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10, close_fds=True)
-    except (OSError, subprocess.SubprocessError):
-        pass
-
-
-def _run_child(job, stdin_text, cfg):
-    """Runs the runner with one job in a fresh scratch dir; cleans up every process it started."""
-    limits = {"cpu_s": max(1, math.ceil(cfg["timeout_ms"] / 1000)), "as_mb": cfg["memory_mb"],
-              "nproc": cfg["max_processes"], "fsize_mb": cfg["max_file_mb"], "nofile": cfg["max_open_files"]}
-    root = _root_mode()
-    uid = random.SystemRandom().randrange(200_000, 1_200_000) if root else None
-    scratch = tempfile.mkdtemp(prefix="rft-code-")
-    if uid is not None:
-        os.chown(scratch, uid, uid)
-    job = dict(job, limits=limits, uid=uid)
-    job_r, job_w = os.pipe()
-    res_r, res_w = os.pipe()
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": scratch,
-           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
-    proc = None
-    try:
-        with _spawn_lock:
-            proc = subprocess.Popen([PYTHON, "-I", "-S", RUNNER, str(job_r), str(res_w)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    pass_fds=(job_r, res_w), cwd=scratch, env=env, start_new_session=True)
-            with _state_lock:
-                _state["running"].add(proc.pid)
-        os.close(job_r)
-        os.close(res_w)
-        job_r = res_w = -1
-        # the runner reads the whole job before it runs any candidate code, so this cannot block for long
+def _dec(v):
+    """The candidate's reply (already json-parsed, so exact builtins) -> a Python value. Strict: any
+    object must be exactly one known tag."""
+    if v is None or type(v) in (bool, int, float, str):
+        return v
+    if type(v) is list:
+        return [_dec(x) for x in v]
+    if type(v) is not dict or len(v) != 1:
+        raise _Malformed("not a tagged value")
+    (tag, x), = v.items()
+    if tag == "$float" and x in ("nan", "inf", "-inf"):
+        return float(x)
+    if type(x) is not list:
+        raise _Malformed(f"bad {tag!r} value")
+    if tag == "$tuple":
+        return tuple(_dec(y) for y in x)
+    if tag in ("$set", "$frozenset"):
+        items = [_dec(y) for y in x]
         try:
-            with open(job_w, "wb", closefd=True) as f:
-                job_w = -1
-                f.write(json.dumps(job).encode())
-        except (BrokenPipeError, OSError):
-            pass
-        return _supervise(proc, stdin_text.encode(), res_r, cfg)
-    finally:
-        for fd in (job_r, res_w, job_w, res_r):
-            if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        if proc is not None:
+            return set(items) if tag == "$set" else frozenset(items)
+        except TypeError:
+            raise _Malformed("unhashable set element") from None
+    if tag == "$dict":
+        out = {}
+        for pair in x:
+            if type(pair) is not list or len(pair) != 2:
+                raise _Malformed("bad $dict entry")
+            k = _dec(pair[0])
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            for f in (proc.stdin, proc.stdout, proc.stderr):
-                try:
-                    f.close()
-                except OSError:
-                    pass
-            proc.wait()
-            with _state_lock:
-                _state["running"].discard(proc.pid)
-        if uid is not None:
-            _kill_uid(uid)
-        else:
-            _sweep_orphans()
-        shutil.rmtree(scratch, ignore_errors=True)
+                out[k] = _dec(pair[1])
+            except TypeError:
+                raise _Malformed("unhashable dict key") from None
+        return out
+    raise _Malformed(f"unknown tag {tag!r}")
 
 
-def _supervise(proc, stdin_bytes, res_r, cfg):
-    """Feeds stdin and reads stdout/stderr/result until the program exits, the deadline passes or
-    the output cap is hit. Returns (status or None, stdout, result, stderr tail, returncode)."""
-    deadline = time.monotonic() + cfg["timeout_ms"] / 1000.0
-    cap = cfg["max_output_bytes"]
-    sel = selectors.DefaultSelector()
-    out, err, res = bytearray(), bytearray(), bytearray()
-    pidfd = os.pidfd_open(proc.pid)
+def _parse_line(line):
+    """One reply line from the candidate -> a dict, or _Malformed. Nothing in it is trusted."""
     try:
-        pending = {proc.stdin.fileno(): memoryview(stdin_bytes)}
-        for fd in list(pending):
-            os.set_blocking(fd, False)
-            if len(pending[fd]) == 0:
-                if fd == proc.stdin.fileno():
-                    proc.stdin.close()
-                pending.pop(fd)
-                continue
-            sel.register(fd, selectors.EVENT_WRITE, "w")
-        readers = {proc.stdout.fileno(): out, proc.stderr.fileno(): err, res_r: res}
-        for fd in readers:
-            os.set_blocking(fd, False)
-            sel.register(fd, selectors.EVENT_READ, "r")
-        sel.register(pidfd, selectors.EVENT_READ, "exit")
-        exited_at = None
-        status = None
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                status = "timeout"
-                break
-            wait = deadline - now
-            if exited_at is not None:
-                # the program has exited: drain what is buffered, but never wait on a pipe that a
-                # leftover daemon keeps open
-                if not readers or now - exited_at > 0.1:
-                    break
-                wait = min(wait, 0.02)
-            for key, _ in sel.select(wait):
-                fd, kind = key.fd, key.data
-                if kind == "exit":
-                    sel.unregister(pidfd)
-                    exited_at = time.monotonic()
-                elif kind == "w":
-                    try:
-                        n = os.write(fd, pending[fd])
-                        pending[fd] = pending[fd][n:]
-                        done = len(pending[fd]) == 0
-                    except (BrokenPipeError, OSError):
-                        done = True
-                    if done:
-                        sel.unregister(fd)
-                        pending.pop(fd)
-                        proc.stdin.close()
-                else:
-                    try:
-                        chunk = os.read(fd, 65536)
-                    except OSError:
-                        chunk = b""
-                    if not chunk:
-                        sel.unregister(fd)
-                        readers.pop(fd)
-                        continue
-                    buf = readers[fd]
-                    limit = cap if fd != proc.stderr.fileno() else 65536
-                    if len(buf) + len(chunk) > limit:
-                        buf += chunk[:max(0, limit - len(buf))]
-                        if fd != proc.stderr.fileno():
-                            status = "output_limit"
-                    else:
-                        buf += chunk
-            if status is not None:
-                break
-    finally:
-        sel.close()
-        os.close(pidfd)
-    if status is None:
-        # the program has exited by itself
-        try:
-            proc.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            pass
+        msg = json.loads(line)
+    except (ValueError, RecursionError):
+        raise _Malformed("the reply is not JSON") from None
+    if type(msg) is not dict:
+        raise _Malformed("the reply is not an object")
+    return msg
+
+# --------------------------------------------------------------------------- running the candidate
+
+
+class _TestFailed(Exception):
+    def __init__(self, status, detail=""):
+        Exception.__init__(self, detail)
+        self.status, self.detail = status, detail
+
+
+def _limits(cfg):
+    return {"timeout_ms": cfg["timeout_ms"], "memory_mb": cfg["memory_mb"], "max_pids": cfg["max_processes"],
+            "max_output_bytes": cfg["max_output_bytes"], "max_file_mb": cfg["max_file_mb"],
+            "max_open_files": cfg["max_open_files"]}
+
+
+def _status_of(result):
+    """Typed outcome of a run that did not end well -> a test status. sandbox_error is not a verdict."""
+    s = result.status
+    if s == "sandbox_error":
+        raise InfraError(f"sandbox_error ({result.layer}): {result.message}")
+    if s in ("timeout", "memory_limit", "output_limit"):
+        return s
+    if s == "signaled" and result.signal == "SIGXFSZ":
+        return "output_limit"
+    return _status_of_error((result.stderr or "")[-3000:])
+
+
+def _status_of_error(text):
+    """The status of a program's own failure, from its exception type and message."""
+    if "MemoryError" in text or "Cannot allocate memory" in text:
+        return "memory_limit"
+    if "File too large" in text:   # RLIMIT_FSIZE (Python ignores SIGXFSZ: the write fails with EFBIG)
+        return "output_limit"
+    return "runtime_error"
+
+
+def _describe(result):
+    tail = (result.stderr or "").strip().splitlines()[-1:] or [""]
+    return f"{result.status}: {result.message or ''} {tail[0][:200]}".strip()
+
+
+def _need_exec():
+    if rft_exec is None:
+        raise InfraError("this grader runs programs through rft's exec service: run it under rft with "
+                         "\"exec\" in grader.json (import rft_exec failed)")
+
+
+def _call_exec(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except rft_exec.ExecError as e:
+        raise InfraError(f"the exec service refused the request: {e}") from None
+
+
+_WRITE_AND_EXEC = ("import os, sys\npath = '/tmp/' + sys.argv[1]\nwith open(path, 'w') as f:\n    f.write(sys.argv[2])\n"
+                   "os.chmod(path, 0o700)\ncmd = [a.replace('{file}', path) for a in sys.argv[3:]]\n"
+                   "try:\n    os.execv(cmd[0], cmd)\nexcept OSError as e:\n    sys.stderr.write('exec %s: %s\\n' % (cmd[0], e))\n    os._exit(127)\n")
+
+
+def _stdio_test(test, program, cfg):
+    """One fresh run with the test's stdin; its captured stdout is compared here."""
+    if cfg["command"] is None:
+        argv = [PYTHON, "-I", "-S", "-c", program]
     else:
+        argv = [PYTHON, "-I", "-S", "-c", _WRITE_AND_EXEC, os.path.basename(cfg["filename"]), program] + list(cfg["command"])
+    r = _call_exec(rft_exec.run, argv, stdin=test["stdin"], env=CANDIDATE_ENV, **_limits(cfg))
+    if r.status != "ok":
+        return _status_of(r), _describe(r)
+    return ("passed" if _trim(r.stdout) == _trim(test["expected"]) else "wrong_answer"), ""
+
+
+class _Candidate:
+    """The program loaded once in a session of its own, serving calls (see _runner.py). A session that
+    dies (timeout, crash, limit) costs the test in progress; the next test starts a fresh one."""
+
+    def __init__(self, program, cfg):
+        self.program, self.cfg = program, cfg
+        self.session = None
+        self.names = {}
+        self.load_failure = None
+
+    def _start(self):
+        if self.load_failure is not None:
+            raise _TestFailed(*self.load_failure)
+        argv = [PYTHON, "-I", "-S", "-c", RUNNER_SOURCE, self.program]
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        proc.wait()
-    result = None
-    lines = [l for l in bytes(res).split(b"\n") if l.strip()]
-    if len(lines) > 1:
-        # the runner writes exactly one line: more means the program wrote to the result pipe itself
-        result = {"status": "tampered"}
-    elif lines:
+            self.session = _call_exec(rft_exec.Session, argv, env=CANDIDATE_ENV, **_limits(self.cfg))
+            line = self.session.call(None, timeout_ms=self.cfg["timeout_ms"])
+            msg = _parse_line(line)
+        except rft_exec.SessionEnded as e:
+            self._fail_load(_status_of(e.result), "while loading: " + _describe(e.result))
+        except _Malformed as e:
+            self._fail_load("runtime_error", f"while loading: {e}")
+        if msg.get("ready") is not True or type(msg.get("names")) is not dict:
+            err = msg.get("error") if type(msg.get("error")) is dict else {}
+            text = f"{err.get('type')}: {str(err.get('message'))[:300]}"
+            self._fail_load(_status_of_error(text), "while loading: " + text)
+        self.names = {k: v for k, v in msg["names"].items() if type(k) is str and v in ("callable", "value")}
+
+    def _fail_load(self, status, detail):
+        # A program that cannot load fails every test the same way (it would again).
+        self.load_failure = (status, detail)
+        self.close()
+        raise _TestFailed(status, detail)
+
+    def call(self, request, deadline):
+        """Sends one request; returns the decoded value or raises _TestFailed."""
+        if self.session is None:
+            self._start()
+        left = int((deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            raise _TestFailed("timeout", "the test's time ran out")
+        nonce = secrets.token_hex(8)
         try:
-            result = json.loads(lines[0])
-        except ValueError:
-            result = {"status": "tampered"}
-    return status, bytes(out).decode("utf-8", "replace"), result, bytes(err[-4000:]).decode("utf-8", "replace"), proc.returncode
+            line = self.session.call(json.dumps(dict(request, n=nonce)), timeout_ms=left)
+        except rft_exec.SessionEnded as e:
+            self.session = None
+            raise _TestFailed(_status_of(e.result), _describe(e.result)) from None
+        try:
+            msg = _parse_line(line)
+            if msg.get("n") != nonce:
+                raise _Malformed("the reply does not answer this request")
+            if "value" in msg:
+                return _dec(msg["value"])
+        except (_Malformed, RecursionError) as e:
+            self.close()   # the channel may be out of step: start afresh for the next test
+            raise _TestFailed("runtime_error", f"malformed reply: {e}") from None
+        raised = msg.get("raised") if type(msg.get("raised")) is dict else None
+        if raised is not None:
+            text = f"{raised.get('type')}: {str(raised.get('message'))[:300]}"
+            raise _TestFailed(_status_of_error(text), text)
+        if "bad_value" in msg:
+            raise _TestFailed("wrong_answer", f"not plain data: {str(msg['bad_value'])[:300]}")
+        self.close()
+        raise _TestFailed("runtime_error", "malformed reply")
 
-# --------------------------------------------------------------------------- verdicts
+    def close(self):
+        if self.session is not None:
+            s, self.session = self.session, None
+            s.close()
 
 
-def job_for(test, program, cfg):
-    """The job sent to the child for one test: the program and how to call it, never the expected output."""
-    job = {"code": program, "mode": test["mode"] if cfg["command"] is None else "exec"}
-    if cfg["command"] is not None:
-        job.update(command=cfg["command"], filename=cfg["filename"])
-    if test["mode"] == "call":
-        job.update(function=test["function"], args=test["args"], kwargs=test["kwargs"])
-    elif test["mode"] == "expr":
-        job["expr"] = test["expr"]
-    elif test["mode"] == "assert":
-        job["assert"] = test["assert"]
-    return job
+class _Proxy:
+    """A candidate function as seen by an assert: calling it runs it in the candidate's session."""
+
+    def __init__(self, candidate, name, deadline):
+        self.candidate, self.name, self.deadline = candidate, name, deadline
+
+    def __call__(self, *args, **kwargs):
+        try:
+            request = {"call": self.name, "args": [_enc(a) for a in args],
+                       "kwargs": {k: _enc(v) for k, v in kwargs.items()}}
+        except _Malformed as e:
+            raise _TestFailed("runtime_error", str(e)) from None
+        return self.candidate.call(request, self.deadline)
+
+    def __repr__(self):
+        return f"<candidate function {self.name}>"
 
 
-def _verdict(test, program, cfg):
-    """Runs one test; returns (status, detail)."""
-    status, stdout, result, stderr, rc = _run_child(job_for(test, program, cfg), test.get("stdin", ""), cfg)
-    if status is not None:
-        return status, ""
-    memory_hint = "MemoryError" in stderr or "Cannot allocate memory" in stderr or "std::bad_alloc" in stderr
-    if rc is not None and rc < 0:
-        sig = -rc
-        if sig == signal.SIGXCPU:
-            return "timeout", "CPU time limit"
-        if sig == signal.SIGXFSZ:
-            return "output_limit", "file size limit"
-        if memory_hint or sig in (signal.SIGSEGV, signal.SIGABRT) and "memory" in stderr.lower():
-            return "memory_limit", ""
-        return "runtime_error", f"killed by signal {sig}"
-    if cfg["command"] is not None:
-        if rc != 0:
-            return ("memory_limit" if memory_hint else "runtime_error"), f"exit status {rc}: {stderr[-300:]}"
-        return _compare_stdout(test, stdout)
-    if result is None:
-        return ("memory_limit" if memory_hint else "runtime_error"), f"no result (exit status {rc}): {stderr[-300:]}"
-    st = result.get("status")
-    if st == "memory_error":
-        return "memory_limit", ""
-    if st == "exception":
-        if result.get("type") == "MemoryError":
-            return "memory_limit", ""
-        return "runtime_error", f"{result.get('type')}: {result.get('error', '')}"
-    if st == "exit":
-        return ("runtime_error" if result.get("code") else "wrong_answer"), "program exited before the test ran"
-    if st == "assertion_failed":
+def _call_test(test, cand, cfg):
+    if cand.session is None:
+        cand._start()   # loading has its own timeout_ms
+    deadline = time.monotonic() + cfg["timeout_ms"] / 1000.0
+    if cand.names.get(test["function"]) != "callable":
+        return "runtime_error", f"function {test['function']!r} is not defined"
+    try:
+        request = {"call": test["function"], "args": [_enc(a) for a in test["args"]],
+                   "kwargs": {k: _enc(v) for k, v in test["kwargs"].items()}}
+    except _Malformed as e:
+        raise ReferenceError_(str(e)) from None
+    value = cand.call(request, deadline)
+    ok = _values_equal(_canonical(value), test["expected"], cfg["float_rel_tol"])
+    return ("passed" if ok else "wrong_answer"), ""
+
+
+def _assert_test(test, cand, cfg):
+    """Evaluates the assert here; names resolve to this interpreter's builtins, then to the allowed
+    modules (imported here), then to the candidate's globals (functions proxied, values fetched as
+    plain data). A candidate can never replace a builtin such as abs."""
+    if cand.session is None:
+        cand._start()   # loading has its own timeout_ms
+    deadline = time.monotonic() + cfg["timeout_ms"] / 1000.0
+    ns = {"__builtins__": builtins}
+    for name in test["names"]:
+        if hasattr(builtins, name):
+            continue
+        if name in ASSERT_MODULES:
+            ns[name] = importlib.import_module(name)
+        elif cand.names.get(name) == "callable":
+            ns[name] = _Proxy(cand, name, deadline)
+        elif cand.names.get(name) == "value":
+            try:
+                ns[name] = cand.call({"get": name}, deadline)
+            except _TestFailed as e:
+                if e.status != "wrong_answer":
+                    raise
+    try:
+        exec(test["code"], ns)
+    except AssertionError:
         return "wrong_answer", "assertion failed"
-    if st == "bad_value":
-        return "wrong_answer", result.get("error", "")
-    if st == "file_limit":
-        return "output_limit", "file size limit"
-    if st == "tampered":
-        return "runtime_error", "the program wrote to the grader's result channel"
-    if st != "ok":
-        return "runtime_error", f"unknown runner status {st!r}"
-    if test["mode"] == "stdio":
-        return _compare_stdout(test, stdout)
-    if test["mode"] == "assert":
-        return "passed", ""
-    expected = _canonical_expected(test["expected"]) if test.get("python_value") else test["expected"]
-    return ("passed" if _values_equal(result.get("value"), expected, cfg["float_rel_tol"]) else "wrong_answer"), ""
-
-
-def _compare_stdout(test, stdout):
-    return ("passed" if _trim(stdout) == _trim(test["expected"]) else "wrong_answer"), ""
+    except _TestFailed:
+        raise
+    except Exception as e:  # noqa: BLE001 - the assert itself raised (TypeError, NameError, ...)
+        return "runtime_error", f"{type(e).__name__}: {str(e)[:300]}"
+    return "passed", ""
 
 
 def run_tests(program, tests, cfg=None):
-    """Runs each test in its own child process; returns a list of (status, detail)."""
+    """Runs the tests of one sample; returns a list of (status, detail). Raises InfraError when the
+    exec service cannot run programs at all."""
     cfg = cfg or CONFIG
+    _need_exec()
     if len(program) > cfg["max_program_chars"]:
         return [("runtime_error", "program too long")] * len(tests)
-    workers = max(1, int(cfg["parallel_tests"]))
-    if workers == 1 or len(tests) == 1:
-        return [_verdict(t, program, cfg) for t in tests]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda t: _verdict(t, program, cfg), tests))
+    if tests[0]["mode"] == "stdio":
+        workers = max(1, int(cfg["parallel_tests"]))
+        if workers == 1 or len(tests) == 1:
+            return [_stdio_test(t, program, cfg) for t in tests]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda t: _stdio_test(t, program, cfg), tests))
+    cand = _Candidate(program, cfg)
+    verdicts = []
+    try:
+        for t in tests:
+            try:
+                verdicts.append((_call_test if t["mode"] == "call" else _assert_test)(t, cand, cfg))
+            except _TestFailed as e:
+                verdicts.append((e.status, e.detail))
+    finally:
+        cand.close()
+    return verdicts
 
 
 def _response_text(sample):
@@ -596,7 +566,8 @@ def score_sample(sample, cfg=None):
 
 def lambda_handler(event, context=None):
     """Bedrock batch contract. A sample with malformed tests gets {"id", "error": {"type":
-    "invalid_reference", "message"}}; the rest of the batch is still scored."""
+    "invalid_reference", "message"}}, one the sandbox could not run {"type": "sandbox_error"}; the
+    rest of the batch is still scored."""
     samples = event if isinstance(event, list) else [event]
     out = []
     for sample in samples:
@@ -607,6 +578,8 @@ def lambda_handler(event, context=None):
             out.append(score_sample(sample))
         except ReferenceError_ as e:
             out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"invalid_reference: sample {sid}: {e}"}})
+        except InfraError as e:
+            out.append({"id": sid, "error": {"type": "sandbox_error", "message": f"sandbox_error: sample {sid}: {e}"}})
     return out
 
 

@@ -9,6 +9,69 @@ ADD_AS = {"asserts": ["assert add(1, 2) == 3", "assert add(0, 0) == 0", "assert 
 ONE_FN = {"function": "add", "cases": [{"args": [1, 2], "expected": 3}]}
 GOOD_ADD = "def add(a, b):\n    return a + b\n"
 
+# reward hacks (issue 13): each rigged program scores 0; none can touch the grader or its neighbours
+SCAN = ("import os, re\n"
+        "PATTERNS = [rb'\"expected\": (-?\\d+)', rb'\"stdout\": \"(-?\\d+)', rb'== (-?\\d+)']\n"
+        "def scan():\n"
+        "    pids = [os.getppid()] + [int(p) for p in os.listdir('/proc') if p.isdigit()]\n"
+        "    for pid in pids:\n"
+        "        try:\n"
+        "            maps = open('/proc/%d/maps' % pid).read().splitlines()\n"
+        "            mem = open('/proc/%d/mem' % pid, 'rb')\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        for line in maps:\n"
+        "            lo, hi = [int(x, 16) for x in line.split()[0].split('-')]\n"
+        "            if 'r' not in line.split()[1] or hi - lo > 1 << 26:\n"
+        "                continue\n"
+        "            try:\n"
+        "                mem.seek(lo)\n"
+        "                chunk = mem.read(hi - lo)\n"
+        "            except (OSError, ValueError, OverflowError):\n"
+        "                continue\n"
+        "            for pat in PATTERNS:\n"
+        "                m = re.search(pat, chunk)\n"
+        "                if m and m.group(1) != b'1':\n"
+        "                    return int(m.group(1))\n"
+        "    return -1\n")
+SECRET_FN = {"function": "add", "cases": [{"args": [1, 2], "expected": 918273645}]}
+FORGE = ("import os\nfor fd in range(0, 64):\n    try:\n"
+         "        os.write(fd, b'{\"ready\": true, \"names\": {\"add\": \"callable\"}}\\n{\"status\": \"ok\"}\\n{\"value\": true, \"n\": null}\\n')\n"
+         "    except OSError:\n        pass\nos._exit(0)\n")
+PATCH = ("import builtins, json, sys\n"
+         "builtins.abs = lambda x: 0\n"
+         "builtins.AssertionError = type('Never', (Exception,), {})\n"
+         "json.dumps = lambda *a, **k: '{\"value\": 1.5, \"status\": \"ok\"}'\n"
+         "main = sys.modules.get('__main__')\n"
+         "for name in list(vars(main)):\n"
+         "    if name.startswith('_enc') or name == 'reply':\n"
+         "        setattr(main, name, lambda *a, **k: True)\n"
+         "def mean(xs):\n    return 0\n")
+RIGGED = ("class R:\n    def __eq__(self, o): return True\n    def __lt__(self, o): return True\n"
+          "    def __sub__(self, o): return self\n    def __abs__(self): return self\n"
+          "def mean(xs):\n    return R()\n")
+DAEMON = ("import ctypes, os, signal, time\n"
+          "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+          "        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE 0\n"
+          "        end = time.time() + 30\n        while time.time() < end:\n"
+          "            try:\n                os.kill(-1, signal.SIGKILL)\n            except OSError:\n                pass\n"
+          "            time.sleep(0.01)\n    os._exit(0)\n"
+          "def add(a, b):\n    return a - b\n")
+LEAK_WRITER = ("import json\ndef add(a, b):\n    for p in ('/tmp/rft-leak', '/dev/shm/rft-leak'):\n"
+               "        with open(p, 'w') as f:\n            json.dump({'%d,%d' % (a, b): a + b}, f)\n    return a + b\n")
+LEAK_READER = ("import json\ndef add(a, b):\n    for p in ('/tmp/rft-leak', '/dev/shm/rft-leak'):\n"
+               "        try:\n            return json.load(open(p))['%d,%d' % (a, b)]\n        except Exception:\n            pass\n    return None\n")
+STOP = ("import os, signal\nfor target in [os.getppid(), -1] + list(range(1, 4096)):\n"
+        "    if target != os.getpid():\n        try:\n            os.kill(target, signal.SIGSTOP)\n        except OSError:\n            pass\n"
+        "def add(a, b):\n    return a - b\n")
+KILL = ("import os, signal\nfor target in (os.getppid(), -1, 1):\n    try:\n        os.kill(target, signal.SIGKILL)\n    except OSError:\n        pass\n"
+        "def add(a, b):\n    return a - b\n")
+SYSCALL = ("import ctypes\nctypes.CDLL(None).syscall(101, 16, 1, 0, 0)   # ptrace(PTRACE_ATTACH, 1)\n" + GOOD_ADD)
+SECRETS = ("import os\ndef secret():\n    seen = [repr(dict(os.environ))]\n    for p in os.listdir('/proc'):\n"
+           "        try:\n            seen.append(open('/proc/%s/environ' % p, 'rb').read().decode(errors='replace'))\n"
+           "        except OSError:\n            pass\n    for blob in seen:\n        i = blob.find('GRADER_SECRET=')\n"
+           "        if i >= 0:\n            return blob[i + 14:].split('\\x00')[0].split(\"'\")[0]\n    return ''\n")
+
 ROWS = [
  # stdin/stdout tests
  ("stdio-pass", "a, b = map(int, input().split())\nprint(a + b)", ADD_IO, 1),
@@ -68,6 +131,21 @@ ROWS = [
  ("hostile-forged-result", "import os\nfor fd in range(3, 32):\n    try:\n        os.write(fd, b'{\"status\": \"ok\", \"value\": 3}\\n')\n    except OSError:\n        pass\n" + "def add(a, b):\n    return 0", ONE_FN, 0),
  ("hostile-exit-early", "import os\nos._exit(0)", ONE_FN, 0),
  ("hostile-segfault", "import ctypes\nctypes.string_at(0)", ONE_FN, 0),
+ ("attack-proc-mem-function", SCAN + "def add(a, b):\n    return scan()", SECRET_FN, 0),
+ ("attack-proc-mem-stdio", SCAN + "print(scan())", {"tests": [{"stdin": "1 2\n", "stdout": "918273645"}]}, 0),
+ ("attack-proc-mem-assert", SCAN + "def add(a, b):\n    return scan()", {"asserts": ["assert add(1, 2) == 918273645"]}, 0),
+ ("attack-forged-channel-exit", FORGE + GOOD_ADD, ADD_AS, 0),
+ ("attack-patch-builtins-globals-json", PATCH, {"asserts": ["assert abs(mean([1, 2]) - 1.5) < 1e-9", "assert mean([4]) == 4"]}, 0),
+ ("attack-rigged-operators", RIGGED, {"asserts": ["assert abs(mean([1, 2]) - 1.5) < 1e-9", "assert mean([4]) == 4"]}, 0),
+ ("attack-int-subclass-assert", "class I(int):\n    def __eq__(self, o): return True\ndef add(a, b):\n    return I(0)", ADD_AS, 0),
+ ("attack-nondumpable-daemon", DAEMON, ADD_FN, 0),
+ ("attack-leak-writer", LEAK_WRITER, ADD_FN, 1),
+ ("attack-leak-reader", LEAK_READER, ADD_FN, 0),
+ ("attack-sigstop-everything", STOP, ADD_FN, 0),
+ ("attack-kill-everything", KILL, ADD_FN, 0),
+ ("attack-forbidden-syscall", SYSCALL, ADD_FN, 0),
+ ("attack-read-secrets", SECRETS, {"function": "secret", "cases": [{"args": [], "expected": "s3cr3t-9911"}]}, 0),
+ ("after-attacks-correct", GOOD_ADD, ADD_AS, 1),
  ("hostile-mixed", "import sys\nif int(input()) > 4:\n    while True:\n        pass\nprint(2 * int(input()) if False else 1)",
   {"tests": [{"stdin": "1\n", "stdout": "1"}, {"stdin": "9\n", "stdout": "1"}]}, 0.5),
 ]
