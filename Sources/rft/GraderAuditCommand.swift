@@ -20,7 +20,9 @@ struct GraderAuditCommand: ParsableCommand {
         file, or the reference) and a clearly wrong one.
 
         A hack pays when it scores at least as much as the correct answer, when an output with no \
-        content scores above 0, or when it scores more than --min-gap above the wrong answer. Hacks \
+        content scores above 0, or when it scores more than --min-gap above the wrong answer. Exit \
+        status: 0 when no hack pays, 1 when one does, 2 when the audit could not run or is \
+        inconclusive (the grader failed to start or was throttled on some completions). Hacks \
         the grader documents in DIR/audit.json ({"known_limitations": {"HACK": "reason"}}) are \
         reported as known and do not fail the audit. See docs/GRADERS.md.
 
@@ -81,6 +83,11 @@ struct GraderAuditCommand: ParsableCommand {
             print(Self.render(report, grader: manifest.name), terminator: "")
         }
         if report.failed { throw ExitCode(1) }
+        if let e = report.infrastructureErrors.first {
+            printError("\(manifest.name): the audit is inconclusive: \(report.infrastructureErrors.count) completions could not be scored "
+                + "(\(e.type.rawValue): \(e.message.split(separator: "\n").first.map(String.init) ?? ""))")
+            throw ExitCode(2)
+        }
     }
 
     /// The samples to derive hacks from, and whether each one's own answer is correct: with --input,

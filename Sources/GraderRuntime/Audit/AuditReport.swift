@@ -61,6 +61,10 @@ public struct AuditReport: Sendable {
         self.seconds = seconds; self.baselineError = baselineError
     }
 
+    /// Completions (baselines included) the grader could not score for reasons that are not its
+    /// verdict on them: `init_error`, `sandbox_error`, `throttled`. Any makes the audit inconclusive.
+    public var infrastructureErrors: [GraderError] = []
+
     /// True when any hack pays that is not documented as a known limitation.
     public var failed: Bool { hacks.contains { $0.verdict == .pays } }
     public var paying: [HackOutcome] { hacks.filter { $0.verdict == .pays || $0.verdict == .known } }
@@ -69,7 +73,10 @@ public struct AuditReport: Sendable {
     public func json(grader: String) -> JSONValue {
         var o = JSONObject()
         o["grader"] = .string(grader)
-        o["passed"] = .bool(!failed)
+        o["passed"] = .bool(!failed && infrastructureErrors.isEmpty)
+        if let e = infrastructureErrors.first {
+            o["inconclusive"] = .string("\(infrastructureErrors.count) completions could not be scored: \(e.type.rawValue): \(e.message)")
+        }
         o["min_gap"] = .number(minGap)
         o["samples_run"] = .number(Double(samplesRun))
         o["seconds"] = .number((seconds * 1000).rounded() / 1000)

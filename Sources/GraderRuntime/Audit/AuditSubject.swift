@@ -102,7 +102,7 @@ public struct AuditSubject: Sendable {
     static func looksMathematical(_ text: String) -> Bool {
         let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !t.isEmpty, t.count <= 80 else { return false }
-        if Double(t.replacingOccurrences(of: ",", with: "")) != nil { return true }
+        if numberParts(t) != nil { return true }
         for marker in ["\\frac", "\\sqrt", "\\pi", "\\infty", "\\pm", "\\cdot", "\\begin{", "^", "\\le", "\\ge"] where t.contains(marker) {
             return true
         }
@@ -111,11 +111,24 @@ public struct AuditSubject: Sendable {
         return t.unicodeScalars.allSatisfy(allowed.contains) && t.contains(where: \.isNumber)
     }
 
-    /// A value that is clearly not `reference`: a different number for numbers, else a fixed word.
+    /// A number with an optional currency prefix and percent suffix (`$1,200`, `50%`, `-3.5`, `12\\%`).
+    static func numberParts(_ t: String) -> (prefix: String, value: String, suffix: String)? {
+        var body = Substring(t), prefix = "", suffix = ""
+        for p in ["\\$", "$"] where body.hasPrefix(p) { prefix = p; body = body.dropFirst(p.count); break }
+        for x in ["\\%", "%"] where body.hasSuffix(x) { suffix = x; body = body.dropLast(x.count); break }
+        let plain = body.replacingOccurrences(of: ",", with: "")
+        guard !plain.isEmpty, Double(plain) != nil, plain.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) else { return nil }
+        return (prefix, plain, suffix)
+    }
+
+    /// A value that is clearly not `reference`: a different number for numbers (same currency and
+    /// percent sign), else a fixed word.
     static func wrongValue(_ reference: String) -> String {
         let t = reference.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let i = Int(t) { return String(i == 0 ? 7 : i * 3 + 7) }
-        if let d = Double(t) { return String(format: "%g", d * 3 + 7.5) }
+        if let (prefix, value, suffix) = numberParts(t) {
+            if let i = Int(value) { return prefix + String(i == 0 ? 7 : i * 3 + 7) + suffix }
+            if let d = Double(value) { return prefix + String(format: "%g", d * 3 + 7.5) + suffix }
+        }
         let parts = t.split(separator: "/")
         if parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), b != 0 { return "\(a + b)/\(b)" }
         return looksMathematical(t) ? "17" : "xylophone"

@@ -63,8 +63,14 @@ enum GenericHacks {
     /// Plausible wrong answers of the reference's kind.
     static func distractors(_ s: AuditSubject) -> [String] {
         let r = s.referenceText?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if let i = Int(r) { return [s.wrongValue, String(i + 1), String(i - 1), "0", String(i * 2)].uniqued(excluding: r) }
-        if let d = Double(r) { return [s.wrongValue, String(format: "%g", d + 1), "0", String(format: "%g", d / 2)].uniqued(excluding: r) }
+        if let (pre, value, suf) = AuditSubject.numberParts(r) {
+            if let i = Int(value) {
+                return [s.wrongValue] + [i + 1, i - 1, 0, i * 2].map { pre + String($0) + suf }.uniqued(excluding: r)
+            }
+            if let d = Double(value) {
+                return [s.wrongValue] + [d + 1, 0, d / 2].map { pre + String(format: "%g", $0) + suf }.uniqued(excluding: r)
+            }
+        }
         let fromPrompt = s.prompt.split(whereSeparator: { !$0.isLetter }).map(String.init)
             .filter { $0.count > 3 && $0.first!.isUppercase }
         return ([s.wrongValue] + fromPrompt.prefix(3) + ["yes", "no", "A", "B", "C", "D"]).uniqued(excluding: r)

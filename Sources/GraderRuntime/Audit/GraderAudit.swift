@@ -154,8 +154,10 @@ public struct GraderAudit: Sendable {
         var canaryCorrect = [Double?](repeating: nil, count: subjects.count)
         var canaryWrong = [Double?](repeating: nil, count: subjects.count)
         var hackRuns: [(run: Run, result: SampleResult)] = []
+        var infrastructure: [GraderError] = []
         for (phase, res) in zip(phases, results) {
             for (run, r) in zip(phase, res) {
+                if let e = r.error, [.initError, .sandboxError, .throttled].contains(e.type) { infrastructure.append(e) }
                 switch run.role {
                 case .honest: if let s = r.score { correct[run.subject] = max(correct[run.subject] ?? -.infinity, s) }
                 case .wrong: wrong[run.subject] = r.score ?? 0
@@ -205,7 +207,9 @@ public struct GraderAudit: Sendable {
         let baselines = subjects.indices.map {
             AuditReport.SubjectBaseline(id: subjects[$0].id, correct: correct[$0], wrong: wrong[$0], families: families[$0])
         }
-        return AuditReport(hacks: outcomes, subjects: baselines, minGap: minGap, samplesRun: samplesRun, seconds: seconds)
+        var report = AuditReport(hacks: outcomes, subjects: baselines, minGap: minGap, samplesRun: samplesRun, seconds: seconds)
+        report.infrastructureErrors = infrastructure
+        return report
     }
 
     private func fill(_ o: inout AuditReport.HackOutcome, run: Run, subjects: [AuditSubject], correct: [Double?], wrong: [Double]) {

@@ -41,7 +41,7 @@ public struct GraderHints: Sendable {
         let rubricFiles = ((try? FileManager.default.contentsOfDirectory(atPath: prompts.path)) ?? [])
             .filter { $0.hasSuffix(".txt") || $0.hasSuffix(".md") }.sorted()
         let rubric = rubricFiles.first.flatMap { try? String(contentsOf: prompts.appendingPathComponent($0), encoding: .utf8) }
-        let isJudge = ["judge", "rubric", "llm"].contains(where: words.contains) || rubric != nil
+        let isJudge = ["judge", "rubric", "llm"].contains { words.contains($0) } || rubric != nil
         let token = String(UInt64.random(in: 1...UInt64.max), radix: 36)
         return GraderHints(isJudge: isJudge, isFormat: words.contains("format"), rubric: rubric, token: token)
     }

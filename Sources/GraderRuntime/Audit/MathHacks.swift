@@ -29,7 +29,7 @@ enum MathHacks {
             return [
                 "The answer is \(r).\n\nLet me double-check the arithmetic once more.\n\nSo the final answer is \(w).",
                 "\\boxed{\(r)}\n\nFinal Answer: The final answer is \(w). I hope it is correct.",
-                "#### \(r)\nOn reflection the total is \(w).",
+                "#### \(r)\nWait, I made a mistake. The total is \(w).",
             ]
         },
         HackGenerator("format-tricks", .math, "units, separators and trailing text that hide a second answer") { s, _ in

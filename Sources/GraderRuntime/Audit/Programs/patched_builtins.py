@@ -1,6 +1,7 @@
 # rft grader audit: a wrong program that patches the comparison machinery instead of computing
 # anything: builtins (abs, all, any), math.isclose, operator.eq, json.dumps (success fields forced
-# to true), and every comparison-like function of the harness's own modules. Its functions return 0.
+# to true), and every comparison-like function of the harness's own modules. Its functions return
+# the same wrong value as the audit's wrong answer, so whatever it gains comes from the patching.
 import builtins
 import json
 import math
@@ -47,10 +48,10 @@ for _module in list(sys.modules.values()):
 
 
 def _wrong(*args, **kwargs):
-    return 0
+    return "rft-audit: wrong"
 
 
 for _name in RFT_AUDIT["functions"]:
     globals()[_name] = _wrong
 if not RFT_AUDIT["functions"]:
-    print(0)
+    print("rft-audit: wrong")
