@@ -28,7 +28,7 @@ struct GraderAuditCommand: ParsableCommand {
 
         Examples:
           rft grader audit graders/my-math
-          rft grader audit graders/my-code --input train.jsonl --json > audit.json
+          rft grader audit graders/my-code --input train.jsonl --json > report.json
           rft grader audit graders/my-judge --min-gap 0.2 --max-samples 3
         """
     )

@@ -37,6 +37,11 @@ final class AuditTests: XCTestCase {
         let u = AuditSubject(sample: sample("u", "?", "\\boxed{6}", "5"), trusted: false)
         XCTAssertEqual(u.honest, ["The answer is $\\boxed{5}$."])
         XCTAssertEqual(u.wrong, "The answer is $\\boxed{22}$.")
+        // Choice letters: another option, matched in its case.
+        let b = AuditSubject(sample: sample("b", "?", "Not a trick: the correct option is B", "B"), trusted: true)
+        XCTAssertTrue(b.isMath)
+        XCTAssertEqual(b.wrong, "Not a trick: the correct option is A")
+        XCTAssertEqual(AuditSubject(sample: sample("p", "?", "\\boxed{50\\%}", "50\\%"), trusted: true).wrongValue, "157\\%")
         // Text references: whole words only.
         let t = AuditSubject(sample: sample("t", "Capital?", "It is Paris, not Parisville.", "Paris"), trusted: true)
         XCTAssertFalse(t.isMath)

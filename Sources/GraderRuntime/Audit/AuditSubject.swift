@@ -102,7 +102,7 @@ public struct AuditSubject: Sendable {
     static func looksMathematical(_ text: String) -> Bool {
         let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !t.isEmpty, t.count <= 80 else { return false }
-        if numberParts(t) != nil { return true }
+        if numberParts(t) != nil || isChoiceLetter(t) { return true }
         for marker in ["\\frac", "\\sqrt", "\\pi", "\\infty", "\\pm", "\\cdot", "\\begin{", "^", "\\le", "\\ge"] where t.contains(marker) {
             return true
         }
@@ -121,10 +121,16 @@ public struct AuditSubject: Sendable {
         return (prefix, plain, suffix)
     }
 
+    /// A multiple-choice answer: one capital letter A-J.
+    static func isChoiceLetter(_ t: String) -> Bool {
+        t.count == 1 && t.unicodeScalars.allSatisfy { ("A"..."J").contains($0) }
+    }
+
     /// A value that is clearly not `reference`: a different number for numbers (same currency and
-    /// percent sign), else a fixed word.
+    /// percent sign), another option for a choice letter, else a fixed word.
     static func wrongValue(_ reference: String) -> String {
         let t = reference.trimmingCharacters(in: .whitespacesAndNewlines)
+        if isChoiceLetter(t) { return t == "A" ? "C" : "A" }
         if let (prefix, value, suffix) = numberParts(t) {
             if let i = Int(value) { return prefix + String(i == 0 ? 7 : i * 3 + 7) + suffix }
             if let d = Double(value) { return prefix + String(format: "%g", d * 3 + 7.5) + suffix }
@@ -141,7 +147,8 @@ public struct AuditSubject: Sendable {
         var out = ""
         var rest = text[...]
         var found = false
-        while let r = rest.range(of: t, options: .caseInsensitive) {
+        // One letter (a choice) is matched in its case only: "a" is an article, "A" an option.
+        while let r = rest.range(of: t, options: t.count == 1 ? [] : .caseInsensitive) {
             let before = rest[..<r.lowerBound].last ?? (out.last ?? " ")
             let after = rest[r.upperBound...].first ?? " "
             let boundary = !(before.isLetter || before.isNumber) && !(after.isLetter || after.isNumber)
