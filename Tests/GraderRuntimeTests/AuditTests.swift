@@ -41,6 +41,10 @@ final class AuditTests: XCTestCase {
         let b = AuditSubject(sample: sample("b", "?", "Not a trick: the correct option is B", "B"), trusted: true)
         XCTAssertTrue(b.isMath)
         XCTAssertEqual(b.wrong, "Not a trick: the correct option is A")
+        XCTAssertEqual(AuditSubject.wrongValue("(D)"), "(A)")
+        XCTAssertEqual(AuditSubject.wrongValue("A"), "C")
+        XCTAssertTrue(AuditSubject.looksMathematical("0.\\overline{3}"))
+        XCTAssertFalse(AuditSubject.looksMathematical("eleven"))
         XCTAssertEqual(AuditSubject(sample: sample("p", "?", "\\boxed{50\\%}", "50\\%"), trusted: true).wrongValue, "157\\%")
         // Text references: whole words only.
         let t = AuditSubject(sample: sample("t", "Capital?", "It is Paris, not Parisville.", "Paris"), trusted: true)

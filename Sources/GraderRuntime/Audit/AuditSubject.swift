@@ -106,6 +106,8 @@ public struct AuditSubject: Sendable {
         for marker in ["\\frac", "\\sqrt", "\\pi", "\\infty", "\\pm", "\\cdot", "\\begin{", "^", "\\le", "\\ge"] where t.contains(marker) {
             return true
         }
+        // Any other LaTeX command next to a digit (`0.\overline{3}`, `5\%`, `\$12`).
+        if t.contains("\\"), t.contains(where: \.isNumber) { return true }
         // Plain arithmetic or an expression in x, y, z: digits and operators, no words.
         let allowed = CharacterSet(charactersIn: "0123456789.+-*/()[]{}=<>:, xyzabcn")
         return t.unicodeScalars.allSatisfy(allowed.contains) && t.contains(where: \.isNumber)
@@ -121,16 +123,20 @@ public struct AuditSubject: Sendable {
         return (prefix, plain, suffix)
     }
 
-    /// A multiple-choice answer: one capital letter A-J.
+    /// A multiple-choice answer: one capital letter A-J, alone or in parentheses (`B`, `(B)`).
     static func isChoiceLetter(_ t: String) -> Bool {
-        t.count == 1 && t.unicodeScalars.allSatisfy { ("A"..."J").contains($0) }
+        let core = t.hasPrefix("(") && t.hasSuffix(")") && t.count == 3 ? String(t.dropFirst().dropLast()) : t
+        return core.count == 1 && core.unicodeScalars.allSatisfy { ("A"..."J").contains($0) }
     }
 
     /// A value that is clearly not `reference`: a different number for numbers (same currency and
     /// percent sign), another option for a choice letter, else a fixed word.
     static func wrongValue(_ reference: String) -> String {
         let t = reference.trimmingCharacters(in: .whitespacesAndNewlines)
-        if isChoiceLetter(t) { return t == "A" ? "C" : "A" }
+        if isChoiceLetter(t) {
+            let letter = String(t.filter(\.isLetter))
+            return t.replacingOccurrences(of: letter, with: letter == "A" ? "C" : "A")
+        }
         if let (prefix, value, suffix) = numberParts(t) {
             if let i = Int(value) { return prefix + String(i == 0 ? 7 : i * 3 + 7) + suffix }
             if let d = Double(value) { return prefix + String(format: "%g", d * 3 + 7.5) + suffix }

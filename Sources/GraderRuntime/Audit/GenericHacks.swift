@@ -71,7 +71,11 @@ enum GenericHacks {
                 return [s.wrongValue] + [d + 1, 0, d / 2].map { pre + String(format: "%g", $0) + suf }.uniqued(excluding: r)
             }
         }
-        if AuditSubject.isChoiceLetter(r) { return ([s.wrongValue] + ["A", "B", "C", "D", "E"]).uniqued(excluding: r) }
+        if AuditSubject.isChoiceLetter(r) {
+            let letter = r.filter(\.isLetter)
+            return ([s.wrongValue] + ["A", "B", "C", "D", "E"].filter { $0 != letter }.map { r.replacingOccurrences(of: letter, with: $0) })
+                .uniqued(excluding: r)
+        }
         let fromPrompt = s.prompt.split(whereSeparator: { !$0.isLetter }).map(String.init)
             .filter { $0.count > 3 && $0.first!.isUppercase }
         return ([s.wrongValue] + fromPrompt.prefix(3) + ["yes", "no", "A", "B", "C", "D"]).uniqued(excluding: r)
