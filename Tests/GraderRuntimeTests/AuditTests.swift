@@ -194,8 +194,15 @@ final class AuditTests: XCTestCase {
         samples.append(sample("m0-again", "?", "\\boxed{0}", "0"))
         samples.append(sample("t", "?", "Paris", "Paris"))
         samples.append(sample("c", "?", "```python\nprint(1)\n```", ["tests": [["stdin": "", "stdout": "1"]]]))
+        samples.append(sample("c2", "?", "```python\nprint(2)\n```", ["tests": [["stdin": "", "stdout": "2"]]]))
+        samples.append(sample("c3", "?", "```python\ndef f(): return 3\n```", ["function": "f", "cases": [["args": [], "expected": 3]]]))
         let picked = GraderAudit.subjects(from: samples, trusted: samples.map { _ in true }, limit: 4).map(\.id)
-        XCTAssertEqual(picked, ["m0", "t", "c", "m1"])
+        XCTAssertEqual(picked, ["m0", "t", "c", "c3"])
+        XCTAssertEqual(GraderAudit.subjects(from: samples, trusted: samples.map { _ in true }, limit: 6).map(\.id),
+                       ["m0", "t", "c", "c3", "m1", "c2"])
+        // Code samples (a sandboxed program run per test and hack) take at most half of the places.
+        let code = (0..<4).map { sample("k\($0)", "?", "```python\nprint(\($0))\n```", ["tests": [["stdin": "", "stdout": .string("\($0)")]]]) }
+        XCTAssertEqual(GraderAudit.subjects(from: code, trusted: code.map { _ in true }, limit: 4).map(\.id), ["k0", "k1"])
     }
 
     func testKnownLimitationsFileErrorsNameTheField() throws {

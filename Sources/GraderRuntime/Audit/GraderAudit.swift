@@ -10,7 +10,7 @@ import Foundation
 /// ```
 /// Every completion goes through `score` (the grader's sandboxed pool, in batches). Phases run one
 /// after another: the baselines (the correct and a clearly wrong answer per subject), the stateless
-/// hacks, the leftover writers and readers, the tampering programs, then the baselines of code
+/// hacks, the leftover writer and reader pairs, the tampering programs, then the baselines of code
 /// subjects again, which shows whether anything a program did reached later samples.
 public struct GraderAudit: Sendable {
     public var generators: [HackGenerator]
@@ -58,11 +58,14 @@ public struct GraderAudit: Sendable {
             if groups[kind] == nil { order.append(kind) }
             groups[kind, default: []].append(s)
         }
+        // Code samples cost a sandboxed program run per test and hack: at most half of them.
+        let codeLimit = max(1, limit / 2)
         var out: [AuditSubject] = []
         var round = 0
         while out.count < limit {
             var added = false
             for k in order where round < groups[k]!.count && out.count < limit {
+                if k.hasPrefix("code:") && out.filter({ $0.code != nil }).count >= codeLimit { continue }
                 out.append(groups[k]![round]); added = true
             }
             if !added { break }
@@ -79,7 +82,7 @@ public struct GraderAudit: Sendable {
         var phases: [[Run]] = []
 
         // Plan every phase.
-        var baseline: [Run] = [], main: [Run] = [], writers: [Run] = [], pairs: [Run] = [], tampering: [Run] = [], canaries: [Run] = []
+        var baseline: [Run] = [], main: [Run] = [], pairs: [Run] = [], tampering: [Run] = [], canaries: [Run] = []
         var families: [[HackFamily]] = []
         for (i, s) in subjects.enumerated() {
             let fam = HackLibrary.families(for: s, hints: hints)
@@ -92,8 +95,8 @@ public struct GraderAudit: Sendable {
                     switch gen.phase {
                     case .main: main.append(run)
                     case .leftovers:
+                        // The writer, a correct program that leaves itself behind, right before the reader.
                         guard let w = CodeHacks.leftoverWriter(s, hints: hints) else { continue }
-                        writers.append(Run(subject: i, role: .writer, completion: w))
                         pairs.append(Run(subject: i, role: .writer, completion: w))
                         pairs.append(run)
                     case .tampering: tampering.append(run)
@@ -105,8 +108,8 @@ public struct GraderAudit: Sendable {
                 canaries.append(Run(subject: i, role: .canaryWrong, completion: s.wrong))
             }
         }
-        let checksState = !(writers.isEmpty && tampering.isEmpty)
-        phases = [baseline, main, writers, pairs, tampering, checksState ? canaries : []].filter { !$0.isEmpty }
+        let checksState = !(pairs.isEmpty && tampering.isEmpty)
+        phases = [baseline, main, pairs, tampering, checksState ? canaries : []].filter { !$0.isEmpty }
 
         // Score them, phase by phase. A sample that errored is scored again alone, so a hack that takes
         // its batch down (exits the grader, crashes it) does not hide what its neighbours score.
@@ -247,6 +250,8 @@ public struct GraderAudit: Sendable {
             }
             if o.score == nil { o.score = canaryWrong[i]; o.correct = correct[i]; o.wrong = wrong[i]; o.subject = s.id }
         }
+        // Nothing scored after the rigged programs ran: no comparison could be made.
+        if o.verdict == .holds && o.score == nil && !canaryCorrect.contains(where: { $0 != nil }) { o.verdict = .error }
         return o
     }
 }

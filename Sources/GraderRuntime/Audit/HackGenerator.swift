@@ -74,13 +74,14 @@ public enum HackLibrary {
 
     /// The families worth trying on `subject`: generic always; math when the reference is a number or
     /// a formula; code when the sample carries tests or its answer is a program; judge for judge-like
-    /// graders; format for structured answers and format graders.
+    /// graders; format for structured answers (not programs) and format graders.
     public static func families(for subject: AuditSubject, hints: GraderHints) -> Set<HackFamily> {
         var f: Set<HackFamily> = [.generic]
         if subject.isMath { f.insert(.math) }
         if subject.code != nil { f.insert(.code) }
         if hints.isJudge || subject.record["rubric"] != nil { f.insert(.judge) }
-        if hints.isFormat || subject.hasStructure { f.insert(.format) }
+        // A program's structure is its fence: a code answer without content is the wrong answer already.
+        if subject.code == nil && (hints.isFormat || subject.hasStructure) { f.insert(.format) }
         return f
     }
 
