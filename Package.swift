@@ -36,6 +36,10 @@ let package = Package(
 
         // Grader runtime: manifests, contracts, warm worker pools, reward specs.
         .target(name: "GraderRuntime", dependencies: ["Sandbox", .product(name: "Logging", package: "swift-log")],
+                // The rigged programs of `rft grader audit`, compiled into the binary.
+                resources: ["eq_always_true", "exit_zero", "os_exit_zero", "forged_result", "patched_builtins",
+                            "read_grader_memory", "leftover_writer", "leftover_reader", "wrong_program"]
+                    .map { .embedInCode("Audit/Programs/\($0).py") },
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Transformer policy on BLAS (no other dependency).
@@ -78,6 +82,6 @@ let package = Package(
         .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RewardServerTests", dependencies: ["RewardServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "CLITests", dependencies: ["rft"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "CLITests", dependencies: ["rft"], exclude: ["Fixtures"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

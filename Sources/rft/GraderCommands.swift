@@ -18,7 +18,7 @@ struct GraderCommand: ParsableCommand {
           rft grader invoke graders/bedrock-lambda --input samples.jsonl --logs
           rft grader bench graders/trivial --samples 20000 --json
         """,
-        subcommands: [GraderInvokeCommand.self, GraderTestCommand.self, GraderValidateCommand.self, GraderBenchCommand.self]
+        subcommands: [GraderInvokeCommand.self, GraderTestCommand.self, GraderValidateCommand.self, GraderBenchCommand.self, GraderAuditCommand.self]
     )
 }
 

@@ -58,6 +58,7 @@ struct InitCommand: ParsableCommand {
         print("Next:")
         print("  rft grader test \(dir)        # run cases.jsonl")
         print("  $EDITOR \(dir)/README.md      # what it scores and how to change it")
+        print("  rft grader audit \(dir)       # which cheap reward hacks it pays for, before you train on it")
     }
 }
 
