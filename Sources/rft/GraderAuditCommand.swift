@@ -60,7 +60,7 @@ struct GraderAuditCommand: ParsableCommand {
             printError("\(path): no cases.jsonl in the grader directory; give samples with --input")
             throw ExitCode(2)
         }
-        let raw = try readSamples(path)
+        let raw = try readSamples(path).samples
         let (samples, trusted) = Self.candidates(raw, fromCases: input == nil)
         let subjects = GraderAudit.subjects(from: samples, trusted: trusted, limit: maxSamples)
         if subjects.isEmpty {

@@ -121,7 +121,8 @@ class LayoutTests(unittest.TestCase):
     def test_templates_use_only_the_standard_library(self):
         import ast
         import sys
-        allowed = set(sys.stdlib_module_names) | {"sympy"}   # sympy: optional, guarded by ImportError
+        # sympy: optional, guarded by ImportError; rft_exec: provided by rft's bootstrap (the exec service)
+        allowed = set(sys.stdlib_module_names) | {"sympy", "rft_exec"}
         for root, _, files in os.walk(helpers.TEMPLATES):
             for fn in files:
                 if not fn.endswith(".py"):
