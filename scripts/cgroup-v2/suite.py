@@ -104,8 +104,13 @@ def retry_failed(phase, t, key, first_error, logdir):
         report(phase, "FAIL", t, secs, first_error + (f" | retry: {errors.get(key, code)}" if key in errors or code else ""))
 
 
+# The exec service's tests (issue 13) copy the template as the test's uid and time whole attack
+# batches; under TCG they exceed their deadlines and the phase budget. They run natively in `make test`.
+GUEST_EXCLUDED = ("GraderRuntimeTests.CodeExecutionAttackTests", "GraderRuntimeTests.ExecServiceTests")
+
+
 def run_tests(phase, filters, logdir):
-    listed = all_tests()
+    listed = [t for t in all_tests() if not t.startswith(GUEST_EXCLUDED)]
     tests = selected(listed, filters)
     if not tests:
         report(phase, "FAIL", "tests", 0, f"no test matches {' '.join(filters)} in {BUNDLE}")
