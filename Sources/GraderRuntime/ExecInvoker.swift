@@ -63,7 +63,7 @@ final class ExecInvoker: BatchInvoker {
         // The batch is written on its own thread: the grader may send exec requests before reading all of it.
         let input = batchJSON(batch)
         let writer = Thread {
-            _ = Self.writeRaw(p.stdinFD, input, deadline: deadline)
+            _ = FrameChannel.writeAll(p.stdinFD, input, deadline: deadline)
             p.closeStdin()
         }
         writer.start()
@@ -94,23 +94,4 @@ final class ExecInvoker: BatchInvoker {
         return o
     }
 
-    /// Writes all of `bytes` to a (non-blocking) pipe before `deadline`.
-    private static func writeRaw(_ fd: Int32, _ bytes: [UInt8], deadline: UInt64) -> Bool {
-        let flags = fcntl(fd, F_GETFL)
-        if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
-        var off = 0
-        return bytes.withUnsafeBytes { buf -> Bool in
-            while off < buf.count {
-                let w = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if w > 0 { off += w; continue }
-                if w < 0 && errno == EINTR { continue }
-                guard w < 0 && errno == EAGAIN else { return false }
-                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                let ms = FrameChannel.remainingMs(deadline)
-                if ms == 0 { return false }
-                if poll(&pfd, 1, ms) < 0 && errno != EINTR { return false }
-            }
-            return true
-        }
-    }
 }

@@ -204,7 +204,7 @@ final class ExecSession: @unchecked Sendable {
         let deadline = FrameChannel.now() + UInt64(timeoutMs) * 1_000_000
         if var data {
             if data.last != 0x0A { data.append(0x0A) }
-            if !Self.writeAll(process.requestFD, data, deadline: deadline) {
+            if !FrameChannel.writeAll(process.requestFD, data, deadline: deadline) {
                 return .ended(finish(FrameChannel.now() >= deadline ? .timeout : .closed))
             }
         }
@@ -288,22 +288,4 @@ final class ExecSession: @unchecked Sendable {
         if cut { truncated = true }
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], deadline: UInt64) -> Bool {
-        let flags = fcntl(fd, F_GETFL)
-        if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
-        var off = 0
-        return bytes.withUnsafeBytes { buf -> Bool in
-            while off < buf.count {
-                let w = write(fd, buf.baseAddress! + off, buf.count - off)
-                if w > 0 { off += w; continue }
-                if w < 0 && errno == EINTR { continue }
-                guard w < 0 && errno == EAGAIN else { return false }
-                var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                let ms = FrameChannel.remainingMs(deadline)
-                if ms == 0 { return false }
-                if poll(&p, 1, ms) < 0 && errno != EINTR { return false }
-            }
-            return true
-        }
-    }
 }

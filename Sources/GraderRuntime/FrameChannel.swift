@@ -35,7 +35,9 @@ enum FrameChannel {
         return writeAll(fd, frame, deadline: deadline)
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], deadline: UInt64) -> Bool {
+    /// Writes all of `bytes` to a (non-blocking) pipe before `deadline`; false when it passed or the
+    /// reader is gone. Shared by the frame channel, exec graders' stdin and the exec service.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], deadline: UInt64) -> Bool {
         let flags = fcntl(fd, F_GETFL)
         if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
         var off = 0
