@@ -19,7 +19,7 @@ for f in .build/debug/rft .build/debug/rftPackageTests.xctest; do
   [ -x "$f" ] || { echo "test-cgroup-v2: $f is missing (run: swift build --build-tests)" >&2; exit 1; }
 done
 phases=${RFT_CG2_PHASES:-root user}
-timeout=${RFT_CG2_TIMEOUT:-900}
+timeout=${RFT_CG2_TIMEOUT:-1200}
 # Side by side by default: much of a phase is waiting on deadlines, so two guests overlap well even on
 # 2 CPUs (each guest has 3 GB).
 parallel=${RFT_CG2_PARALLEL:-$([ "$(awk '/MemAvailable/ {print int($2 / 1048576)}' /proc/meminfo)" -ge 8 ] && echo 1 || echo 0)}
