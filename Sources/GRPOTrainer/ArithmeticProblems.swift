@@ -3,7 +3,11 @@ import GraderRuntime
 import TransformerModel
 
 /// The demo task: one-step arithmetic word problems ("Mia has 7 apples and gets 5 more. How
-/// many apples does Mia have now?"), with the answer as `reference_answer` for templates/math.
+/// many apples now?"), with the answer as `reference_answer` for templates/math.
+///
+/// The task is wide on purpose: 120 names, 60 objects, 9 phrasings and numbers written as digits or
+/// words, so that what a model can learn from it is the arithmetic, not a word list. A second,
+/// disjoint vocabulary (40 names, 20 objects, 4 phrasings) is kept for the out-of-distribution split.
 public struct ArithmeticProblem: Sendable, Equatable {
     public var question: String
     public var a: Int, b: Int
@@ -14,30 +18,118 @@ public struct ArithmeticProblem: Sendable, Equatable {
     public var worked: String { "\(a)\(op)\(b)=\(answer)" }
 }
 
-public enum ArithmeticProblems {
-    static let names = ["Mia", "Leo", "Ava", "Sam", "Zoe", "Max", "Ivy", "Ben", "Eli", "Kim"]
-    static let things = ["apples", "pens", "books", "cards", "coins", "shells", "stamps", "cups"]
+/// Which vocabulary a problem is drawn from.
+public enum ProblemDistribution: Sendable {
+    /// The names, objects and phrasings of training, SFT, validation and the test split.
+    case inDistribution
+    /// Names, objects and phrasings that never appear in SFT or training.
+    case outOfDistribution
+}
 
-    /// `count` problems drawn with `seed` (sums and differences of numbers 1-9).
-    public static func generate(count: Int, seed: UInt64) -> [ArithmeticProblem] {
+public enum ArithmeticProblems {
+    /// One phrasing: `{N}` is the name, `{T}` the objects, `{A}` and `{B}` the operands; `op` is + or -.
+    struct Phrasing: Sendable { var text: String; var op: Character }
+
+    struct Vocabulary: Sendable {
+        var names: [String], things: [String], phrasings: [Phrasing]
+    }
+
+    static let numberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+    static let inDistribution = Vocabulary(
+        names: """
+        Mia Leo Ava Sam Zoe Max Ivy Ben Eli Kim Noah Emma Liam Olivia Lucas Amara Hugo Nora Omar Priya \
+        Ravi Sofia Yuki Kofi Lena Marco Aisha Diego Hana Ivan Jade Kai Lila Mateo Nia Oscar Pia Quinn \
+        Rosa Theo Uma Vera Wes Xena Yara Zane Anya Bruno Chloe Dara Elif Felix Gita Hiro Ines Jonas \
+        Kira Luca Mina Nils Ola Pablo Rhea Sven Tara Ugo Vik Wren Aiden Bea Cyrus Dina Emil Fatima Gus \
+        Hedda Isak Juno Kenji Lotte Malik Nadia Otto Paz Rafa Sara Timo Ulla Vito Willa Yusuf Zara Abel \
+        Bianca Cleo Dev Esme Finn Greta Hamid Iris Jorge Kaia Lars Maya Niko Orla Pedro Rumi Selma \
+        Tobias Una Valen Wanda Ximena Yosef Zelda
+        """.split(separator: " ").map(String.init),
+        things: """
+        apples pens books cards coins shells stamps cups marbles pencils cookies stickers balloons \
+        buttons candles crayons eggs flowers grapes hats keys kites lemons mugs nails oranges pears \
+        plates rings rocks seeds socks spoons stars toys tickets tomatoes trucks whistles blocks beads \
+        bottles boxes brushes cakes carrots chairs cherries clips dolls drums fish forks gloves jars \
+        leaves magnets muffins nuts
+        """.split(separator: " ").map(String.init),
+        phrasings: [
+            Phrasing(text: "{N} has {A} {T} and gets {B} more. How many {T} now?", op: "+"),
+            Phrasing(text: "{N} buys {A} {T}, then {B} more. How many in all?", op: "+"),
+            Phrasing(text: "{N} had {A} {T}. A friend gave {N} {B} more. How many {T} does {N} have?", op: "+"),
+            Phrasing(text: "There are {A} {T} on the table and {N} adds {B}. How many {T} are there?", op: "+"),
+            Phrasing(text: "{N} picks {A} {T} in the morning and {B} in the afternoon. How many {T} in total?", op: "+"),
+            Phrasing(text: "{N} has {A} {T} and gives away {B}. How many are left?", op: "-"),
+            Phrasing(text: "{N} had {A} {T} and lost {B}. How many {T} are left?", op: "-"),
+            Phrasing(text: "There were {A} {T}. {N} took {B} of them. How many remain?", op: "-"),
+            Phrasing(text: "{N} makes {A} {T} and eats {B}. How many {T} are left?", op: "-"),
+        ])
+
+    static let outOfDistribution = Vocabulary(
+        names: """
+        Tom Ann Bob Sue Joe Amy Dan Eva Raj Meg Carl Lucy Fred Gwen Hank Jill Kurt Lisa Mark Nell Paul \
+        Rita Stan Tina Vince Wendy Abdul Beatriz Chen Dmitri Ebony Farid Giorgio Helga Ingrid Jamal \
+        Keiko Lorenzo Mehmet Naveen
+        """.split(separator: " ").map(String.init),
+        things: """
+        bananas lamps peaches robots scarves shoes candies feathers puzzles rulers notebooks pillows \
+        baskets cans coats maps towels wheels bells boats
+        """.split(separator: " ").map(String.init),
+        phrasings: [
+            Phrasing(text: "{N} collected {A} {T}. Later {N} found {B} more. What is the total number of {T}?", op: "+"),
+            Phrasing(text: "{A} {T} sit in a box and {N} puts in {B} more. Count the {T} in the box.", op: "+"),
+            Phrasing(text: "{N} owned {A} {T}, then gave away {B}. What number of {T} does {N} still own?", op: "-"),
+            Phrasing(text: "{A} {T} were in a jar until {N} took {B}. How many {T} stay in the jar?", op: "-"),
+        ])
+
+    static func vocabulary(_ d: ProblemDistribution) -> Vocabulary {
+        d == .inDistribution ? inDistribution : outOfDistribution
+    }
+
+    /// `count` problems drawn with `seed` (sums and differences of numbers 1-9; a quarter of the
+    /// operands are written as words).
+    public static func generate(count: Int, seed: UInt64, from distribution: ProblemDistribution = .inDistribution) -> [ArithmeticProblem] {
         var rng = TrainerRNG(seed: seed)
+        let vocab = vocabulary(distribution)
         func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
+        func number(_ n: Int) -> String { rng.next() % 4 == 0 ? numberWords[n] : String(n) }
         return (0..<count).map { _ in
-            let name = pick(names), thing = pick(things)
+            let name = pick(vocab.names), thing = pick(vocab.things), phrasing = pick(vocab.phrasings)
             var a = Int(rng.next() % 9) + 1, b = Int(rng.next() % 9) + 1
-            switch rng.next() % 3 {
-            case 0:
-                return ArithmeticProblem(question: "\(name) has \(a) \(thing) and gets \(b) more. How many \(thing) now?",
-                                         a: a, b: b, op: "+", answer: a + b)
-            case 1:
-                return ArithmeticProblem(question: "\(name) buys \(a) \(thing), then \(b) more. How many in all?",
-                                         a: a, b: b, op: "+", answer: a + b)
-            default:
-                if a < b { swap(&a, &b) }
-                return ArithmeticProblem(question: "\(name) has \(a) \(thing) and gives away \(b). How many are left?",
-                                         a: a, b: b, op: "-", answer: a - b)
-            }
+            if phrasing.op == "-", a < b { swap(&a, &b) }
+            var text = phrasing.text.replacingOccurrences(of: "{N}", with: name).replacingOccurrences(of: "{T}", with: thing)
+            text = text.replacingOccurrences(of: "{A}", with: number(a)).replacingOccurrences(of: "{B}", with: number(b))
+            // Phrasings may start with a number ("A T sit in a box"): capitalise the sentence.
+            text = text.prefix(1).uppercased() + text.dropFirst()
+            return ArithmeticProblem(question: text, a: a, b: b, op: phrasing.op, answer: phrasing.op == "+" ? a + b : a - b)
         }
+    }
+
+    /// The demo's data sets, pairwise disjoint in question text: SFT, train, validation and the
+    /// in-distribution test split from one vocabulary, the OOD split from the other.
+    public struct Splits: Sendable {
+        public var sft: [ArithmeticProblem], train: [ArithmeticProblem], validation: [ArithmeticProblem]
+        public var test: [ArithmeticProblem], ood: [ArithmeticProblem]
+    }
+
+    /// Draws the demo's splits with `seed`: no question text appears in two of them.
+    public static func splits(seed: UInt64, sft: Int, train: Int, validation: Int, test: Int, ood: Int) -> Splits {
+        var seen = Set<String>()
+        func unique(_ count: Int, _ distribution: ProblemDistribution, _ stream: UInt64) -> [ArithmeticProblem] {
+            var out: [ArithmeticProblem] = []
+            var round: UInt64 = 0
+            while out.count < count {
+                for p in generate(count: count, seed: seed &* 1_000_003 &+ stream &* 101 &+ round, from: distribution)
+                where out.count < count && seen.insert(p.question).inserted { out.append(p) }
+                round += 1
+            }
+            return out
+        }
+        // Evaluation sets first, so their size does not depend on how many SFT examples are asked for.
+        let validation = unique(validation, .inDistribution, 1), test = unique(test, .inDistribution, 2)
+        let ood = unique(ood, .outOfDistribution, 3)
+        let train = unique(train, .inDistribution, 4), sft = unique(sft, .inDistribution, 5)
+        return Splits(sft: sft, train: train, validation: validation, test: test, ood: ood)
     }
 
     /// Bedrock-format prompt records (`id`, `messages`, `reference_answer`).

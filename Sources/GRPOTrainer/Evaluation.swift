@@ -70,6 +70,13 @@ public struct EvalReport: Codable, Equatable, Sendable {
     public var recommendation: Recommendation
     public var examples: [EvalSample]
 
+    /// One standard error of the mean reward: the reward's standard deviation over √(graded samples).
+    public var standardError: Double? {
+        let graded = samples - errors.values.reduce(0, +) - abstained
+        guard let rewardStd, graded > 0 else { return nil }
+        return rewardStd / Double(graded).squareRoot()
+    }
+
     enum CodingKeys: String, CodingKey {
         case prompts, samples, meanReward = "mean_reward", rewardStd = "reward_std", passRate = "pass_rate"
         case passThreshold = "pass_threshold", passAtK = "pass_at_k", k, histogram, errors, abstained

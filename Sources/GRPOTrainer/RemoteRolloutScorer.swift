@@ -75,10 +75,11 @@ public enum TrainingSetup {
         h.maxCompletionLength = Hyperparameters.defaultCompletionLength(maxSeqLen: maxSeqLen)
     }
 
-    /// Train and validation prompts; a schema error stops with file:line.
-    public static func data(_ config: TrainConfig) throws -> (train: [PromptRecord], validation: [PromptRecord]) {
+    /// Train, validation and test prompts; a schema error stops with file:line.
+    public static func data(_ config: TrainConfig) throws -> (train: [PromptRecord], validation: [PromptRecord], tests: [TestSplit]) {
         let train = try PromptDataset.load(config.trainData)
         let val = try config.validationData.map(PromptDataset.load) ?? []
-        return (train, val)
+        let tests = try config.testData.map { TestSplit(name: $0.name, records: try PromptDataset.load($0.path)) }
+        return (train, val, tests)
     }
 }

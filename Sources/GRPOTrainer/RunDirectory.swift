@@ -33,6 +33,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// Grader errors over the run (training steps and the baseline), by type with example messages;
     /// nil while there are none.
     public var graderErrors: GraderErrorTally?
+    /// Held-out test splits (`data.test`), evaluated before and after training only; written as
+    /// flat keys `<name>_baseline_reward`, `<name>_final_reward`, `<name>_baseline_stderr`, … and
+    /// listed in order under `test_splits`.
+    public var testSplits: [TestSplitRewards] = []
 
     public init(status: RunStatus = .inProgress, steps: Int = 0, totalSteps: Int = 0) {
         self.status = status; self.steps = steps; self.totalSteps = totalSteps; self.epoch = 0
@@ -47,6 +51,35 @@ public struct RunSummary: Codable, Equatable, Sendable {
         case bestValReward = "best_val_reward", bestCheckpoint = "best_checkpoint"
         case finalCheckpoint = "final_checkpoint", checkpoints
         case startedAt = "started_at", updatedAt = "updated_at", pid, error, graderErrors = "grader_errors"
+        case testSplits = "test_splits"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        status = try c.decode(RunStatus.self, forKey: .status)
+        steps = try c.decode(Int.self, forKey: .steps); totalSteps = try c.decode(Int.self, forKey: .totalSteps)
+        epoch = try c.decodeIfPresent(Int.self, forKey: .epoch) ?? 0
+        baselineValReward = try c.decodeIfPresent(Double.self, forKey: .baselineValReward)
+        finalValReward = try c.decodeIfPresent(Double.self, forKey: .finalValReward)
+        bestValReward = try c.decodeIfPresent(Double.self, forKey: .bestValReward)
+        bestCheckpoint = try c.decodeIfPresent(String.self, forKey: .bestCheckpoint)
+        finalCheckpoint = try c.decodeIfPresent(String.self, forKey: .finalCheckpoint)
+        checkpoints = try c.decodeIfPresent([String].self, forKey: .checkpoints) ?? []
+        startedAt = try c.decode(Double.self, forKey: .startedAt); updatedAt = try c.decode(Double.self, forKey: .updatedAt)
+        pid = try c.decodeIfPresent(Int32.self, forKey: .pid); error = try c.decodeIfPresent(String.self, forKey: .error)
+        graderErrors = try c.decodeIfPresent(GraderErrorTally.self, forKey: .graderErrors)
+        let names = try c.decodeIfPresent([String].self, forKey: .testSplits) ?? []
+        let flat = try decoder.container(keyedBy: FlatKey.self)
+        testSplits = try names.map { name in
+            func value<T: Decodable>(_ suffix: String, _: T.Type) throws -> T? {
+                try flat.decodeIfPresent(T.self, forKey: FlatKey("\(name)_\(suffix)"))
+            }
+            return TestSplitRewards(name: name, prompts: try value("prompts", Int.self) ?? 0,
+                                    baselineReward: try value("baseline_reward", Double.self),
+                                    baselineStderr: try value("baseline_stderr", Double.self),
+                                    finalReward: try value("final_reward", Double.self),
+                                    finalStderr: try value("final_stderr", Double.self))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -63,6 +96,26 @@ public struct RunSummary: Codable, Equatable, Sendable {
         try c.encode(startedAt, forKey: .startedAt); try c.encode(updatedAt, forKey: .updatedAt)
         try c.encodeIfPresent(pid, forKey: .pid); try c.encodeIfPresent(error, forKey: .error)
         try c.encodeIfPresent(graderErrors, forKey: .graderErrors)
+        guard !testSplits.isEmpty else { return }
+        try c.encode(testSplits.map(\.name), forKey: .testSplits)
+        var flat = encoder.container(keyedBy: FlatKey.self)
+        for t in testSplits {
+            try flat.encode(t.prompts, forKey: FlatKey("\(t.name)_prompts"))
+            // Like the validation keys, always present (null until measured).
+            try flat.encode(t.baselineReward, forKey: FlatKey("\(t.name)_baseline_reward"))
+            try flat.encode(t.baselineStderr, forKey: FlatKey("\(t.name)_baseline_stderr"))
+            try flat.encode(t.finalReward, forKey: FlatKey("\(t.name)_final_reward"))
+            try flat.encode(t.finalStderr, forKey: FlatKey("\(t.name)_final_stderr"))
+        }
+    }
+
+    /// A key made at run time (`test_baseline_reward`).
+    struct FlatKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     /// True when the status says InProgress but the process that wrote it is gone (killed).
@@ -73,6 +126,22 @@ public struct RunSummary: Codable, Equatable, Sendable {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return false }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+}
+
+/// Baseline and final mean reward on one held-out test split, each with its standard error
+/// (the reward's standard deviation over √samples).
+public struct TestSplitRewards: Equatable, Sendable {
+    public var name: String
+    public var prompts: Int
+    public var baselineReward: Double?, baselineStderr: Double?
+    public var finalReward: Double?, finalStderr: Double?
+
+    public init(name: String, prompts: Int, baselineReward: Double? = nil, baselineStderr: Double? = nil,
+                finalReward: Double? = nil, finalStderr: Double? = nil) {
+        self.name = name; self.prompts = prompts
+        self.baselineReward = baselineReward; self.baselineStderr = baselineStderr
+        self.finalReward = finalReward; self.finalStderr = finalStderr
     }
 }
 

@@ -29,10 +29,14 @@ public enum RewardsSource: Equatable, Sendable {
 ///   "hyperparameters": {"batch_size": 8, "num_generations": 8, "learning_rate": 1e-5}
 /// }
 /// ```
-/// Relative paths are resolved against the config file's directory.
+/// Relative paths are resolved against the config file's directory. `data.test` names held-out
+/// splits that are evaluated only before and after training, never to choose a checkpoint: one
+/// path (the split is called `test`) or an object of split name to path (`{"test": …, "ood": …}`).
 public struct TrainConfig: Equatable, Sendable {
     public var trainData: String
     public var validationData: String?
+    /// Held-out test splits (name → JSONL path), in the order given.
+    public var testData: [TestSplitPath] = []
     public var model: ModelSource
     public var rewards: RewardsSource
     public var outputDir: String
@@ -81,6 +85,25 @@ public struct TrainConfig: Equatable, Sendable {
             throw ConfigError.missing(field: "data.train", hint: "a JSONL file of prompts in Bedrock format")
         }
         let val = try d.string("validation")
+        var tests: [TestSplitPath] = []
+        if let t = d.raw("test") {
+            if let path = t.stringValue { tests = [TestSplitPath(name: "test", path: resolve(path))] }
+            else if let o = t.objectValue {
+                for name in o.keys {
+                    guard name.first.map({ $0.isLowercase }) == true,
+                          name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {
+                        throw ConfigError.outOfRange(field: "data.test.\(name)", value: "\"\(name)\"",
+                                                     allowed: "a split name in lowercase letters, digits and _ (it names summary.json keys)")
+                    }
+                    guard let path = o[name]?.stringValue else {
+                        throw ConfigError.wrongType(field: "data.test.\(name)", expected: "a JSONL path", got: o[name]?.typeName ?? "null")
+                    }
+                    tests.append(TestSplitPath(name: name, path: resolve(path)))
+                }
+            } else {
+                throw ConfigError.wrongType(field: "data.test", expected: #"a JSONL path or {"name": path}"#, got: t.typeName)
+            }
+        }
         try d.finish()
 
         guard let modelJSON = r.raw("model") else {
@@ -130,8 +153,10 @@ public struct TrainConfig: Equatable, Sendable {
         let out = try r.string("output_dir") ?? "runs/\(Self.timestamp())"
         let hyper = try Hyperparameters.parse(r.raw("hyperparameters") ?? .object([:]))
         try r.finish()
-        return TrainConfig(trainData: resolve(train), validationData: val.map(resolve), model: model,
-                           rewards: rewards, outputDir: resolve(out), hyperparameters: hyper)
+        var config = TrainConfig(trainData: resolve(train), validationData: val.map(resolve), model: model,
+                                 rewards: rewards, outputDir: resolve(out), hyperparameters: hyper)
+        config.testData = tests
+        return config
     }
 
     /// The resolved config as written to a run's `config.json` (every default filled in).
@@ -139,6 +164,7 @@ public struct TrainConfig: Equatable, Sendable {
         var o: JSONObject = [:]
         var data: JSONObject = ["train": .string(trainData)]
         if let validationData { data["validation"] = .string(validationData) }
+        if !testData.isEmpty { data["test"] = .object(JSONObject(testData.map { ($0.name, JSONValue.string($0.path)) })) }
         o["data"] = .object(data)
         switch model {
         case .checkpoint(let p): o["model"] = ["checkpoint": .string(p)]
@@ -168,7 +194,7 @@ public struct TrainConfig: Equatable, Sendable {
     /// The keys a config may hold, for reporting every unknown one at once.
     static var schema: ConfigSchema {
         .object([
-            "data": .object(["train": .any, "validation": .any]),
+            "data": .object(["train": .any, "validation": .any, "test": .any]),
             "model": .object(["checkpoint": .any, "config": .any, "preset": .any]),
             "rewards": .object(["spec": .any, "url": .any, "grader": .any, "api_key_env": .any]),
             "output_dir": .any,
@@ -192,4 +218,11 @@ public struct TrainConfig: Equatable, Sendable {
         o[head] = set(path.dropFirst(), value, in: o[head] ?? .object([:]))
         return .object(o)
     }
+}
+
+/// A held-out split of `data.test`: its name (`test`, `ood`, …) and JSONL path.
+public struct TestSplitPath: Equatable, Sendable {
+    public var name: String
+    public var path: String
+    public init(name: String, path: String) { self.name = name; self.path = path }
 }

@@ -21,6 +21,8 @@ public final class Trainer {
     public let scorer: RolloutScorer
     public let train: [PromptRecord]
     public let validation: [PromptRecord]
+    /// Held-out splits, evaluated before and after training only: never used to choose a checkpoint.
+    public let tests: [TestSplit]
     public let run: RunDirectory
     public var h: Hyperparameters { config.hyperparameters }
     /// Live progress on stdout (nil: quiet).
@@ -41,12 +43,12 @@ public final class Trainer {
     private var errorWindow: [(step: Int, errors: Int, samples: Int)] = []
 
     public init(config: TrainConfig, policy: GRPOPolicy, scorer: RolloutScorer,
-                train: [PromptRecord], validation: [PromptRecord]) throws {
+                train: [PromptRecord], validation: [PromptRecord], tests: [TestSplit] = []) throws {
         guard !train.isEmpty else {
             throw DataIssue(file: config.trainData, line: nil, field: nil, message: "no training prompts", severity: .error)
         }
         self.config = config; self.policy = policy; self.scorer = scorer
-        self.train = train; self.validation = validation
+        self.train = train; self.validation = validation; self.tests = tests
         self.run = RunDirectory(config.outputDir)
         // The frozen reference is the starting model (taken before any resume restores a checkpoint).
         self.reference = config.hyperparameters.beta > 0 ? try policy.frozenCopy() : nil
@@ -93,6 +95,9 @@ public final class Trainer {
                     }
                 }
                 try run.writeSummary(summary)
+            }
+            if state.step == 0, summary.testSplits.contains(where: { $0.baselineReward == nil }) || summary.testSplits.isEmpty {
+                try evaluateTests(final: false)
             }
             while state.step < totalSteps {
                 if stop.isSet { return try stopCleanly() }
@@ -423,10 +428,10 @@ public final class Trainer {
 
     // MARK: - Validation
 
-    /// Evaluates the current policy on the validation prompts.
-    public func evaluate(tag: String) throws -> EvalReport {
-        var records = validation
-        if let cap = h.evalMaxPrompts { records = Array(records.prefix(cap)) }
+    /// Evaluates the current policy on the validation prompts (or on `records`).
+    public func evaluate(tag: String, records given: [PromptRecord]? = nil) throws -> EvalReport {
+        var records = given ?? validation
+        if given == nil, let cap = h.evalMaxPrompts { records = Array(records.prefix(cap)) }
         let evaluator = Evaluator(scorer: scorer, passThreshold: h.passThreshold, maxErrorRate: h.maxGraderErrorRate)
         let maxNew = h.maxCompletionLength, topP = h.topP, topK = h.topK
         return try evaluator.evaluate(records, sampler: { [policy, self] r, n, temperature, seed in
@@ -434,6 +439,28 @@ public final class Trainer {
             return try policy.sample(prompts: [self.promptTokens(r)], count: n, settings: s, seed: seed)[0].map { policy.decode($0.tokens) }
         }, temperature: h.evalTemperature, passK: h.evalPassK, passKTemperature: h.temperature,
            seed: UInt64(h.seed) &+ 7_777, tag: tag)
+    }
+
+    /// Evaluates every test split (before training, or at the end) into `<name>_baseline.json` or
+    /// `<name>_final.json` and the summary.
+    private func evaluateTests(final: Bool) throws {
+        guard !tests.isEmpty else { return }
+        if summary.testSplits.map(\.name) != tests.map(\.name) {
+            summary.testSplits = tests.map { TestSplitRewards(name: $0.name, prompts: $0.records.count) }
+        }
+        for (i, split) in tests.enumerated() {
+            let report = try evaluate(tag: "\(split.name)-\(final ? "final" : "baseline")", records: split.records)
+            try run.writeJSON(JSONValue.from(report), to: "\(split.name)_\(final ? "final" : "baseline").json")
+            if final {
+                summary.testSplits[i].finalReward = report.meanReward; summary.testSplits[i].finalStderr = report.standardError
+            } else {
+                summary.testSplits[i].baselineReward = report.meanReward; summary.testSplits[i].baselineStderr = report.standardError
+            }
+            let failed = report.errors.values.reduce(0, +)
+            tell("\(final ? "final" : "baseline") \(split.name) reward: \(rewardString(report.meanReward)) (\(report.prompts) prompts, held out)"
+                 + (failed > 0 ? "; grading failed on \(failed) of \(report.samples) samples" : ""))
+        }
+        try run.writeSummary(summary)
     }
 
     // MARK: - Checkpoints
@@ -516,6 +543,7 @@ public final class Trainer {
             try run.writeJSON(JSONValue.from(report), to: "final_eval.json")
             summary.finalValReward = report.meanReward
         }
+        try evaluateTests(final: true)
         summary.status = .completed
         summary.steps = state.step
         summary.bestValReward = state.bestValReward
@@ -528,6 +556,14 @@ public final class Trainer {
     private func tell(_ s: String) {
         if let say { say(s) } else if let progress { progress.log(s) } else { print(s) }
     }
+}
+
+/// A held-out split of prompts (`data.test`): evaluated before and after training, never used to
+/// choose a checkpoint or a setting.
+public struct TestSplit: Sendable {
+    public var name: String
+    public var records: [PromptRecord]
+    public init(name: String, records: [PromptRecord]) { self.name = name; self.records = records }
 }
 
 /// Why a run stopped with an error.

@@ -29,6 +29,15 @@ struct ReportPage {
         run.summary?["final_val_reward"]?.double ?? Self.meanReward(run.finalEval) ?? run.series("val/reward").last?.y
     }
 
+    /// Held-out test splits from summary.json (`test_splits`): name, baseline and final reward, and
+    /// one standard error of each.
+    var testSplits: [(name: String, baseline: Double?, final: Double?, baselineSE: Double?, finalSE: Double?)] {
+        (run.summary?["test_splits"]?.array ?? []).compactMap(\.string).map { n in
+            let v = { (k: String) in self.run.summary?["\(n)_\(k)"]?.double }
+            return (n, v("baseline_reward"), v("final_reward"), v("baseline_stderr"), v("final_stderr"))
+        }
+    }
+
     static func meanReward(_ eval: JSONValue?) -> Double? {
         guard let eval else { return nil }
         for key in ["mean_reward", "val_reward", "reward", "mean", "mean_val_reward"] {
@@ -91,6 +100,11 @@ struct ReportPage {
             headline = "Validation reward \(HTMLText.number(base)) → \(HTMLText.number(final))\(ratio)"
         } else if let final {
             headline = "Validation reward \(HTMLText.number(final)) (no baseline recorded)"
+        }
+        for t in testSplits {
+            guard let b = t.baseline, let f = t.final, b.isFinite, f.isFinite else { continue }
+            let ratio = b > 0 ? String(format: " (%.2f×)", f / b) : ""
+            headline += " · held-out \(t.name) \(HTMLText.number(b)) → \(HTMLText.number(f))\(ratio)"
         }
         let best: String = {
             switch run.summary?["best_checkpoint"] {
@@ -293,6 +307,10 @@ struct ReportPage {
 
     func comparisonSection() -> String {
         var rows: [(String, Double?, Double?)] = [("validation reward", baselineValReward, finalValReward)]
+        for t in testSplits {
+            let se = (t.baselineSE ?? t.finalSE).map { String(format: ", ±%.3f", $0) } ?? ""
+            rows.append(("\(t.name) reward (held out\(se))", t.baseline, t.final))
+        }
         let base = Self.numericLeaves(run.baseline), final = Self.numericLeaves(run.finalEval)
         let finalMap = Dictionary(final, uniquingKeysWith: { a, _ in a })
         // Outcome figures only: settings of the evaluation (prompt count, threshold, k) are not results,

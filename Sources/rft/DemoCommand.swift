@@ -10,10 +10,12 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Generate arithmetic word problems, SFT a small base model, then improve it with GRPO graded by templates/math in the sandbox.",
         discussion: """
-        Steps: (1) generate a Bedrock-format dataset of arithmetic word problems; (2) build a small
-        base model (1.1M parameters, byte tokenizer) with a short SFT, cached in RUN_DIR/base;
-        (3) evaluate the baseline with templates/math in the sandbox; (4) run GRPO with live progress;
-        (5) evaluate again and print baseline and final validation reward side by side.
+        Steps: (1) generate Bedrock-format arithmetic word problems (train, validation, an
+        in-distribution test split and an out-of-distribution split with unseen names, objects and
+        phrasings; no question in two splits); (2) build a small base model (byte tokenizer) with a
+        short SFT, cached in RUN_DIR/base; (3) evaluate the baseline with templates/math in the
+        sandbox; (4) run GRPO with live progress; (5) evaluate again and print baseline and final
+        reward on validation, test and OOD side by side, each with its standard error.
         Everything lands in the run directory (default runs/demo); `rft runs show runs/demo` and
         `rft report runs/demo` look at it afterwards.
 
@@ -38,7 +40,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "KL coefficient against the base model (0 skips the reference forward).") var beta = 0.04
     @Flag(inversion: .prefixedNo, help: "Drop groups whose completions all score the same and sample more prompts (DAPO).") var dynamicSampling = true
     @Option(help: "Training prompts.") var trainPrompts = 200
-    @Option(help: "Validation prompts.") var validationPrompts = 200
+    @Option(help: "Validation prompts (they choose the best checkpoint).") var validationPrompts = 200
+    @Option(help: "Held-out in-distribution test prompts (scored before and after training only).") var testPrompts = 300
+    @Option(help: "Held-out out-of-distribution prompts: names, objects and phrasings never seen in SFT or training.") var oodPrompts = 300
     @Option(help: "Seed for data, model and sampling.") var seed = 7
     @Flag(help: "Rebuild the base model even when RUN_DIR/base exists.") var rebuildBase = false
 
@@ -56,15 +60,22 @@ struct DemoCommand: ParsableCommand {
         }
         print("rft demo: arithmetic word problems, a 1.1M-parameter byte-level model, rewards from templates/math in the sandbox\n")
 
-        // 1. Data.
-        let trainProblems = ArithmeticProblems.generate(count: trainPrompts, seed: UInt64(seed))
-        let valProblems = ArithmeticProblems.generate(count: validationPrompts, seed: UInt64(seed) &+ 1)
-        let sftProblems = ArithmeticProblems.generate(count: sftExamples, seed: UInt64(seed) &+ 2)
-        let trainURL = dataDir.appendingPathComponent("train.jsonl"), valURL = dataDir.appendingPathComponent("validation.jsonl")
-        try Self.writeJSONL(ArithmeticProblems.records(trainProblems, prefix: "train"), to: trainURL)
-        try Self.writeJSONL(ArithmeticProblems.records(valProblems, prefix: "val"), to: valURL)
-        print("[1/5] data: \(trainPrompts) train and \(validationPrompts) validation prompts in Bedrock format → \(dataDir.path)")
+        // 1. Data: five splits that share no question text.
+        let splits = ArithmeticProblems.splits(seed: UInt64(seed), sft: sftExamples, train: trainPrompts,
+                                               validation: validationPrompts, test: testPrompts, ood: oodPrompts)
+        let trainProblems = splits.train, sftProblems = splits.sft
+        func write(_ problems: [ArithmeticProblem], _ name: String) throws -> URL {
+            let url = dataDir.appendingPathComponent("\(name).jsonl")
+            try Self.writeJSONL(ArithmeticProblems.records(problems, prefix: name), to: url)
+            return url
+        }
+        let trainURL = try write(splits.train, "train"), valURL = try write(splits.validation, "validation")
+        let testURL = try write(splits.test, "test"), oodURL = try write(splits.ood, "ood")
+        print("[1/5] data: \(trainPrompts) train, \(validationPrompts) validation, \(testPrompts) test and \(oodPrompts) out-of-distribution")
+        print("      prompts in Bedrock format → \(dataDir.path); no question appears in two splits, and the OOD split's")
+        print("      names, objects and phrasings never appear in SFT or training")
         print("      e.g. \"\(trainProblems[0].question)\" (reference_answer \(trainProblems[0].answer))")
+        print("      OOD: \"\(splits.ood[0].question)\"")
 
         // 2. Base model (cached).
         let baseReady = FileManager.default.fileExists(atPath: baseDir.appendingPathComponent("model.safetensors").path)
@@ -76,7 +87,8 @@ struct DemoCommand: ParsableCommand {
 
         // 3-5. Baseline, GRPO, final evaluation: the trainer does all three.
         let config = try TrainConfig.parse([
-            "data": ["train": .string(trainURL.path), "validation": .string(valURL.path)],
+            "data": ["train": .string(trainURL.path), "validation": .string(valURL.path),
+                     "test": ["test": .string(testURL.path), "ood": .string(oodURL.path)]],
             "model": ["checkpoint": .string(baseDir.path)],
             "rewards": ["spec": .string(math.path)],
             "output_dir": .string(dir.path),
@@ -90,7 +102,7 @@ struct DemoCommand: ParsableCommand {
                 "eval_temperature": .number(evalTemperature), "pass_threshold": 1.0, "seed": .number(Double(seed)), "sampling_chunk": 4,
             ],
         ])
-        print("[3/5] baseline: greedy answers to the \(validationPrompts) validation prompts, graded by templates/math in the sandbox")
+        print("[3/5] baseline: greedy answers to the validation, test and OOD prompts, graded by templates/math in the sandbox")
         print("[4/5] GRPO: \(steps) steps × \(batchSize) prompts × \(numGenerations) completions at temperature \(temperature),")
         print("      learning rate \(learningRate) after \(warmupSteps) warm-up steps, loss \(lossType), β = \(beta) (KL to the base model)"
               + (dynamicSampling ? "," : "."))
@@ -102,26 +114,29 @@ struct DemoCommand: ParsableCommand {
         let summary = try run.start(resume: false)
         guard summary.status == .completed else { throw ExitCode(1) }
 
-        // Side by side.
+        // Side by side: validation chose the checkpoint and the settings; test and OOD never did.
+        print("\n[5/5] mean reward before and after GRPO (greedy; ± one standard error):")
+        print("                         prompts   baseline          final             ratio")
+        func row(_ label: String, _ n: Int, _ b: Double?, _ bse: Double?, _ f: Double?, _ fse: Double?) {
+            let cell = { (v: Double?, se: Double?) -> String in
+                guard let v else { return "-".padding(toLength: 18, withPad: " ", startingAt: 0) }
+                return String(format: "%.3f ± %.3f", v, se ?? .nan).padding(toLength: 18, withPad: " ", startingAt: 0)
+            }
+            let ratio = (b != nil && f != nil && b! > 0) ? String(format: "%.2f×", f! / b!) : "-"
+            print(label.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%7d   ", n) + cell(b, bse) + cell(f, fse) + ratio)
+        }
         let runDir = RunDirectory(dir.path)
         let baseline = runDir.readJSON("baseline.json"), final = runDir.readJSON("final_eval.json")
-        print("\n[5/5] validation, before and after GRPO (\(validationPrompts) prompts, greedy):")
-        print("                     baseline   final")
-        func row(_ label: String, _ key: String, percent: Bool = false) {
-            let f = { (j: JSONValue?) -> String in
-                guard let v = j?[key]?.doubleValue else { return "     -" }
-                return percent ? String(format: "%8.1f%%", v * 100) : String(format: "%9.3f", v)
-            }
-            print(label.padding(toLength: 19, withPad: " ", startingAt: 0) + f(baseline) + "  " + f(final))
+        let se = { (j: JSONValue?) -> Double? in
+            guard let s = j?["reward_std"]?.doubleValue, let n = j?["samples"]?.doubleValue, n > 0 else { return nil }
+            return s / n.squareRoot()
         }
-        row("mean reward", "mean_reward")
-        row("pass rate", "pass_rate", percent: true)
-        if let b = summary.baselineValReward, let f = summary.finalValReward, b > 0 {
-            print(String(format: "improvement:          %.2f× the baseline's validation reward", f / b))
-            // Each reward is 0 or 1, so a mean over N prompts has a standard error of √(p(1−p)/N).
-            let se = { (p: Double) in (p * (1 - p) / Double(validationPrompts)).squareRoot() }
-            print(String(format: "noise:                ±%.3f / ±%.3f (one standard error over %d prompts)", se(b), se(f), validationPrompts))
+        row("validation", validationPrompts, summary.baselineValReward, se(baseline), summary.finalValReward, se(final))
+        for t in summary.testSplits {
+            row(t.name == "ood" ? "out-of-distribution test" : "\(t.name) (in-distribution)", t.prompts,
+                t.baselineReward, t.baselineStderr, t.finalReward, t.finalStderr)
         }
+        print("      validation chose the best checkpoint and the demo's settings; the test splits never chose anything.")
         print("\nrun directory: \(dir.path)  (\(Int(Date().timeIntervalSince(started)))s)")
         print("  summary.json, metrics.jsonl (per step), samples.jsonl (completions and scores), baseline.json, final_eval.json,")
         print("  checkpoints/best and checkpoints/final, report.html, base/ (the SFT model), data/")

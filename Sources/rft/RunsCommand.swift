@@ -79,6 +79,10 @@ struct RunsShowCommand: ParsableCommand {
         print("baseline val:     \(rewardText(s.baselineValReward))")
         print("best val:         \(rewardText(s.bestValReward))  \(s.bestCheckpoint.map { "(\($0))" } ?? "")")
         print("final val:        \(rewardText(s.finalValReward))")
+        for t in s.testSplits {
+            print("\(t.name) (held out):".padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + "baseline \(rewardText(t.baselineReward)) → final \(rewardText(t.finalReward)) (\(t.prompts) prompts)")
+        }
         if let last = dir.readLines("metrics.jsonl").last {
             let keys = ["reward", "reward_std", "kl", "entropy", "frac_reward_zero_std", "step_time"]
             print("last step:        " + keys.compactMap { k in last[k]?.doubleValue.map { "\(k)=\(String(format: "%.4g", $0))" } }.joined(separator: " "))

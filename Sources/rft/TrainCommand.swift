@@ -76,9 +76,10 @@ struct TrainingRun {
 
     @discardableResult
     func start(resume: Bool) throws -> RunSummary {
-        let (train, val) = try TrainingSetup.data(config)
+        let (train, val, tests) = try TrainingSetup.data(config)
         if header {
-            print("rft train: \(train.count) train prompts, \(val.count) validation prompts → \(config.outputDir)")
+            let held = tests.map { ", \($0.records.count) \($0.name) prompts" }.joined()
+            print("rft train: \(train.count) train prompts, \(val.count) validation prompts\(held) → \(config.outputDir)")
             if train.count < PromptDataset.recommendedRange.lowerBound || train.count > PromptDataset.recommendedRange.upperBound {
                 print("note: Bedrock accepts 100 to 20,000 prompts (\(train.count) given)")
             }
@@ -88,7 +89,7 @@ struct TrainingRun {
         TrainingSetup.fitCompletionLength(&config.hyperparameters, maxSeqLen: policy.model.config.maxSeqLen)
         let scorer = try TrainingSetup.scorer(config.rewards)
         defer { scorer.shutdown() }
-        let trainer = try Trainer(config: config, policy: policy, scorer: scorer, train: train, validation: val)
+        let trainer = try Trainer(config: config, policy: policy, scorer: scorer, train: train, validation: val, tests: tests)
         let progress = quiet ? nil : ProgressDisplay(total: trainer.totalSteps)
         trainer.progress = progress
         if quiet { trainer.say = { print($0) } }
@@ -107,6 +108,9 @@ struct TrainingRun {
         print("run: \(trainer.run.path) (\(summary.status.rawValue), \(summary.steps)/\(summary.totalSteps) steps; "
               + "baseline val \(rewardText(summary.baselineValReward)) → final val \(rewardText(summary.finalValReward)), "
               + "best \(rewardText(summary.bestValReward)) at \(summary.bestCheckpoint ?? "-"))")
+        for t in summary.testSplits {
+            print("\(t.name) (held out, \(t.prompts) prompts): baseline \(rewardText(t.baselineReward)) → final \(rewardText(t.finalReward))")
+        }
         if let errors = summary.graderErrors, !errors.isEmpty {
             print("grader errors: \(errors.countsText) (see rft runs show \(trainer.run.path))")
         }

@@ -20,10 +20,36 @@ final class ArithmeticProblemsTests: XCTestCase {
             XCTAssertEqual(r, answer.contains("+") ? a + b : a - b, answer)
             XCTAssertEqual(r, p.answer, answer)
             XCTAssertGreaterThanOrEqual(r, 0, answer)
-            XCTAssertTrue(p.question.contains(" \(a) ") && p.question.contains(" \(b)"), "\(p.question) → \(answer)")
+            // The operands appear in the question, as digits or as words.
+            for n in [a, b] {
+                let words = p.question.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+                XCTAssertTrue(words.contains(String(n)) || words.contains(ArithmeticProblems.numberWords[n]), "\(p.question) → \(answer)")
+            }
         }
         let records = ArithmeticProblems.records(problems, prefix: "t")
         XCTAssertEqual(records.map { $0["reference_answer"]?.stringValue }, problems.map { String($0.answer) })
+    }
+
+    /// The demo's splits share no question text, the OOD split shares no name, object or phrasing
+    /// with the others, and the task is wide (no single name or object dominates).
+    func testSplitsAreDisjointAndOODIsUnseen() {
+        let s = ArithmeticProblems.splits(seed: 7, sft: 1500, train: 200, validation: 200, test: 300, ood: 300)
+        XCTAssertEqual([s.sft.count, s.train.count, s.validation.count, s.test.count, s.ood.count], [1500, 200, 200, 300, 300])
+        let sets = [s.sft, s.train, s.validation, s.test, s.ood].map { Set($0.map(\.question)) }
+        XCTAssertEqual(sets.map(\.count), [1500, 200, 200, 300, 300], "no duplicates inside a split")
+        for i in sets.indices { for j in sets.indices where i < j { XCTAssertTrue(sets[i].isDisjoint(with: sets[j]), "splits \(i) and \(j)") } }
+        let inside = ArithmeticProblems.inDistribution, outside = ArithmeticProblems.outOfDistribution
+        XCTAssertTrue(Set(inside.names).isDisjoint(with: outside.names))
+        XCTAssertTrue(Set(inside.things).isDisjoint(with: outside.things))
+        XCTAssertTrue(Set(inside.phrasings.map(\.text)).isDisjoint(with: outside.phrasings.map(\.text)))
+        func words(_ ps: [ArithmeticProblem]) -> Set<String> {
+            Set(ps.flatMap { $0.question.split(whereSeparator: { !$0.isLetter }).map(String.init) })
+        }
+        let seen = words(s.sft + s.train)
+        XCTAssertTrue(seen.isDisjoint(with: outside.names + outside.things), "OOD names and objects never appear in SFT or training")
+        XCTAssertGreaterThan(Set(s.train.map { $0.question.split(separator: " ")[0] }).count, 50, "many names in 200 prompts")
+        XCTAssertTrue(s.sft.contains { $0.question.contains("seven") || $0.question.contains("three") }, "numbers written in words")
+        XCTAssertTrue(s.ood.allSatisfy { p in outside.phrasings.contains { $0.op == p.op } })
     }
 
     func testSameSeedSameProblems() {

@@ -53,6 +53,22 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    /// `data.test`: one path (split "test") or named splits, resolved like the other paths; a bad
+    /// split name or value names its field.
+    func testHeldOutTestSplits() throws {
+        var j = minimal.objectValue!
+        j["data"] = ["train": "train.jsonl", "test": "held.jsonl"]
+        XCTAssertEqual(try TrainConfig.parse(.object(j), baseDirectory: "/cfg").testData, [TestSplitPath(name: "test", path: "/cfg/held.jsonl")])
+        j["data"] = ["train": "train.jsonl", "test": ["test": "t.jsonl", "ood": "/abs/o.jsonl"]]
+        let c = try TrainConfig.parse(.object(j), baseDirectory: "/cfg")
+        XCTAssertEqual(c.testData, [TestSplitPath(name: "test", path: "/cfg/t.jsonl"), TestSplitPath(name: "ood", path: "/abs/o.jsonl")])
+        XCTAssertEqual(try TrainConfig.parse(c.resolvedJSON).testData, c.testData, "config.json round-trips")
+        j["data"] = ["train": "train.jsonl", "test": ["Bad Name": "t.jsonl"]]
+        XCTAssertThrowsError(try TrainConfig.parse(.object(j))) { XCTAssertTrue("\($0)".contains("data.test.Bad Name"), "\($0)") }
+        j["data"] = ["train": "train.jsonl", "test": ["ood": 3]]
+        XCTAssertThrowsError(try TrainConfig.parse(.object(j))) { XCTAssertTrue("\($0)".contains("data.test.ood"), "\($0)") }
+    }
+
     func testOverridesAndYAML() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

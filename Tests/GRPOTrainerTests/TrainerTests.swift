@@ -66,6 +66,39 @@ final class TrainerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: run.checkpoint("step-000005").path), "keep_last 3")
     }
 
+    /// Held-out splits are scored before and after training and reported under their own names; they
+    /// never pick the best checkpoint (validation does), and a resumed summary keeps their baselines.
+    func testHeldOutSplitsAreScoredBeforeAndAfterOnly() throws {
+        let trainer = try Trainer(config: config("held", ["max_steps": 10]), policy: TabularPolicy(), scorer: exact,
+                                  train: records(12), validation: records(12),
+                                  tests: [TestSplit(name: "test", records: records(10, offset: 20)),
+                                          TestSplit(name: "ood", records: records(6, offset: 40))])
+        trainer.say = { _ in }
+        let summary = try trainer.run()
+        XCTAssertEqual(summary.status, .completed)
+        XCTAssertEqual(summary.testSplits.map(\.name), ["test", "ood"])
+        XCTAssertEqual(summary.testSplits.map(\.prompts), [10, 6])
+        let run = RunDirectory(dir.appendingPathComponent("held").path)
+        for name in ["test", "ood"] {
+            let base = try XCTUnwrap(run.readJSON("\(name)_baseline.json")), final = try XCTUnwrap(run.readJSON("\(name)_final.json"))
+            let split = try XCTUnwrap(summary.testSplits.first { $0.name == name })
+            XCTAssertEqual(split.baselineReward, base["mean_reward"]?.doubleValue)
+            XCTAssertEqual(split.finalReward, final["mean_reward"]?.doubleValue)
+            XCTAssertNotNil(split.baselineStderr); XCTAssertNotNil(split.finalStderr)
+        }
+        // summary.json carries the flat contract keys and reads back the same.
+        let json = try XCTUnwrap(run.readJSON("summary.json"))
+        for key in ["test_baseline_reward", "test_final_reward", "test_baseline_stderr", "test_final_stderr",
+                    "ood_baseline_reward", "ood_final_reward", "ood_prompts"] {
+            XCTAssertNotNil(json[key], key)
+        }
+        XCTAssertEqual(json["test_final_reward"]?.doubleValue, summary.testSplits[0].finalReward)
+        XCTAssertEqual(try run.readSummary().testSplits, summary.testSplits)
+        // Only validation evaluations appear in the metrics; the held-out splits are not in the per-step log.
+        let keys = Set(run.readLines("metrics.jsonl").flatMap { $0.objectValue?.keys ?? [] })
+        XCTAssertFalse(keys.contains { $0.hasPrefix("test") || $0.hasPrefix("ood") }, "\(keys.sorted())")
+    }
+
     /// Micro-batches keep groups whole (so a group's prompt is computed once), split only groups
     /// larger than the limit, and cover every sequence once, in order.
     func testMicroBatchesKeepGroupsTogether() {
