@@ -34,6 +34,9 @@ public enum ArithmeticProblems {
         var names: [String], things: [String], phrasings: [Phrasing]
     }
 
+    /// Changes whenever the vocabulary or the drawing changes (a demo's cached base model records it).
+    public static let version = "wide-2"
+
     static let numberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
     static let inDistribution = Vocabulary(

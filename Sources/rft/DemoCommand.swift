@@ -78,11 +78,16 @@ struct DemoCommand: ParsableCommand {
         print("      OOD: \"\(splits.ood[0].question)\"")
 
         // 2. Base model (cached).
-        let baseReady = FileManager.default.fileExists(atPath: baseDir.appendingPathComponent("model.safetensors").path)
-        if baseReady && !rebuildBase {
+        // The cached base is reused only when it was built from the same data and settings.
+        let recipeURL = baseDir.appendingPathComponent("demo-base.json")
+        let recipe: JSONValue = ["task": .string(ArithmeticProblems.version), "seed": .number(Double(seed)),
+                                 "sft_examples": .number(Double(sftExamples)), "sft_learning_rate": .number(Double(sftLearningRate))]
+        let cached = FileManager.default.contents(atPath: recipeURL.path).flatMap { try? JSONValue.parse($0) }
+        if cached == recipe && FileManager.default.fileExists(atPath: baseDir.appendingPathComponent("model.safetensors").path) && !rebuildBase {
             print("[2/5] base model: cached in \(baseDir.path) (--rebuild-base to train it again)")
         } else {
             try buildBase(sftProblems, at: baseDir)
+            try Data(recipe.jsonString(sortedKeys: true).utf8).write(to: recipeURL)
         }
 
         // 3-5. Baseline, GRPO, final evaluation: the trainer does all three.
