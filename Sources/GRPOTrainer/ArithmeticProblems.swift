@@ -35,7 +35,7 @@ public enum ArithmeticProblems {
     }
 
     /// Changes whenever the vocabulary or the drawing changes (a demo's cached base model records it).
-    public static let version = "wide-2"
+    public static let version = "wide-3"
 
     static let numberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -80,9 +80,9 @@ public enum ArithmeticProblems {
         """.split(separator: " ").map(String.init),
         phrasings: [
             Phrasing(text: "{N} collected {A} {T}. Later {N} found {B} more. What is the total number of {T}?", op: "+"),
-            Phrasing(text: "{A} {T} sit in a box and {N} puts in {B} more. Count the {T} in the box.", op: "+"),
+            Phrasing(text: "In the morning {N} saw {A} {T}, and later {B} more. How many {T} did {N} see?", op: "+"),
             Phrasing(text: "{N} owned {A} {T}, then gave away {B}. What number of {T} does {N} still own?", op: "-"),
-            Phrasing(text: "{A} {T} were in a jar until {N} took {B}. How many {T} stay in the jar?", op: "-"),
+            Phrasing(text: "{N} started with {A} {T} and lost {B} of them. How many {T} remain now?", op: "-"),
         ])
 
     static func vocabulary(_ d: ProblemDistribution) -> Vocabulary {
@@ -102,8 +102,6 @@ public enum ArithmeticProblems {
             if phrasing.op == "-", a < b { swap(&a, &b) }
             var text = phrasing.text.replacingOccurrences(of: "{N}", with: name).replacingOccurrences(of: "{T}", with: thing)
             text = text.replacingOccurrences(of: "{A}", with: number(a)).replacingOccurrences(of: "{B}", with: number(b))
-            // Phrasings may start with a number ("A T sit in a box"): capitalise the sentence.
-            text = text.prefix(1).uppercased() + text.dropFirst()
             return ArithmeticProblem(question: text, a: a, b: b, op: phrasing.op, answer: phrasing.op == "+" ? a + b : a - b)
         }
     }

@@ -229,25 +229,39 @@ def run_cli(phase, logdir, demo):
     check("pids-limit", [RFT, "sandbox", "run", "--pids", "16", "--timeout-ms", "60000", "--",
                          "/usr/bin/python3", "-"], fork_bomb, stdin_path=os.path.join(HERE, "fork_bomb.py"))
     check("python-grader", [RFT, "grader", "test", "graders/trivial"], exit_zero)
+    # The code-execution template end to end: every case through the exec service (a fresh sandbox
+    # per run, its own uid) on cgroup v2.
+    check("code-execution", [RFT, "grader", "test", stretched_template(tmp, "code-execution")], exit_zero, timeout=900)
     if demo:
-        # The whole pipeline, tiny: a debug build under TCG runs the model about 100x slower than
-        # native. The math template is copied with its timeouts stretched by RFT_TEST_TIME_SCALE,
-        # as a user on an emulated machine would edit grader.json: its Python init takes longer
-        # than the manifest's 10 s here, and that is not what this check is about.
-        templates = os.path.join(tmp, "templates")
-        shutil.copytree(os.path.join(REPO, "templates", "math"), os.path.join(templates, "math"))
-        manifest_path = os.path.join(templates, "math", "grader.json")
-        with open(manifest_path) as f:
-            manifest = json.load(f)
-        scale = float(os.environ.get("RFT_TEST_TIME_SCALE", "1"))
-        for key in ("init_timeout_ms", "timeout_ms"):
-            manifest[key] = int(manifest[key] * scale)
-        with open(manifest_path, "w") as f:
-            json.dump(manifest, f)
-        check("demo", [RFT, "demo", "--run-dir", os.path.join(tmp, "demo"), "--templates", templates,
+        # The whole pipeline, tiny: a debug build under TCG runs the model about 100x slower than native.
+        check("demo", [RFT, "demo", "--run-dir", os.path.join(tmp, "demo"), "--templates", os.path.dirname(stretched_template(tmp, "math")),
                        "--steps", "1", "--sft-examples", "8", "--train-prompts", "4", "--validation-prompts", "2",
                        "--test-prompts", "2", "--ood-prompts", "2", "--batch-size", "1", "--num-generations", "2"],
               exit_zero, timeout=900)
+
+
+def stretched_template(tmp, name):
+    """A copy of templates/NAME whose timeouts are stretched by RFT_TEST_TIME_SCALE, as a user on an
+    emulated machine would edit grader.json: under TCG, Python's start-up alone approaches the
+    templates' 10 s init_timeout_ms, and that is not what these checks are about."""
+    dst = os.path.join(tmp, "templates", name)
+    if not os.path.isdir(dst):
+        shutil.copytree(os.path.join(REPO, "templates", name), dst)
+        scale = float(os.environ.get("RFT_TEST_TIME_SCALE", "1"))
+        # grader.json (and its exec section), and the template's own config.json (per-test limits).
+        for fname in ("grader.json", "config.json"):
+            path = os.path.join(dst, fname)
+            if not os.path.exists(path):
+                continue
+            with open(path) as f:
+                doc = json.load(f)
+            for section in (doc, doc.get("exec") or {}):
+                for key in ("init_timeout_ms", "timeout_ms", "session_timeout_ms"):
+                    if isinstance(section.get(key), int):
+                        section[key] = min(int(section[key] * scale), 900_000)  # the manifest maximum
+            with open(path, "w") as f:
+                json.dump(doc, f)
+    return dst
 
 
 def cgroup_dirs():
