@@ -67,7 +67,19 @@ struct GraderAuditCommand: ParsableCommand {
             printError("\(path): no sample to audit with: each needs a reference_answer, or an answer known to be correct")
             throw ExitCode(2)
         }
-        let pool = try GraderPool(manifest: manifest, directory: url)
+        // A helper server the grader needs (the judge template's fake judge), as `rft grader test` starts it.
+        var options = GraderPool.Options()
+        let server: TestServer?
+        do { server = try TestServer.startIfDescribed(in: url, networkGranted: manifest.network, callerEnvironment: options.environment) } catch {
+            printError("\(error)"); throw ExitCode(2)
+        }
+        defer { server?.stop() }
+        if let server {
+            options.environment.merge(server.environment) { $1 }
+            // On stderr: stdout may be the --json report.
+            FileHandle.standardError.write(Data((server.notice(what: "the audit runs", purpose: "audit") + "\n").utf8))
+        }
+        let pool = try GraderPool(manifest: manifest, directory: url, options: options)
         for w in pool.unenforced { printWarning("\(manifest.name): \(w)") }
         let audit = GraderAudit(hints: .inspect(directory: url, manifest: manifest), minGap: minGap, knownLimitations: known)
         let report = audit.run(subjects: subjects, score: { pool.score($0) })
