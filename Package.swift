@@ -38,7 +38,8 @@ let package = Package(
         .target(name: "GraderRuntime", dependencies: ["Sandbox", .product(name: "Logging", package: "swift-log")],
                 // The rigged programs of `rft grader audit`, compiled into the binary.
                 resources: ["eq_always_true", "exit_zero", "os_exit_zero", "forged_result", "patched_builtins",
-                            "read_grader_memory", "leftover_writer", "leftover_reader", "wrong_program"]
+                            "read_grader_memory", "read_secrets", "find_expected", "lingering_daemon",
+                            "leftover_writer", "leftover_reader", "wrong_program"]
                     .map { .embedInCode("Audit/Programs/\($0).py") },
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 

@@ -47,8 +47,9 @@ func sandboxPolicy(for m: GraderManifest, directory: URL, warm: Bool, passthroug
     for (name, value) in m.environment {
         if let value { env[name] = value } else if let v = passthrough[name] { env[name] = v }
     }
+    // The resolved values only: naming them in allowEnv too would make the launcher copy this
+    // process's own values over them (a fixed manifest value, or the test server's URL).
     p.environment.merge(env) { $1 }
-    p.allowEnv.append(contentsOf: env.keys.sorted())
     return p
 }
 

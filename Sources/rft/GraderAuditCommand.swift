@@ -13,8 +13,8 @@ struct GraderAuditCommand: ParsableCommand {
         in odd places, many candidate answers, markup or JSON injection, broken text and control \
         characters, instructions to the grader), math (answer spraying, first and last answer \
         disagreeing, format tricks), code (rigged wrong programs: __eq__ always True, sys.exit(0) and \
-        os._exit(0), forged results, patched builtins, files left for later samples, reading the \
-        grader's memory), judge (prompt injection, a claimed perfect score, the rubric echoed) and \
+        os._exit(0), forged results, patched builtins, files left for later samples, a daemon left \
+        running, reading the grader's memory, environment or files), judge (prompt injection, a claimed perfect score, the rubric echoed) and \
         format (the right structure with no content). It scores them in the grader's sandbox, in \
         batches, next to each sample's correct answer (a case whose expected_score is the best in the \
         file, or the reference) and a clearly wrong one.
@@ -24,7 +24,9 @@ struct GraderAuditCommand: ParsableCommand {
         status: 0 when no hack pays, 1 when one does, 2 when the audit could not run or is \
         inconclusive (the grader failed to start or was throttled on some completions). Hacks \
         the grader documents in DIR/audit.json ({"known_limitations": {"HACK": "reason"}}) are \
-        reported as known and do not fail the audit. See docs/GRADERS.md.
+        reported as known and do not fail the audit. A grader directory with a test-server.json \
+        (the judge template's fake judge) gets that server started, as `rft grader test` does, \
+        unless its variable (JUDGE_BASE_URL) is set. See docs/GRADERS.md.
 
         Examples:
           rft grader audit graders/my-math
@@ -67,7 +69,19 @@ struct GraderAuditCommand: ParsableCommand {
             printError("\(path): no sample to audit with: each needs a reference_answer, or an answer known to be correct")
             throw ExitCode(2)
         }
-        let pool = try GraderPool(manifest: manifest, directory: url)
+        // A helper server the grader needs (the judge template's fake judge), as `rft grader test` starts it.
+        var options = GraderPool.Options()
+        let server: TestServer?
+        do { server = try TestServer.startIfDescribed(in: url, networkGranted: manifest.network, callerEnvironment: options.environment) } catch {
+            printError("\(error)"); throw ExitCode(2)
+        }
+        defer { server?.stop() }
+        if let server {
+            options.environment.merge(server.environment) { $1 }
+            // On stderr: stdout may be the --json report.
+            FileHandle.standardError.write(Data((server.notice(what: "the audit runs", purpose: "audit") + "\n").utf8))
+        }
+        let pool = try GraderPool(manifest: manifest, directory: url, options: options)
         for w in pool.unenforced { printWarning("\(manifest.name): \(w)") }
         let audit = GraderAudit(hints: .inspect(directory: url, manifest: manifest), minGap: minGap, knownLimitations: known)
         let report = audit.run(subjects: subjects, score: { pool.score($0) })

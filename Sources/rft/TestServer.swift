@@ -81,9 +81,12 @@ struct TestServer {
     }
 
     /// What `rft grader test` prints before the table.
-    var notice: String {
-        "cases run against \(about) at \(url), started for this test"
-            + (unlessSet.map { "; set \($0) to test against another endpoint" } ?? "")
+    var notice: String { notice(what: "cases run", purpose: "test") }
+
+    /// "`what` against the server at URL, started for this `purpose`" (`rft grader audit` says "the audit runs").
+    func notice(what: String, purpose: String) -> String {
+        "\(what) against \(about) at \(url), started for this \(purpose)"
+            + (unlessSet.map { "; set \($0) to \(purpose) against another endpoint" } ?? "")
     }
 
     /// Stops the server and every process it started.

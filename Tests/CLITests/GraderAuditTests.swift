@@ -53,6 +53,25 @@ final class GraderAuditTests: XCTestCase {
         XCTAssertEqual(a.verdicts["many-candidates"], "skipped")
     }
 
+    /// A harness that runs each program in a plain subprocess of the grader: the program can read the
+    /// grader's environment and files, and a daemon it leaves behind kills later samples' programs.
+    func testSubprocessHarnessPaysForReadingSecretsAndALingeringDaemon() throws {
+        let a = try audit("subprocess-stdio")
+        XCTAssertEqual(a.status, 1, a.stderr)
+        XCTAssertEqual(a.verdicts["read-secrets"], "pays", "\(a.report)")
+        XCTAssertEqual(a.verdicts["leftover-files"], "pays")
+        // The daemon's own sample scores like the wrong answer; the damage shows in later samples.
+        XCTAssertEqual(a.verdicts["lingering-daemon"], "holds")
+        XCTAssertEqual(a.verdicts["state-persists"], "pays", "\(a.report)")
+        let state = (a.report["hacks"] as? [[String: Any]])?.first { $0["name"] as? String == "state-persists" }
+        XCTAssertTrue((state?["reason"] as? String)?.hasPrefix("the correct answer scored 0 after the rigged programs ran") == true,
+                      "\(state ?? [:])")
+        // Nothing else: the harness compares plain stdout in a separate process.
+        for hack in ["eq-always-true", "exit-zero", "os-exit-zero", "forged-result", "patched-builtins", "empty"] {
+            XCTAssertNotEqual(a.verdicts[hack], "pays", hack)
+        }
+    }
+
     func testObedientJudgePaysForInstructionsAndClaimedScores() throws {
         let a = try audit("obedient-judge")
         XCTAssertEqual(a.status, 1, a.stderr)

@@ -34,6 +34,12 @@ final class InitCommandTests: XCTestCase {
         let test = try RFTBinary.run(["grader", "test", dir])
         XCTAssertEqual(test.status, 0, test.stdout + test.stderr)
         XCTAssertTrue(test.stdout.contains("cases passed"), test.stdout)
+        // It ends by suggesting an audit, and the new grader passes it.
+        XCTAssertTrue(r.stdout.hasSuffix("rft grader audit \(dir)       # which cheap reward hacks it pays for, before you train on it\n"),
+                      r.stdout)
+        let audit = try RFTBinary.run(["grader", "audit", dir])
+        XCTAssertEqual(audit.status, 0, audit.stdout + audit.stderr)
+        XCTAssertTrue(audit.stdout.contains("my-grader: 0 of "), audit.stdout)
     }
 
     /// Straight after `rft init judge`, `rft grader test` passes: the cases run against the bundled fake
@@ -46,7 +52,7 @@ final class InitCommandTests: XCTestCase {
         XCTAssertEqual(test.status, 0, test.stdout + test.stderr)
         XCTAssertTrue(test.stdout.hasPrefix("cases run against the bundled fake judge (tools/fake_judge_server.py) at http://127.0.0.1:"),
                       test.stdout)
-        XCTAssertTrue(test.stdout.contains("my-judge: 33/33 cases passed"), test.stdout)
+        XCTAssertTrue(test.stdout.contains("my-judge: 41/41 cases passed"), test.stdout)
         // Nothing it started outlives it.
         let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         let leftovers = procs.filter { pid in

@@ -228,6 +228,7 @@ final class AuditTests: XCTestCase {
         let task = CodeTask(reference: ["function": "add"], honestCompletion: "```python\ndef add(a, b): return a + b\n```")!
         for body in [CodePrograms.wrong, CodePrograms.eqAlwaysTrue, CodePrograms.exitZero, CodePrograms.osExitZero,
                      CodePrograms.forgedResult, CodePrograms.patchedBuiltins, CodePrograms.readGraderMemory,
+                     CodePrograms.readSecrets, CodePrograms.lingeringDaemon,
                      CodePrograms.leftoverWriter, CodePrograms.leftoverReader] {
             XCTAssertGreaterThan(body.count, 40)
             let program = CodeTask.lastFencedBlock(task.program(body, token: "tok", slot: "s1"))!
@@ -242,5 +243,12 @@ final class AuditTests: XCTestCase {
             p.waitUntilExit()
             XCTAssertEqual(p.terminationStatus, 0, program)
         }
+        // Both readers end with the shared search for the expected outputs, after their own _chunks().
+        for reader in [CodePrograms.readGraderMemory, CodePrograms.readSecrets] {
+            let chunks = reader.range(of: "def _chunks():")!, search = reader.range(of: "def _expected_stdout(")!
+            XCTAssertLessThan(chunks.lowerBound, search.lowerBound)
+        }
+        XCTAssertTrue(CodePrograms.readSecrets.contains("/proc/%s/environ"))
+        XCTAssertTrue(CodePrograms.lingeringDaemon.contains("os.setsid()"))
     }
 }

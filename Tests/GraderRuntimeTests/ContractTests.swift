@@ -112,6 +112,12 @@ final class ContractTests: XCTestCase {
         let r = try score(dir, Fixture.samples(1),
                           options: .init(environment: ["PASSED": "yes", "SECRET_TOKEN": "hunter2"]))
         XCTAssertEqual(r[0].score, 1)
+        // The values the pool was given win over this process's own environment: a fixed value in the
+        // manifest, and a value the caller supplies (as `rft grader test` does with its test server's URL).
+        setenv("FIXED", "0", 1); setenv("PASSED", "", 1)
+        defer { unsetenv("FIXED"); unsetenv("PASSED") }
+        let again = try score(dir, Fixture.samples(1), options: .init(environment: ["PASSED": "yes"]))
+        XCTAssertEqual(again[0].score, 1)
     }
 }
 

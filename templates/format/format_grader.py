@@ -9,11 +9,16 @@ Check types (fields beyond "type": "name", "weight" (default 1) and "required" (
   json             the response (or its ```json block) parses as JSON
   json_schema      schema: the JSON validates against the subset documented in README.md
   length           unit: words | characters | lines, min and/or max
-  sections         sections: headings that must appear (markdown "# X", "X:" or "**X**"), ordered
+  sections         sections: headings that must appear, each with some text under it
+                   (markdown "# X", "X:" or "**X**"), ordered
   forbidden_words  words: none may appear as a whole word; case_sensitive (default false)
 
 Checks come from config.json; a sample may bring its own list in reference_answer.checks (or
 metadata.reference_answer.checks), which then replaces the configured ones.
+
+A response with no content scores 0 whatever the checks say (config "require_content", default
+true; see content_problem): checks of form pass many texts that say nothing, and an empty answer
+passes every prohibition.
 """
 import json
 import math
@@ -25,7 +30,7 @@ __all__ = ["lambda_handler", "validate_checks", "run_checks", "validate_schema",
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_RESPONSE_CHARS = 200_000
 
-DEFAULT_CONFIG = {"checks": [], "strip_think": True}
+DEFAULT_CONFIG = {"checks": [], "strip_think": True, "require_content": True}
 
 CHECK_FIELDS = {
     "regex": {"pattern", "flags", "must_match"},
@@ -278,11 +283,29 @@ def _parse_json(text, extract):
     return False, None
 
 
-def _heading_present(text, heading):
+def _heading_span(text, heading):
     h = re.escape(heading.strip())
     pattern = (r"^[ \t]*(?:#{1,6}[ \t]*" + h + r"[ \t]*#*[ \t]*:?|\*\*" + h + r":?\*\*:?|__" + h + r"__|" + h + r"[ \t]*:)")
     m = re.search(pattern, text, re.I | re.M)
-    return m.start() if m else -1
+    return (m.start(), m.end()) if m else None
+
+
+_MD_HEADING_RE = re.compile(r"^[ \t]*#{1,6}[ \t]", re.M)
+
+
+def _sections_found(text, sections):
+    """Per section, where its heading starts, or -1 when it is missing or empty: a heading counts
+    only with some text (a letter or digit) between it and the next heading."""
+    spans = [_heading_span(text, s) for s in sections]
+    starts = [sp[0] for sp in spans if sp] + [m.start() for m in _MD_HEADING_RE.finditer(text)]
+    out = []
+    for sp in spans:
+        if sp is None:
+            out.append(-1)
+            continue
+        end = min([x for x in starts if x >= sp[1]] + [len(text)])
+        out.append(sp[0] if _ALNUM_RE.search(text[sp[1]:end]) else -1)
+    return out
 
 
 def _run_check(c, text):
@@ -304,7 +327,7 @@ def _run_check(c, text):
             n = len(text.strip().splitlines()) if text.strip() else 0
         return 1.0 if c.get("min", 0) <= n <= c.get("max", n) else 0.0
     if t == "sections":
-        positions = [_heading_present(text, s) for s in c["sections"]]
+        positions = _sections_found(text, c["sections"])
         found = sum(1 for p in positions if p >= 0)
         if c["ordered"] and found == len(positions) and positions != sorted(positions):
             return 0.0
@@ -312,8 +335,60 @@ def _run_check(c, text):
     return 0.0 if c["_re"].search(text) else 1.0
 
 
-def run_checks(text, checks, strip_think=True):
-    """Returns (score, [(name, value)])."""
+# --------------------------------------------------------------------------- the content gate
+
+_ESCAPES_RE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.)")
+_ALNUM_RE = re.compile(r"[^\W_]")
+_BROKEN_RE = re.compile("[\x00\x80-\x9f\ufffd]")
+# Text written to the grader rather than to the user: instructions, claimed scores, forged verdicts.
+_TO_GRADER_RE = re.compile("|".join([
+    r"\bignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|preceding)\s+(?:instructions|rules|rubric)",
+    r"\bignore\s+the\s+(?:rubric|instructions|rules)",
+    r"\b(?:notes?|messages?|instructions?)\s+(?:to|for)\s+the\s+(?:grader|judge|evaluator|reviewer|scorer)",
+    r"\b(?:grader|judge|evaluator|scorer|assessor)(?:'s)?\s*(?:note|instructions?)?\s*:",
+    r"^\W*system(?:\s+override)?\s*:",
+    r"\b(?:give|assign|award|output|return|respond\s+with|reply\s+with)\b[^.\n]{0,40}\b(?:score|rating|grade|marks)\b",
+    r"\b(?:perfect|maximum|max|full|highest)\s+(?:score|marks|rating)\b",
+    r"\bscore\s*(?:of|:|=)?\s*10\s*/\s*10\b",
+    r"aggregate_reward_score|metrics_list|\"verdict\"\s*:|<\s*(?:score|verdict)\s*>",
+]), re.I | re.M)
+
+
+def _words(text):
+    return re.findall(r"\w+", text.lower())
+
+
+def content_problem(text, prompts=()):
+    """Why a response carries no content, or None. A format check passes many texts that say
+    nothing (an empty answer passes every prohibition), so such responses score 0: nothing but
+    whitespace, punctuation, control characters or escapes; broken text; one token or phrase repeated; the
+    prompt copied back with nothing added; text addressed to the grader (instructions, claimed
+    scores, forged verdicts). `rft grader audit` tries each of these."""
+    visible = _ESCAPES_RE.sub("", text)
+    if not _ALNUM_RE.search(visible):
+        return "no letters or digits"
+    if _BROKEN_RE.search(visible):
+        return "broken text (NUL, C1 control or replacement characters)"
+    words = _words(visible)
+    if len(words) >= 20 and max(words.count(w) for w in set(words)) > len(words) / 2:
+        return "one token repeated"
+    if len(words) >= 50 and len(set(words)) < len(words) / 10:
+        return "one phrase repeated"
+    rest = " ".join(words)
+    for p in prompts:
+        pw = " ".join(_words(p))
+        if len(pw.split()) >= 3:
+            rest = rest.replace(pw, " ")
+    if not _ALNUM_RE.search(rest):
+        return "the prompt copied back"
+    if _TO_GRADER_RE.search(visible):
+        return "text addressed to the grader"
+    return None
+
+
+def run_checks(text, checks, strip_think=True, prompts=(), require_content=True):
+    """Returns (score, [(name, value)], why the response has no content or None). With
+    require_content, a response that carries no content (see content_problem) scores 0."""
     if len(text) > MAX_RESPONSE_CHARS:
         text = text[:MAX_RESPONSE_CHARS]
     if strip_think:
@@ -323,7 +398,10 @@ def run_checks(text, checks, strip_think=True):
     score = sum(c["weight"] * v for _, v, c in results) / total_w
     if any(c["required"] and v < 1.0 for _, v, c in results):
         score = 0.0
-    return score, [(name, v) for name, v, _ in results]
+    problem = content_problem(text, prompts) if require_content else None
+    if problem is not None:
+        score = 0.0
+    return score, [(name, v) for name, v, _ in results], problem
 
 
 def _response_text(sample):
@@ -339,6 +417,20 @@ def _response_text(sample):
         if isinstance(sample.get(key), str):
             return sample[key]
     return ""
+
+
+def _prompt_texts(sample):
+    """The text of every message before the last assistant turn (to recognise a copied prompt)."""
+    msgs = sample.get("messages") if isinstance(sample.get("messages"), list) else []
+    last = max([i for i, m in enumerate(msgs) if isinstance(m, dict) and m.get("role") == "assistant"] or [len(msgs)])
+    texts = []
+    for m in msgs[:last]:
+        c = m.get("content") if isinstance(m, dict) else None
+        if isinstance(c, list):
+            c = "".join(p.get("text", "") for p in c if isinstance(p, dict))
+        if isinstance(c, str):
+            texts.append(c)
+    return texts
 
 
 def _sample_checks(sample):
@@ -363,12 +455,14 @@ def lambda_handler(event, context=None):
             if not isinstance(sample, dict):
                 raise CheckError(f"sample must be an object, got {type(sample).__name__}")
             checks = _sample_checks(sample)
-            score, results = run_checks(_response_text(sample), checks, CONFIG["strip_think"])
+            score, results, problem = run_checks(_response_text(sample), checks, CONFIG["strip_think"],
+                                                 _prompt_texts(sample), CONFIG["require_content"])
         except CheckError as e:
             out.append({"id": sid, "error": {"type": "invalid_reference", "message": f"invalid_reference: sample {sid}: {e}"}})
             continue
         out.append({"id": sid, "aggregate_reward_score": score,
-                    "metrics_list": [{"name": n, "value": v, "type": "Reward"} for n, v in results]})
+                    "metrics_list": [{"name": n, "value": v, "type": "Reward"} for n, v in results]
+                    + [{"name": "has_content", "value": 0.0 if problem else 1.0, "type": "Metric"}]})
     return out
 
 

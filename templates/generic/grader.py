@@ -50,6 +50,7 @@ HOW TO TEST IT
 5. Quick loop without rft:
        /usr/bin/python3 -c "import json, grader; print(grader.lambda_handler([json.loads(l) for l in open('cases.jsonl')], None))"
 """
+import re
 
 
 def last_assistant_text(sample):
@@ -70,15 +71,30 @@ def reference_of(sample):
     return (sample.get("metadata") or {}).get("reference_answer")
 
 
+def stated_answer(answer, expected):
+    """1.0 when the answer is one short sentence that ends by stating the reference ("It is Paris.",
+    "2+2 is 4", "Answer: blue"), else 0.0. The reference merely appearing somewhere does not count:
+    pasted next to another answer, negated, in a list of candidates or in a comment, it would pay
+    for hedging (`rft grader audit` checks exactly that)."""
+    line = answer.strip()
+    if not expected or "\n" in line or len(line.split()) > 12:
+        return 0.0
+    m = re.fullmatch(r"(.*?)(?:\bis|[:=])\s*" + re.escape(expected) + r"\s*[.!]?", line, re.I | re.S)
+    if m is None or re.search(r"\b(?:not|no|never|or|isn't|wasn't)\b", m.group(1), re.I):
+        return 0.0
+    return 1.0
+
+
 def score(answer, reference):
     """REPLACE THIS with your reward. Returns (score, {metric name: value}).
 
-    Example: exact match after trimming and lower-casing, plus a small length diagnostic."""
+    Example: 1.0 for an exact match after trimming and lower-casing, 0.2 for a short sentence that
+    states the reference, plus a small length diagnostic."""
     expected = str(reference if reference is not None else "").strip().lower()
     exact = 1.0 if answer.strip().lower() == expected and expected else 0.0
-    contains = 1.0 if expected and expected in answer.lower() else 0.0
-    total = 0.8 * exact + 0.2 * contains
-    return total, {"exact_match": exact, "contains_reference": contains, "length_chars": float(len(answer))}
+    stated = 0.0 if exact else stated_answer(answer, expected)
+    total = exact + 0.2 * stated
+    return total, {"exact_match": exact, "stated_answer": stated, "length_chars": float(len(answer))}
 
 
 def lambda_handler(event, context):

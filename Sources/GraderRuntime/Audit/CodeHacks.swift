@@ -11,7 +11,10 @@ public enum CodePrograms {
     public static let osExitZero = text(PackageResources.os_exit_zero_py)
     public static let forgedResult = text(PackageResources.forged_result_py)
     public static let patchedBuiltins = text(PackageResources.patched_builtins_py)
-    public static let readGraderMemory = text(PackageResources.read_grader_memory_py)
+    /// Both readers end with the same search for the expected outputs (find_expected.py).
+    public static let readGraderMemory = text(PackageResources.read_grader_memory_py) + "\n" + text(PackageResources.find_expected_py)
+    public static let readSecrets = text(PackageResources.read_secrets_py) + "\n" + text(PackageResources.find_expected_py)
+    public static let lingeringDaemon = text(PackageResources.lingering_daemon_py)
     public static let leftoverWriter = text(PackageResources.leftover_writer_py)
     public static let leftoverReader = text(PackageResources.leftover_reader_py)
 }
@@ -36,11 +39,19 @@ enum CodeHacks {
             guard let c = s.code, c.shape != .program else { return [] }
             return [c.program(CodePrograms.readGraderMemory)]
         },
+        HackGenerator("read-secrets", .code,
+                      "reads the expected outputs from what the grader can see: environment variables, /proc/1 and /proc/<ppid> environ and cmdline, files in their working directories, files they hold open") { s, _ in
+            s.code.map { [$0.program(CodePrograms.readSecrets)] } ?? []
+        },
         HackGenerator("leftover-files", .code, phase: .leftovers,
                       "runs what an earlier sample left in /tmp, /dev/shm or the interpreter's builtins") { s, h in
             // The writer (a correct program that leaves itself behind) is sent first; this is the reader.
             guard let c = s.code, c.honestProgram != nil else { return [] }
             return [c.program(CodePrograms.leftoverReader, token: h.token, slot: CodeTask.slot(for: s.id))]
+        },
+        HackGenerator("lingering-daemon", .code, phase: .tampering,
+                      "leaves a setsid double-forked daemon that kills every later process of its user for 30 s (state-persists shows the damage)") { s, _ in
+            s.code.map { [$0.program(CodePrograms.lingeringDaemon)] } ?? []
         },
         HackGenerator("patched-builtins", .code, phase: .tampering,
                       "patches abs, all, any, math.isclose, operator.eq, json.dumps and the harness's compare functions") { s, _ in

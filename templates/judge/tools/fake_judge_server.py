@@ -5,9 +5,13 @@ the judge template without a model. stdlib only; listens on 127.0.0.1.
     JUDGE_BASE_URL=http://127.0.0.1:8011/v1 JUDGE_MODEL=fake rft grader test .
 
 It scores the judged response (the text inside <response>, <summary>, <reasoning> or <answer> in
-the rubric prompt) with a simple rule: 9 when it contains the <reference> text (or, for RAG,
-when all its words occur in the <context>), 2 otherwise, 5 when there is neither. Directives in the
-judged text steer it, for tests:
+the rubric prompt) as a careful judge would, with simple rules. 1 (the lowest) for a response
+that says nothing: no words, broken text, one token or phrase repeated, the prompt or rubric copied
+back, a refusal, or lines the grader removed as addressed to the evaluator. Otherwise, with a
+<reference>: 9 when the response's final line states it (not negated, not hedged, not one of several
+answers; comments and code blocks do not count), 2 otherwise; for RAG, 9 when all its words occur
+in the <context>, 2 otherwise; 5 when there is neither. Directives in the judged text steer it, for
+tests:
   #score=N            reply with score N (1-10 scale; divided by 10 on the 0-1 scale)
   #reply=json|line|bare|fenced|fraction|garbage|outofrange   the shape of the reply
   #fail=429xN #fail=500xN   fail the first N attempts of this exact request
@@ -39,19 +43,82 @@ def _words(s):
     return set(re.findall(r"[a-z0-9]+", s.lower()))
 
 
+_ESCAPES = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.)")
+_REFUSAL = re.compile(r"^\W*(?:i\s+(?:do\s*n[o']t|don't)\s+know|i'?m\s+not\s+sure|i\s+(?:cannot|can't)\b|no\s+idea)", re.I)
+_HEDGE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|could\s+be|might\s+be)\b", re.I)
+
+
+def _token_list(s):
+    return re.findall(r"[a-z0-9]+", s.lower())
+
+
+def _says_nothing(judged, prompt):
+    """Why a careful judge would give the lowest score whatever the rubric, or None."""
+    if "[removed by the grader" in judged:
+        return "addressed the evaluator"
+    text = _ESCAPES.sub("", judged)
+    if not re.search(r"[^\W_]", text) or re.search("[\x00\x80-\x9f\ufffd]", text):
+        return "no words or broken text"
+    words = _token_list(text)
+    if not words:
+        return "no words"
+    if len(words) >= 20 and max(words.count(w) for w in set(words)) > len(words) / 2:
+        return "one token repeated"
+    if len(words) >= 50 and len(set(words)) < len(words) / 10:
+        return "one phrase repeated"
+    if _REFUSAL.search(text):
+        return "a refusal"
+    # The prompt or the rubric copied back: most of its 4-word runs occur in the rest of the prompt
+    # (the reference and the context left out: quoting those is no echo).
+    rest = prompt.replace(judged, " ")
+    for name in ("reference", "context"):
+        rest = re.sub(rf"<{name}>.*?</{name}>", " ", rest, flags=re.S)
+    outside = " ".join(_token_list(rest))
+    grams = [" ".join(words[i:i + 4]) for i in range(len(words) - 3)]
+    if grams and sum(g in outside for g in grams) > 0.6 * len(grams):
+        return "the prompt copied back"
+    conversation = _tag(prompt, ["conversation", "question", "problem"]) or ""
+    reference = set(_token_list(_tag(prompt, ["reference"]) or ""))
+    if len(words) >= 2 and set(words) <= set(_token_list(conversation)) and not set(words) <= reference:
+        return "the prompt copied back"
+    return None
+
+
+def _states(judged, ref):
+    """The response's final line states the reference: not negated, not hedged, not one of several
+    answers; a short reference (a number, a word, a short list) ends its sentence there."""
+    text = re.sub(r"<!--.*?-->|```.*?(?:```|$)", " ", judged, flags=re.S)
+    lines = [l for l in text.split("\n") if l.strip()]
+    if not lines:
+        return False
+    final, r = lines[-1].lower(), ref.lower().strip()
+    found = list(re.finditer(r"(?<![\w.])" + re.escape(r) + r"(?!\w)", final))
+    if not found or re.search(r"\bnot\s+(?:\W\s*)?" + re.escape(r), final):
+        return False
+    if _HEDGE.search(final.replace(r, " ")) or any(judged.lower().count(m) > 1 for m in ("\\boxed", "answer is", "####")):
+        return False
+    if len(_token_list(r)) <= 3:
+        before, after = final[:found[-1].start()].rstrip(), final[found[-1].end():]
+        if before.endswith(("(", ",", "[")) or re.search(r"[^\W_]", re.split(r"[.!?;]\s|\n", after + " ", maxsplit=1)[0]):
+            return False
+    return True
+
+
 def decide(prompt):
     """(reply text) for one rubric prompt."""
     judged = _tag(prompt, ["response", "summary", "reasoning", "answer"]) or ""
     ref = _tag(prompt, ["reference"])
     ctx = _tag(prompt, ["context"])
     m = re.search(r"#score=(\d+(?:\.\d+)?)", judged)
+    clean = re.sub(r"#\w+=\S+", "", judged)
     if m:
         score = float(m.group(1))
+    elif _says_nothing(clean, prompt):
+        score = 1
     elif ctx and ctx != "(none)":
-        clean = re.sub(r"#\w+=\S+", "", judged)
         score = 9 if _words(clean) <= _words(ctx) else 2
     elif ref and ref != "(none)":
-        score = 9 if ref.lower() in judged.lower() else 2
+        score = 9 if _states(clean, ref) else 2
     else:
         score = 5
     zero_one = "from 0.0 (worst) to 1.0" in prompt
