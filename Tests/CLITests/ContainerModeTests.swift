@@ -31,6 +31,18 @@ final class ContainerModeTests: XCTestCase {
         }
     }
 
+    func testAnOrdinaryUserIsRefusedEvenWithTheOptIn() throws {
+        try XCTSkipIf(!FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs setpriv")
+        let asNobody = Self.wrapper + ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        let r = try RFTBinary.run(["sandbox", "run", "--allow-degraded", "--", "/bin/true"], cwd: URL(fileURLWithPath: "/tmp"),
+                                  wrapper: asNobody)
+        let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout + r.stderr)
+        XCTAssertEqual(o["status"] as? String, "sandbox_error", "\(o)")
+        let m = o["message"] as? String ?? ""
+        XCTAssertTrue(m.contains("CLONE_NEWUSER (EPERM"), m)
+        XCTAssertTrue(m.contains("Degraded mode cannot help here"), m)
+    }
+
     func testOptInRunsWithTheLayersThatRemain() throws {
         let ok = try confined(["--allow-degraded", "--", "/bin/sh", "-c", "id -u; echo $TMPDIR > $TMPDIR/marker; cat marker"])
         XCTAssertEqual(ok["status"] as? String, "ok", "\(ok)")
