@@ -12,6 +12,8 @@ import Foundation
 ///
 /// As root, each concurrent run gets a slot: an unprivileged uid, its own cgroups and a prepared
 /// empty network namespace, all reused. As another user, a user namespace maps the caller's uid.
+/// Where namespaces cannot be created (an unprivileged container), root runs without them only in
+/// degraded mode (`IsolationMode.noNamespaces`); otherwise `init` throws, saying what was denied.
 public final class Sandbox: @unchecked Sendable {
     public let policy: SandboxPolicy
     /// Whether the sandbox runs as root (uid drop, cgroups, prepared netns) or in a user namespace.
