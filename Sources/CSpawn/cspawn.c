@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <time.h>
 #include <linux/filter.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
@@ -300,6 +302,71 @@ static long apply_fs_op(const struct rft_fs_op *op) {
     return r;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Killing every process of a uid (no-namespace mode, where no PID namespace ends them).
+// ---------------------------------------------------------------------------------------------
+
+// Reaps A's exited children without blocking. B's status (with rusage) goes into *m; the status
+// of `helper` (another child A waits for) into *helper_status. Returns -ECHILD once A has no
+// child left, else 0.
+static long reap_children(int b, struct rft_msg *m, int *b_done, int helper, int *helper_status) {
+    for (;;) {
+        int st = 0;
+        struct rusage ru;
+        long w = RS4(SYS_wait4, -1, &st, WNOHANG | __WALL, &ru);
+        if (w <= 0) return w == -ECHILD ? -ECHILD : 0;
+        if (w == b && !*b_done) {
+            *b_done = 1;
+            m->kind = RFT_MSG_EXIT;
+            m->status = st;
+            m->utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+            m->stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+            m->maxrss_kb = ru.ru_maxrss;
+        } else if (w == helper && helper_status) {
+            *helper_status = st;
+        }
+    }
+}
+
+// The helper: becomes the uid (its own credentials only: a raw syscall in a separate process), so
+// kill(-1) reaches exactly that uid's processes and never root's. (kill(-1) reports success as
+// long as any other process exists, so it cannot tell when the uid is done: A's reaping does.)
+static int killer_child(void *arg) {
+    uint32_t uid = *(const uint32_t *)arg;
+    if (RS3(SYS_setresuid, uid, uid, uid) < 0) c_exit(2);
+    long r = RS2(SYS_kill, -1, SIGKILL);
+    c_exit(r < 0 && r != -ESRCH ? 1 : 0);
+}
+
+// One round: a vfork-style helper runs killer_child on `stack`. Returns its wait status, or -1.
+static int kill_round(uint32_t uid, char *stack, size_t size, int *pid_out) {
+    char *top = (char *)((uintptr_t)(stack + size) & ~(uintptr_t)15);
+    uint32_t u = uid;
+    long k = clone(killer_child, top, CLONE_VM | CLONE_VFORK | SIGCHLD, &u);
+    *pid_out = (int)k;
+    if (k < 0) return -1;
+    int st = 0;
+    long w;
+    do { w = RS4(SYS_wait4, k, &st, __WALL, 0); } while (w == -EINTR);
+    return w == k ? st : -1;
+}
+
+// A (root, a subreaper) kills every process of uid and reaps until it has no child left, for at
+// most about 5 s. Every process of the run descends from A (orphans are reparented to it, and
+// CLONE_PARENT only makes siblings), so an empty child list means the uid's processes are gone.
+// The sandbox's code, running as uid, may kill a helper before it acts: the next round retries.
+static void kill_uid_all(uint32_t uid, int b, struct rft_msg *m, int *b_done) {
+    char stack[8192] __attribute__((aligned(16)));
+    struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
+    for (int i = 0; i < 5000; i++) {
+        int pid = -1;
+        kill_round(uid, stack, sizeof stack, &pid);
+        if (reap_children(b, m, b_done, pid, 0) == -ECHILD) return;
+        RS2(SYS_nanosleep, &ms, 0);
+        if (reap_children(b, m, b_done, pid, 0) == -ECHILD) return;
+    }
+}
+
 static int child_a(void *arg) {
     const struct rft_spawn_config *cfg = arg;
     int ctl = cfg->control_fd;
@@ -351,9 +418,16 @@ static int child_a(void *arg) {
         if (r < 0) { send_fail(ctl, RFT_STAGE_PIVOT_ROOT, 0, r); c_exit(1); }
     }
 
-    // SIGCHLD through a signalfd (it stays blocked), so A can reap orphans and watch P.
-    uint64_t chld = 1ULL << (SIGCHLD - 1);
-    long sfd = RS4(SYS_signalfd4, -1, &chld, 8, SFD_CLOEXEC | SFD_NONBLOCK);
+    // SIGCHLD through a signalfd (it stays blocked), so A can reap orphans and watch P. Without
+    // namespaces A is no pid 1: it becomes a subreaper (orphans of B's tree come to it) and takes
+    // SIGUSR1 as the parent's request to kill the sandbox.
+    uint64_t mask = 1ULL << (SIGCHLD - 1);
+    if (cfg->kill_uid_mode) {
+        mask |= 1ULL << (SIGUSR1 - 1);
+        r = RS5(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (r < 0) { send_fail(ctl, RFT_STAGE_SIGNALFD, 1, r); c_exit(1); }
+    }
+    long sfd = RS4(SYS_signalfd4, -1, &mask, 8, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) { send_fail(ctl, RFT_STAGE_SIGNALFD, 0, sfd); c_exit(1); }
 
     // B runs concurrently (CLONE_VM without CLONE_VFORK: A is not woken again at B's exec). A only
@@ -365,6 +439,9 @@ static int child_a(void *arg) {
     if (b < 0) { send_fail(ctl, RFT_STAGE_CLONE_CHILD, 0, EAGAIN); c_exit(1); }
     struct rft_msg m;
     for (size_t i = 0; i < sizeof m; i++) ((char *)&m)[i] = 0;
+    int b_done = 0;
+    uint32_t kill_uid = cfg->kill_uid;
+    int kill_mode = cfg->kill_uid_mode;
 
     // A drops every fd except the control socket and the signalfd (B has its own table), so the
     // pipes of this and other spawns, and B's exec pipe, see EOF when their writers are gone.
@@ -377,23 +454,22 @@ static int child_a(void *arg) {
         struct pollfd pfd[2] = {{.fd = ctl, .events = POLLRDHUP}, {.fd = (int)sfd, .events = POLLIN}};
         r = RS5(SYS_ppoll, pfd, 2, 0, 0, 8);
         if (r < 0 && r != -EINTR) c_exit(2);
-        if (pfd[0].revents & (POLLHUP | POLLRDHUP | POLLERR)) c_exit(3); // P is gone: end the sandbox
+        if (pfd[0].revents & (POLLHUP | POLLRDHUP | POLLERR)) { // P is gone: end the sandbox
+            if (kill_mode) kill_uid_all(kill_uid, b, &m, &b_done);
+            c_exit(3);
+        }
         struct signalfd_siginfo si;
-        while (RS3(SYS_read, sfd, &si, sizeof si) > 0) {}
-        for (;;) {
-            int st = 0;
-            struct rusage ru;
-            long w = RS4(SYS_wait4, -1, &st, WNOHANG | __WALL, &ru);
-            if (w <= 0) break;
-            if (w == b) {
-                m.kind = RFT_MSG_EXIT;
-                m.status = st;
-                m.utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
-                m.stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
-                m.maxrss_kb = ru.ru_maxrss;
-                send_msg(ctl, &m);
-                c_exit(0); // as pid 1, this SIGKILLs whatever B left behind
-            }
+        int kill_now = 0;
+        while (RS3(SYS_read, sfd, &si, sizeof si) > 0) {
+            if (si.ssi_signo == SIGUSR1) kill_now = 1;
+        }
+        if (kill_now && kill_mode) kill_uid_all(kill_uid, b, &m, &b_done);
+        reap_children(b, &m, &b_done, -1, 0);
+        if (b_done) {
+            // Without a PID namespace, B's exit ends nothing else: kill the rest of the slot uid first.
+            if (kill_mode) kill_uid_all(kill_uid, b, &m, &b_done);
+            send_msg(ctl, &m);
+            c_exit(0); // as pid 1 of a PID namespace, this SIGKILLs whatever B left behind
         }
     }
 }
@@ -693,3 +769,31 @@ uint32_t rft_seccomp_action_notify(void) { return SECCOMP_RET_USER_NOTIF; }
 uint32_t rft_seccomp_action_kill_process(void) { return SECCOMP_RET_KILL_PROCESS; }
 
 int rft_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
+
+int rft_kill_uid(uint32_t uid) {
+    static const size_t size = 16384;
+    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -errno;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pid = -1;
+    int st = kill_round(uid, stack, size, &pid);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, size);
+    if (pid < 0) return -e;
+    return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EPERM;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+    (void)sb; (void)ftw;
+    int r = type == FTW_DP ? rmdir(path) : unlink(path);
+    return r == 0 || errno == ENOENT ? 0 : -errno;
+}
+
+int rft_remove_tree(const char *path) {
+    int r = nftw(path, remove_entry, 16, FTW_PHYS | FTW_DEPTH | FTW_MOUNT);
+    if (r == -1) return errno == ENOENT ? 0 : -errno;
+    return r;
+}

@@ -1,15 +1,17 @@
 import Foundation
 
-/// A policy limit that this machine can enforce only by a weaker fallback, or not at all.
+/// A policy limit, or an isolation layer, that this machine can enforce only by a weaker fallback,
+/// or not at all (the cgroup gaps, and in an unprivileged container the namespaces: see
+/// `IsolationMode.noNamespaces`).
 ///
 /// `Sandbox.init` refuses such a policy unless `SandboxPolicy.allowDegraded` is set (the CLI's
 /// `--allow-degraded`, a manifest's `"allow_degraded": true`), so a grader never starts silently
 /// weaker than its manifest says.
 public struct Degradation: Sendable, Equatable, CustomStringConvertible {
-    /// The policy field, e.g. `memoryMB`.
+    /// The policy field, e.g. `memoryMB`, or the isolation given up, e.g. `pid namespace`.
     public var limit: String
-    /// The value asked for.
-    public var value: Int
+    /// The value asked for (nil for an isolation layer).
+    public var value: Int?
     /// The layer that would enforce it, e.g. `cgroup memory`.
     public var layer: String
     /// What enforces it instead (or "nothing").
@@ -18,7 +20,8 @@ public struct Degradation: Sendable, Equatable, CustomStringConvertible {
     public var reason: String
 
     public var description: String {
-        "\(limit) \(value) is enforced by \(fallback), not the \(layer): \(reason)"
+        guard let value else { return "no \(layer): \(limit) rests on \(fallback) (\(reason))" }
+        return "\(limit) \(value) is enforced by \(fallback), not the \(layer): \(reason)"
     }
 
     /// The degradations of `policy` given the cgroups available here.
@@ -40,7 +43,7 @@ public struct Degradation: Sendable, Equatable, CustomStringConvertible {
     /// The error text when degraded mode is off.
     static func refusal(_ list: [Degradation]) -> String {
         var lines = ["refusing to run with weaker limits than asked (degraded mode is off):"]
-        for d in list { lines.append("  - \(d.limit) \(d.value) needs the \(d.layer): \(d.reason)") }
+        for d in list { lines.append("  - \(d.limit) \(d.value.map(String.init) ?? "") needs the \(d.layer): \(d.reason)") }
         lines.append("Fix the cause above, or opt into degraded mode to run with the fallbacks (\(list.map { "\($0.limit): \($0.fallback)" }.joined(separator: "; "))): pass --allow-degraded, set \"allow_degraded\": true in grader.json, or set RFT_ALLOW_DEGRADED=1. `rft sandbox info` shows every layer.")
         return lines.joined(separator: "\n")
     }

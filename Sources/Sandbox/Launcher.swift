@@ -38,6 +38,9 @@ struct Launched {
     var failure: LaunchFailure?
     /// The init's exit report, when it was already queued at launch (very short programs).
     var exitReport: rft_msg?
+    /// What stops the sandbox: SIGKILL to the init of its PID namespace, or without namespaces
+    /// SIGUSR1, on which the init kills every process of the slot uid before it reports.
+    var killSignal: Int32 = SIGKILL
 }
 
 /// The per-policy, spawn-independent part of the shim's configuration, built once.
@@ -45,6 +48,7 @@ final class SpawnTemplate: @unchecked Sendable {
     let arena = CArena()
     let policy: SandboxPolicy
     let privileged: Bool
+    let isolation: IsolationMode
     let filter: SyscallFilter
     let view: FilesystemView
     var cloneFlags: UInt
@@ -57,22 +61,26 @@ final class SpawnTemplate: @unchecked Sendable {
     let newRoot: UnsafePointer<CChar>
     let uidMap: UnsafePointer<CChar>?
     let gidMap: UnsafePointer<CChar>?
-    let hostname: UnsafePointer<CChar>
+    let hostname: UnsafePointer<CChar>?
     let workdir: UnsafePointer<CChar>
     let filterProgram: UnsafeMutablePointer<UInt64>
     let rlimits: [rft_rlimit]
 
-    init(policy: SandboxPolicy, privileged: Bool, hasMemoryCgroup: Bool) throws {
+    init(policy: SandboxPolicy, privileged: Bool, hasMemoryCgroup: Bool, isolation: IsolationMode) throws {
         self.policy = policy
         self.privileged = privileged
+        self.isolation = isolation
+        let namespaced = isolation == .namespaces
         filter = try SyscallFilter.compile(network: policy.network)
         let rootDir = privileged ? "/run/rft/root" : "/tmp/rft-root-\(geteuid())"
-        _ = mkdir(privileged ? "/run/rft" : "/tmp", 0o755)
-        if mkdir(rootDir, 0o755) != 0 && errno != EEXIST {
-            throw SandboxError(layer: "filesystem", message: "mkdir \(rootDir): \(errnoText(errno))")
+        if namespaced {
+            _ = mkdir(privileged ? "/run/rft" : "/tmp", 0o755)
+            if mkdir(rootDir, 0o755) != 0 && errno != EEXIST {
+                throw SandboxError(layer: "filesystem", message: "mkdir \(rootDir): \(errnoText(errno))")
+            }
         }
         view = try FilesystemView.make(policy: policy)
-        var flags = UInt(RFT_CLONE_NEWPID | RFT_CLONE_NEWIPC | RFT_CLONE_NEWUTS)
+        var flags = namespaced ? UInt(RFT_CLONE_NEWPID | RFT_CLONE_NEWIPC | RFT_CLONE_NEWUTS) : 0
         let a = arena
         func cOps(_ ops: [FilesystemView.Op]) -> UnsafeMutablePointer<rft_fs_op> {
             let p = a.array(of: rft_fs_op.self, count: ops.count)
@@ -83,7 +91,11 @@ final class SpawnTemplate: @unchecked Sendable {
             }
             return p
         }
-        if privileged {
+        if !namespaced {
+            // No mount namespace: no view to build; each run gets a scratch directory instead.
+            mountTemplateFD = -1
+            activeOps = []
+        } else if privileged {
             // Build the static view once into a template mount namespace; each run copies it.
             let statics = view.staticOps.map { $0.resolved(root: rootDir) }
             var fd: Int32 = -1, failed: Int32 = -1
@@ -109,7 +121,7 @@ final class SpawnTemplate: @unchecked Sendable {
             uidMap = UnsafePointer(a.string("\(geteuid()) \(geteuid()) 1\n"))
             gidMap = UnsafePointer(a.string("\(getegid()) \(getegid()) 1\n"))
         }
-        hostname = UnsafePointer(a.string("sandbox"))
+        hostname = namespaced ? UnsafePointer(a.string("sandbox")) : nil // never the container's own hostname
         workdir = UnsafePointer(a.string("/tmp"))
         filterProgram = a.copy(filter.program)
 
@@ -142,6 +154,14 @@ final class SpawnTemplate: @unchecked Sendable {
         let a = CArena()
         var env = policy.environment
         for name in policy.allowEnv { if let v = getenv(name) { env[name] = String(cString: v) } }
+        var scratch: String?
+        if isolation == .noNamespaces, let uid = slot.uid {
+            // No private /tmp: a fresh directory of the slot uid is the working directory, $HOME and $TMPDIR.
+            do { scratch = try ScratchDirectory.create(uid: uid) } catch let e as SandboxError { throw LaunchFailure.sandbox(e) }
+            slot.scratch = scratch
+            env["HOME"] = scratch
+            env["TMPDIR"] = scratch
+        }
         for (k, v) in environment { env[k] = v }
         var candidates: [String]
         if program.contains("/") {
@@ -202,7 +222,7 @@ final class SpawnTemplate: @unchecked Sendable {
             let cCg = a.copy(cgFDs)
             let cLimits = a.copy(rlimits)
             var flags = cloneFlags
-            if policy.network == .none && slot.netnsFD < 0 { flags |= UInt(RFT_CLONE_NEWNET) }
+            if policy.network == .none && slot.netnsFD < 0 && isolation == .namespaces { flags |= UInt(RFT_CLONE_NEWNET) }
             var cfg = rft_spawn_config()
             cfg.exec_paths = UnsafePointer(execPaths)
             cfg.n_exec_paths = Int32(candidates.count)
@@ -216,7 +236,7 @@ final class SpawnTemplate: @unchecked Sendable {
             cfg.uid_map = uidMap
             cfg.gid_map = gidMap
             cfg.hostname = hostname
-            cfg.new_root = slot.mountFD >= 0 ? nil : newRoot
+            cfg.new_root = slot.mountFD >= 0 || isolation == .noNamespaces ? nil : newRoot
             cfg.mnt_template_fd = slot.mountFD
             cfg.mnt_unshare = 0
             cfg.fs_ops = UnsafePointer(fsOps)
@@ -228,7 +248,9 @@ final class SpawnTemplate: @unchecked Sendable {
             cfg.drop_ids = slot.uid == nil ? 0 : 1
             cfg.uid = slot.uid ?? 0
             cfg.gid = slot.uid ?? 0
-            cfg.workdir = workdir
+            cfg.workdir = scratch.map { UnsafePointer(a.string($0)) } ?? workdir
+            cfg.kill_uid_mode = scratch == nil ? 0 : 1
+            cfg.kill_uid = slot.uid ?? 0
             cfg.no_new_privs = 1
             cfg.filter = UnsafeRawPointer(filterProgram)
             cfg.filter_len = UInt16(filter.program.count)
@@ -259,6 +281,7 @@ final class SpawnTemplate: @unchecked Sendable {
             childEnds = []
             var launched = Launched(pid: pid, pidfd: pidfd, control: sv[0], listener: -1, stdinW: i.w, stdoutR: o.r,
                                     stderrR: e.r, requestW: requestW, responseR: responseR, failure: nil)
+            if isolation == .noNamespaces { launched.killSignal = SIGUSR1 }
             var byte: UInt8 = 0
             while read(execPipe.r, &byte, 1) < 0 && errno == EINTR {}
             // Exec happened (or the setup failed): the shim's reports are queued on the control socket.

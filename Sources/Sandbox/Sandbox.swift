@@ -12,6 +12,8 @@ import Foundation
 ///
 /// As root, each concurrent run gets a slot: an unprivileged uid, its own cgroups and a prepared
 /// empty network namespace, all reused. As another user, a user namespace maps the caller's uid.
+/// Where namespaces cannot be created (an unprivileged container), root runs without them only in
+/// degraded mode (`IsolationMode.noNamespaces`); otherwise `init` throws, saying what was denied.
 public final class Sandbox: @unchecked Sendable {
     public let policy: SandboxPolicy
     /// Whether the sandbox runs as root (uid drop, cgroups, prepared netns) or in a user namespace.
@@ -23,22 +25,36 @@ public final class Sandbox: @unchecked Sendable {
     /// Compiles the syscall filter, plans the filesystem view and prepares the slot pool.
     /// Throws `SandboxError` naming the layer that cannot be set up, and, unless the policy allows
     /// degraded mode (or the environment sets `RFT_ALLOW_DEGRADED=1`), naming every limit that only
-    /// a weaker fallback could enforce here.
-    public init(policy: SandboxPolicy) throws {
+    /// a weaker fallback could enforce here, or every namespace that cannot be created (layer
+    /// "namespaces"; with degraded mode, root then runs without namespaces: `isolation`).
+    public convenience init(policy: SandboxPolicy) throws {
+        try self.init(policy: policy, namespaces: .shared)
+    }
+
+    /// `namespaces`: what this process can create (tests pass a probe result to exercise a mode).
+    init(policy: SandboxPolicy, namespaces probe: NamespaceProbe) throws {
         try policy.validate()
         self.policy = policy
         privileged = geteuid() == 0
         signal(SIGPIPE, SIG_IGN) // writes to a dead child's stdin must fail with EPIPE, not kill us
+        let allowDegraded = policy.allowDegraded || ProcessInfo.processInfo.environment["RFT_ALLOW_DEGRADED"] == "1"
+        isolation = try IsolationMode.decide(probe: probe, root: privileged, allowDegraded: allowDegraded)
         // Root uses any cgroup hierarchy; another user only a delegated cgroup v2 subtree.
         cgroups = CgroupSupport.shared
-        degradations = Degradation.of(policy: policy, cgroups: cgroups)
-        if !degradations.isEmpty && !policy.allowDegraded && ProcessInfo.processInfo.environment["RFT_ALLOW_DEGRADED"] != "1" {
-            throw SandboxError(layer: "cgroup", message: Degradation.refusal(degradations))
+        let cgroupGaps = Degradation.of(policy: policy, cgroups: cgroups)
+        if !cgroupGaps.isEmpty && !allowDegraded {
+            throw SandboxError(layer: "cgroup", message: Degradation.refusal(cgroupGaps))
         }
+        degradations = (isolation == .noNamespaces ? probe.degradations(policy: policy) : []) + cgroupGaps
         if !cgroups.mounts.isEmpty { Sandbox.sweepOnce(cgroups) }
-        template = try SpawnTemplate(policy: policy, privileged: privileged, hasMemoryCgroup: cgroups.mounts["memory"] != nil)
-        pool = SlotPool(policy: policy, privileged: privileged, support: cgroups, mountTemplateFD: template.mountTemplateFD)
+        template = try SpawnTemplate(policy: policy, privileged: privileged, hasMemoryCgroup: cgroups.mounts["memory"] != nil,
+                                     isolation: isolation)
+        pool = SlotPool(policy: policy, privileged: privileged, support: cgroups, mountTemplateFD: template.mountTemplateFD,
+                        isolation: isolation)
     }
+
+    /// Whether children run in namespaces, or (degraded, in an unprivileged container) without.
+    public let isolation: IsolationMode
 
     /// The policy's limits that this machine enforces only by a weaker fallback, or not at all
     /// (non-empty only in degraded mode: otherwise `init` throws).
@@ -124,7 +140,7 @@ public final class Sandbox: @unchecked Sendable {
 /// the background into capped buffers. Do not close the exposed fds yourself: use `closeStdin()`;
 /// everything is closed when the process is deallocated.
 public final class SandboxedProcess: @unchecked Sendable {
-    /// Host pid of the sandbox's init (pid 1 inside the sandbox).
+    /// Host pid of the sandbox's init (pid 1 inside the sandbox when it has a PID namespace).
     public let pid: Int32
     /// The parent's write end of the child's stdin.
     public let stdinFD: Int32
@@ -168,7 +184,8 @@ public final class SandboxedProcess: @unchecked Sendable {
         return supervisor.exited
     }
 
-    /// SIGKILLs the whole sandbox (its PID namespace). `wait()` then reports `timeout` for `.timeout`.
+    /// Kills the whole sandbox (its PID namespace, or without namespaces every process of the slot
+    /// uid). `wait()` then reports `timeout` for `.timeout`.
     public func kill(reason: KillReason) { supervisor.kill(reason) }
 
     /// Closes the child's stdin (it reads EOF).

@@ -12,8 +12,11 @@ public struct SandboxInfo: Codable, Sendable {
     }
     /// The effective uid rft runs as.
     public var uid: UInt32
-    /// "root" (uid drop, cgroups, prepared network namespaces) or "unprivileged" (user namespace).
+    /// "root" (uid drop, cgroups, prepared network namespaces), "unprivileged" (user namespace), or
+    /// "root (no namespaces: degraded)" where the namespaces cannot be created.
     public var mode: String
+    /// The isolation the full probe ran with ("namespaces", or "no-namespaces" in degraded mode).
+    public var isolation: String?
     /// The container runtime rft runs in, when it can tell ("docker", "podman", "kubernetes", ...).
     public var container: String?
     /// Outcome of a full run of `/bin/cat /proc/self/cgroup` under the grader policy with memory, pids and CPU limits.
@@ -23,7 +26,7 @@ public struct SandboxInfo: Codable, Sendable {
 
     public var text: String {
         var lines = ["rft sandbox on this machine: uid \(uid), \(mode) mode\(container.map { ", inside a \($0) container" } ?? "")",
-                     "full probe (/bin/cat /proc/self/cgroup under the grader policy, \(Self.probeMemoryMB) MB, \(Self.probePids) pids, \(Self.probeCpuMsPerSec) ms/s): \(probeStatus)\(probeMessage.map { " (\($0))" } ?? "")"]
+                     "full probe (/bin/cat /proc/self/cgroup under the grader policy, \(Self.probeMemoryMB) MB, \(Self.probePids) pids, \(Self.probeCpuMsPerSec) ms/s\(isolation == IsolationMode.noNamespaces.rawValue ? ", without namespaces as --allow-degraded would run" : "")): \(probeStatus)\(probeMessage.map { " (\($0))" } ?? "")"]
         for l in layers {
             lines.append("  \(l.active ? "[on] " : "[off]") \(l.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(l.detail)")
         }
@@ -39,10 +42,23 @@ public struct SandboxInfo: Codable, Sendable {
         var layers: [Layer] = []
         let userFlag: UInt = root ? 0 : UInt(RFT_CLONE_NEWUSER)
         let hint = ContainerDetection.current.map { "; \($0.fix)" } ?? ""
+        // Without namespaces (root, degraded mode only) each namespace layer names its fallback.
+        let nsProbe = NamespaceProbe.shared
+        let noNamespaces = root && !nsProbe.denials.isEmpty
+        let fallbacks = Dictionary(nsProbe.degradations(policy: .grader).map { ($0.layer, $0.fallback) }) { a, _ in a }
         func ns(_ name: String, _ flag: Int32, _ what: String) {
             let rc = rft_probe_clone(UInt(flag) | userFlag)
-            layers.append(Layer(name: name, active: rc == 0,
-                                detail: rc == 0 ? what : "cannot create: \(errnoText(-rc))\(root ? "" : " (inside a user namespace)")\(hint)"))
+            var detail = rc == 0 ? what : "cannot create: \(errnoText(-rc))\(root ? "" : " (inside a user namespace)")\(hint)"
+            if noNamespaces {
+                let layer = name == "ipc namespace" || name == "uts namespace" ? "ipc and uts namespaces" : name
+                detail = (rc == 0 ? "can be created, but unused: another namespace is denied (\(nsProbe.deniedText))" : detail)
+                    + "; fallback with --allow-degraded: \(fallbacks[layer] ?? "none")"
+            }
+            layers.append(Layer(name: name, active: rc == 0 && !noNamespaces, detail: detail))
+        }
+        if noNamespaces {
+            layers.append(Layer(name: "namespaces", active: false,
+                                detail: "\(nsProbe.refusal(root: true).split(separator: "\n").first ?? "")"))
         }
         if !root {
             let rc = rft_probe_clone(UInt(RFT_CLONE_NEWUSER))
@@ -103,7 +119,9 @@ public struct SandboxInfo: Codable, Sendable {
                                 : "not root: the code keeps your uid \(geteuid()) inside a user namespace, without capabilities after exec"))
         layers.append(Layer(name: "rlimits", active: status == "ok",
                             detail: "CPU time, file size, open files, processes, core dumps off" + (status == "ok" ? "" : " (the full probe failed)")))
-        return SandboxInfo(uid: geteuid(), mode: root ? "root" : "unprivileged", container: ContainerDetection.current?.runtime, probeStatus: status, probeMessage: message, layers: layers)
+        let mode = !root ? "unprivileged" : noNamespaces ? "root (no namespaces: degraded)" : "root"
+        return SandboxInfo(uid: geteuid(), mode: mode, isolation: sandbox?.isolation.rawValue, container: ContainerDetection.current?.runtime,
+                           probeStatus: status, probeMessage: message, layers: layers)
     }
 
     /// The cgroup directory of each controller, from the child's own `/proc/self/cgroup`

@@ -44,6 +44,8 @@ final class Slot {
     /// The slot's own mount namespace (root): a copy of the policy's template. Each run mounts a
     /// fresh /tmp, /dev/shm and /proc in it; they are detached again before the slot is reused.
     let mountFD: Int32
+    /// Without namespaces: the current run's scratch directory (removed when the slot is released).
+    var scratch: String?
     let stackA: UnsafeMutableRawPointer
     let stackB: UnsafeMutableRawPointer
     static let stackSize = 64 << 10
@@ -94,12 +96,15 @@ final class SlotPool: @unchecked Sendable {
     private let privileged: Bool
     private let support: CgroupSupport
     private let mountTemplateFD: Int32
+    private let isolation: IsolationMode
     private static let serial = ManagedAtomicCounter()
     private var cleaning = 0
     private let cleaned = NSCondition()
 
-    init(policy: SandboxPolicy, privileged: Bool, support: CgroupSupport, mountTemplateFD: Int32) {
+    init(policy: SandboxPolicy, privileged: Bool, support: CgroupSupport, mountTemplateFD: Int32,
+         isolation: IsolationMode) {
         self.mountTemplateFD = mountTemplateFD
+        self.isolation = isolation
         self.policy = policy
         self.privileged = privileged
         self.support = support
@@ -123,7 +128,7 @@ final class SlotPool: @unchecked Sendable {
                 cg = try SlotCgroups(support: support, name: "\(name)/s\(index)-\(uid ?? 0)", policy: policy)
             }
             var netns: Int32 = -1
-            if privileged && policy.network == .none {
+            if privileged && policy.network == .none && isolation == .namespaces {
                 let rc = rft_make_netns(&netns)
                 if rc < 0 {
                     cg?.remove()
@@ -151,6 +156,10 @@ final class SlotPool: @unchecked Sendable {
     /// Returns a slot after its run was reaped. Its per-run mounts are detached off the caller's
     /// path (the kernel waits for an RCU grace period there); the slot is reusable afterwards.
     func release(_ slot: Slot) {
+        if let dir = slot.scratch, let uid = slot.uid {
+            ScratchDirectory.finish(dir, uid: uid)
+            slot.scratch = nil
+        }
         guard slot.mountFD >= 0 else { park(slot); return }
         cleaned.lock(); cleaning += 1; cleaned.unlock()
         MountResetter.shared.submit { [self] inThread in
@@ -267,5 +276,43 @@ final class MountResetter: @unchecked Sendable {
             cond.unlock()
             job(ownFS)
         }
+    }
+}
+
+/// No-namespace mode's per-run scratch directory (there is no private tmpfs): a fresh directory
+/// `/run/rft-scratch/<uid>-<pid>-<n>`, mode 0700 and owned by the slot uid, in a root-owned 0711
+/// parent (others can pass through but not list it). Removed, after every process of the uid was
+/// killed, when the slot is released; another run never sees it.
+enum ScratchDirectory {
+    static let base = "/run/rft-scratch"
+    private static let counter = ManagedAtomicCounter()
+
+    static func create(uid: UInt32) throws -> String {
+        _ = mkdir("/run", 0o755)
+        if mkdir(base, 0o711) != 0 && errno != EEXIST {
+            throw SandboxError(layer: "filesystem", message: "mkdir \(base): \(errnoText(errno))")
+        }
+        var sb = stat()
+        guard lstat(base, &sb) == 0, sb.st_mode & S_IFMT == S_IFDIR, sb.st_uid == 0 else {
+            throw SandboxError(layer: "filesystem", message: "\(base) must be a directory owned by root (not a symlink)")
+        }
+        if sb.st_mode & 0o7777 != 0o711 { _ = chmod(base, 0o711) }
+        let dir = "\(base)/\(uid)-\(getpid())-\(counter.next())"
+        guard mkdir(dir, 0o700) == 0 else {
+            throw SandboxError(layer: "filesystem", message: "mkdir \(dir): \(errnoText(errno))")
+        }
+        guard chown(dir, uid, uid) == 0 else {
+            let e = errno
+            _ = rmdir(dir)
+            throw SandboxError(layer: "filesystem", message: "chown \(dir) to uid \(uid): \(errnoText(e))")
+        }
+        return dir
+    }
+
+    /// Kills whatever of the uid is left (the init normally did it already) and removes `dir`
+    /// without following the symlinks the code may have left there.
+    static func finish(_ dir: String, uid: UInt32) {
+        _ = rft_kill_uid(uid)
+        _ = rft_remove_tree(dir)
     }
 }

@@ -75,7 +75,8 @@ final class Supervisor: @unchecked Sendable {
         if stdinW >= 0 { close(stdinW); stdinW = -1 }
     }
 
-    /// SIGKILLs the sandbox's init: as pid 1 of the PID namespace, its death takes every process along.
+    /// Stops the sandbox: SIGKILLs its init (as pid 1 of the PID namespace, its death takes every
+    /// process along), or without namespaces asks the init (SIGUSR1) to kill every process of the slot uid.
     func kill(_ reason: KillReason?) {
         lock.lock()
         // The reason only counts when the kill can still matter (the sandbox has not been reaped).
@@ -83,7 +84,7 @@ final class Supervisor: @unchecked Sendable {
         let already = killed || exited
         killed = true
         lock.unlock()
-        if !already { _ = rft_pidfd_kill(launched.pidfd, SIGKILL) }
+        if !already { _ = rft_pidfd_kill(launched.pidfd, launched.killSignal) }
     }
 
     /// Runs until the init has exited and the output pipes are drained.

@@ -15,11 +15,13 @@ enum RFTBinary {
         return dir.appendingPathComponent("rft")
     }
 
-    /// Runs `rft ARGS`, feeding `stdin`, and returns its exit status and output.
-    static func run(_ args: [String], stdin: String? = nil, cwd: URL? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// Runs `rft ARGS` (under `wrapper`, a command that execs its arguments, when given), feeding
+    /// `stdin`, and returns its exit status and output.
+    static func run(_ args: [String], stdin: String? = nil, cwd: URL? = nil, environment: [String: String] = [:],
+                    wrapper: [String] = []) throws -> Result {
         let p = Process()
-        p.executableURL = url
-        p.arguments = args
+        p.executableURL = wrapper.isEmpty ? url : URL(fileURLWithPath: wrapper[0])
+        p.arguments = wrapper.isEmpty ? args : Array(wrapper.dropFirst()) + [url.path] + args
         if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let cwd { p.currentDirectoryURL = cwd }
         let out = Pipe(), err = Pipe(), inp = Pipe()

@@ -13,12 +13,13 @@ let testTimeScale = max(1, Int(ProcessInfo.processInfo.environment["RFT_TEST_TIM
 /// sandbox's uids or in its cgroups, no child of the test process, no extra host mount, and,
 /// once the Sandbox is released, no cgroup directory.
 func withSandbox(_ configure: (inout SandboxPolicy) -> Void = { _ in }, base: SandboxPolicy = .grader,
+                 namespaces: NamespaceProbe = .shared,
                  file: StaticString = #filePath, line: UInt = #line, _ body: (Sandbox) throws -> Void) throws {
     var policy = base
     configure(&policy)
     policy.wallTimeoutMs = policy.wallTimeoutMs.map { $0 * testTimeScale }
     let mountsBefore = hostMountCount()
-    var sandbox: Sandbox? = try Sandbox(policy: policy)
+    var sandbox: Sandbox? = try Sandbox(policy: policy, namespaces: namespaces)
     try body(sandbox!)
     sandbox!.pool.waitForCleanup()
     let uids = sandbox!.pool.slotUIDs

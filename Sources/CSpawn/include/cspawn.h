@@ -138,6 +138,12 @@ struct rft_spawn_config {
     uint32_t gid;
     const char *workdir;        /* chdir inside the final view */
     int no_new_privs;
+    /* No-namespace mode (root without namespaces, clone_flags == 0): A becomes a child subreaper;
+     * once B has exited, or when A receives SIGUSR1 (the parent's kill), A SIGKILLs every process of
+     * kill_uid (a short-lived helper that is that uid runs kill(-1, SIGKILL)) and reaps until it has
+     * no child left, and only then reports B's exit and exits. */
+    int kill_uid_mode;
+    uint32_t kill_uid;
     const void *filter;         /* struct sock_filter array, or NULL */
     unsigned short filter_len;
     unsigned int filter_flags;  /* SECCOMP_FILTER_FLAG_* (NEW_LISTENER: fd is sent to P) */
@@ -185,6 +191,13 @@ int rft_mount_cleanup(int mnt_fd, const char *const *paths, int n);
 
 /* Probes whether a child can be created with these CLONE_NEW* flags. Returns 0 or -errno. */
 int rft_probe_clone(unsigned long flags);
+
+/* SIGKILLs every process of uid once: a short-lived helper that is that uid runs kill(-1, SIGKILL).
+ * Returns 0 or -errno. The no-namespace mode's last resort, should the init be gone. */
+int rft_kill_uid(uint32_t uid);
+
+/* Removes a directory tree without following symlinks (nftw, FTW_PHYS | FTW_DEPTH). 0 or -errno. */
+int rft_remove_tree(const char *path);
 
 /* For a dedicated thread: give it its own filesystem context (unshare(CLONE_FS)), so it may then
  * enter mount namespaces with rft_thread_mount_cleanup without creating processes. 0 or -errno. */
