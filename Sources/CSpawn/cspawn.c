@@ -688,26 +688,29 @@ static int cleanup_child(void *arg) {
     c_exit(0);
 }
 
-static int run_helper(int (*fn)(void *), struct mnt_helper_args *t, int share_files) {
+// Runs fn(arg) in a vfork-style helper sharing our memory (all signals blocked meanwhile), waits
+// for it, and stores its wait status in *status when status is not NULL.
+static int run_helper(int (*fn)(void *), void *arg, int share_files, int *status) {
     static const size_t size = 16384;
     void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) return -errno;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int p = clone(fn, (char *)stack + size, CLONE_VM | CLONE_VFORK | (share_files ? CLONE_FILES : 0) | SIGCHLD, t);
+    int p = clone(fn, (char *)stack + size, CLONE_VM | CLONE_VFORK | (share_files ? CLONE_FILES : 0) | SIGCHLD, arg);
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (p < 0) { munmap(stack, size); return -e; }
-    int st;
+    int st = 0;
     while (waitpid(p, &st, __WALL) < 0 && errno == EINTR) {}
     munmap(stack, size);
+    if (status) *status = st;
     return 0;
 }
 
 int rft_make_mount_copy(int template_fd, int *fd_out) {
     struct mnt_helper_args t = {.mnt_fd = template_fd, .fd = -1, .err = 0};
-    int r = run_helper(copy_child, &t, 1);
+    int r = run_helper(copy_child, &t, 1, NULL);
     if (r < 0) return r;
     if (t.fd < 0) return t.err ? t.err : -EINVAL;
     *fd_out = t.fd;
@@ -716,7 +719,7 @@ int rft_make_mount_copy(int template_fd, int *fd_out) {
 
 int rft_mount_cleanup(int mnt_fd, const char *const *paths, int n) {
     struct mnt_helper_args t = {.mnt_fd = mnt_fd, .paths = paths, .n = n, .fd = -1, .err = 0};
-    int r = run_helper(cleanup_child, &t, 0);
+    int r = run_helper(cleanup_child, &t, 0, NULL);
     return r < 0 ? r : t.err;
 }
 
@@ -771,19 +774,11 @@ uint32_t rft_seccomp_action_kill_process(void) { return SECCOMP_RET_KILL_PROCESS
 int rft_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
 
 int rft_kill_uid(uint32_t uid) {
-    static const size_t size = 16384;
-    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return -errno;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int pid = -1;
-    int st = kill_round(uid, stack, size, &pid);
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    munmap(stack, size);
-    if (pid < 0) return -e;
-    return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EPERM;
+    uint32_t u = uid;
+    int st = -1;
+    int r = run_helper(killer_child, &u, 0, &st);
+    if (r < 0) return r;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EPERM;
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
