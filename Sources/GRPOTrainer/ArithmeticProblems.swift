@@ -5,9 +5,11 @@ import TransformerModel
 /// The demo task: one-step arithmetic word problems ("Mia has 7 apples and gets 5 more. How
 /// many apples now?"), with the answer as `reference_answer` for templates/math.
 ///
-/// The task is wide on purpose: 120 names, 60 objects, 9 phrasings and numbers written as digits or
-/// words, so that what a model can learn from it is the arithmetic, not a word list. A second,
-/// disjoint vocabulary (40 names, 20 objects, 4 phrasings) is kept for the out-of-distribution split.
+/// The task is wide on purpose: 120 names, 60 objects, 300 phrasings (6 openings × 10 changes ×
+/// 5 questions) and numbers written as digits or words, so that what a model can learn from it is
+/// the arithmetic, not a word list. A second, disjoint vocabulary (40 names, 20 objects, and 16
+/// phrasings from 2 openings, 4 changes and 2 questions never used in training) is kept for the
+/// out-of-distribution split.
 public struct ArithmeticProblem: Sendable, Equatable {
     public var question: String
     public var a: Int, b: Int
@@ -30,12 +32,19 @@ public enum ArithmeticProblems {
     /// One phrasing: `{N}` is the name, `{T}` the objects, `{A}` and `{B}` the operands; `op` is + or -.
     struct Phrasing: Sendable { var text: String; var op: Character }
 
+    /// A problem is three sentences: an opening that states `{A}`, a change that states `{B}` and
+    /// decides the operation, and an op-neutral question. Every combination is a phrasing.
     struct Vocabulary: Sendable {
-        var names: [String], things: [String], phrasings: [Phrasing]
+        var names: [String], things: [String]
+        var openings: [String], changes: [Phrasing], questions: [String]
+
+        var phrasings: [Phrasing] {
+            openings.flatMap { o in changes.flatMap { c in questions.map { q in Phrasing(text: "\(o) \(c.text) \(q)", op: c.op) } } }
+        }
     }
 
     /// Changes whenever the vocabulary or the drawing changes (a demo's cached base model records it).
-    public static let version = "wide-3"
+    public static let version = "wide-4"
 
     static let numberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -56,17 +65,18 @@ public enum ArithmeticProblems {
         bottles boxes brushes cakes carrots chairs cherries clips dolls drums fish forks gloves jars \
         leaves magnets muffins nuts
         """.split(separator: " ").map(String.init),
-        phrasings: [
-            Phrasing(text: "{N} has {A} {T} and gets {B} more. How many {T} now?", op: "+"),
-            Phrasing(text: "{N} buys {A} {T}, then {B} more. How many in all?", op: "+"),
-            Phrasing(text: "{N} had {A} {T}. A friend gave {N} {B} more. How many {T} does {N} have?", op: "+"),
-            Phrasing(text: "There are {A} {T} on the table and {N} adds {B}. How many {T} are there?", op: "+"),
-            Phrasing(text: "{N} picks {A} {T} in the morning and {B} in the afternoon. How many {T} in total?", op: "+"),
-            Phrasing(text: "{N} has {A} {T} and gives away {B}. How many are left?", op: "-"),
-            Phrasing(text: "{N} had {A} {T} and lost {B}. How many {T} are left?", op: "-"),
-            Phrasing(text: "There were {A} {T}. {N} took {B} of them. How many remain?", op: "-"),
-            Phrasing(text: "{N} makes {A} {T} and eats {B}. How many {T} are left?", op: "-"),
-        ])
+        openings: ["{N} has {A} {T}.", "{N} had {A} {T}.", "{N} buys {A} {T}.", "{N} picks {A} {T}.",
+                   "There are {A} {T} on {N}'s desk.", "{N} owns {A} {T}."],
+        changes: [
+            Phrasing(text: "{N} gets {B} more.", op: "+"), Phrasing(text: "Then {N} buys {B} more.", op: "+"),
+            Phrasing(text: "A friend gives {N} {B} more.", op: "+"), Phrasing(text: "{N} finds {B} more.", op: "+"),
+            Phrasing(text: "{N} makes {B} more.", op: "+"),
+            Phrasing(text: "{N} gives away {B}.", op: "-"), Phrasing(text: "Then {N} loses {B}.", op: "-"),
+            Phrasing(text: "{N} eats {B} of them.", op: "-"), Phrasing(text: "{N} sells {B}.", op: "-"),
+            Phrasing(text: "A friend takes {B} of them.", op: "-"),
+        ],
+        questions: ["How many {T} now?", "How many {T} does {N} have?", "How many are there now?",
+                    "What is the number of {T} now?", "How many {T} does {N} have now?"])
 
     static let outOfDistribution = Vocabulary(
         names: """
@@ -78,12 +88,12 @@ public enum ArithmeticProblems {
         bananas lamps peaches robots scarves shoes candies feathers puzzles rulers notebooks pillows \
         baskets cans coats maps towels wheels bells boats
         """.split(separator: " ").map(String.init),
-        phrasings: [
-            Phrasing(text: "{N} collected {A} {T}. Later {N} found {B} more. What is the total number of {T}?", op: "+"),
-            Phrasing(text: "In the morning {N} saw {A} {T}, and later {B} more. How many {T} did {N} see?", op: "+"),
-            Phrasing(text: "{N} owned {A} {T}, then gave away {B}. What number of {T} does {N} still own?", op: "-"),
-            Phrasing(text: "{N} started with {A} {T} and lost {B} of them. How many {T} remain now?", op: "-"),
-        ])
+        openings: ["At first {N} kept {A} {T} in a box.", "{N} collected {A} {T} last week."],
+        changes: [
+            Phrasing(text: "Later {N} wins {B} more.", op: "+"), Phrasing(text: "{N} receives {B} more.", op: "+"),
+            Phrasing(text: "Later {N} trades away {B}.", op: "-"), Phrasing(text: "{N} breaks {B} of them.", op: "-"),
+        ],
+        questions: ["Count the {T} {N} has at the end.", "What number of {T} does {N} hold in the end?"])
 
     static func vocabulary(_ d: ProblemDistribution) -> Vocabulary {
         d == .inDistribution ? inDistribution : outOfDistribution
@@ -97,7 +107,9 @@ public enum ArithmeticProblems {
         func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
         func number(_ n: Int) -> String { rng.next() % 4 == 0 ? numberWords[n] : String(n) }
         return (0..<count).map { _ in
-            let name = pick(vocab.names), thing = pick(vocab.things), phrasing = pick(vocab.phrasings)
+            let name = pick(vocab.names), thing = pick(vocab.things)
+            let change = pick(vocab.changes)
+            let phrasing = Phrasing(text: "\(pick(vocab.openings)) \(change.text) \(pick(vocab.questions))", op: change.op)
             var a = Int(rng.next() % 9) + 1, b = Int(rng.next() % 9) + 1
             if phrasing.op == "-", a < b { swap(&a, &b) }
             var text = phrasing.text.replacingOccurrences(of: "{N}", with: name).replacingOccurrences(of: "{T}", with: thing)

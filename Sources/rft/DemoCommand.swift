@@ -27,19 +27,19 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Run directory.") var runDir = "runs/demo"
     @Option(help: "Directory holding templates/ (default: found from the working directory or the binary).") var templates: String?
-    @Option(help: "GRPO steps.") var steps = 300
-    @Option(help: "Worked examples for the base model's SFT (one epoch; fewer leave it less trained).") var sftExamples = 1500
-    @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 1e-3
+    @Option(help: "GRPO steps.") var steps = 600
+    @Option(help: "Worked examples for the base model's SFT (one epoch; fewer leave it less trained).") var sftExamples = 6000
+    @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 2e-3
     @Option(help: "GRPO learning rate (constant after the warm-up).") var learningRate = 1e-4
     @Option(help: "GRPO warm-up steps (linear).") var warmupSteps = 10
     @Option(help: "Prompts per GRPO step.") var batchSize = 16
     @Option(help: "Completions per prompt (G).") var numGenerations = 8
-    @Option(help: "Rollout sampling temperature.") var temperature = 0.7
+    @Option(help: "Rollout sampling temperature.") var temperature = 1.0
     @Option(help: "Validation temperature (0 = greedy).") var evalTemperature = 0.0
     @Option(help: "Loss variant: grpo, dr_grpo or dapo.") var lossType = "dapo"
     @Option(help: "KL coefficient against the base model (0 skips the reference forward).") var beta = 0.04
     @Flag(inversion: .prefixedNo, help: "Drop groups whose completions all score the same and sample more prompts (DAPO).") var dynamicSampling = true
-    @Option(help: "Training prompts.") var trainPrompts = 200
+    @Option(help: "Training prompts.") var trainPrompts = 4000
     @Option(help: "Validation prompts (they choose the best checkpoint).") var validationPrompts = 200
     @Option(help: "Held-out in-distribution test prompts (scored before and after training only).") var testPrompts = 300
     @Option(help: "Held-out out-of-distribution prompts: names, objects and phrasings never seen in SFT or training.") var oodPrompts = 300

@@ -41,7 +41,11 @@ final class ArithmeticProblemsTests: XCTestCase {
         let inside = ArithmeticProblems.inDistribution, outside = ArithmeticProblems.outOfDistribution
         XCTAssertTrue(Set(inside.names).isDisjoint(with: outside.names))
         XCTAssertTrue(Set(inside.things).isDisjoint(with: outside.things))
-        XCTAssertTrue(Set(inside.phrasings.map(\.text)).isDisjoint(with: outside.phrasings.map(\.text)))
+        // Every OOD sentence (opening, change, question) is new, not just the combination.
+        XCTAssertTrue(Set(inside.openings).isDisjoint(with: outside.openings))
+        XCTAssertTrue(Set(inside.changes.map(\.text)).isDisjoint(with: outside.changes.map(\.text)))
+        XCTAssertTrue(Set(inside.questions).isDisjoint(with: outside.questions))
+        XCTAssertEqual(inside.phrasings.count, 300)
         func words(_ ps: [ArithmeticProblem]) -> Set<String> {
             Set(ps.flatMap { $0.question.split(whereSeparator: { !$0.isLetter }).map(String.init) })
         }
@@ -49,7 +53,8 @@ final class ArithmeticProblemsTests: XCTestCase {
         XCTAssertTrue(seen.isDisjoint(with: outside.names + outside.things), "OOD names and objects never appear in SFT or training")
         XCTAssertGreaterThan(Set(s.train.map { $0.question.split(separator: " ")[0] }).count, 50, "many names in 200 prompts")
         XCTAssertTrue(s.sft.contains { $0.question.contains("seven") || $0.question.contains("three") }, "numbers written in words")
-        XCTAssertTrue(s.ood.allSatisfy { p in outside.phrasings.contains { $0.op == p.op } })
+        XCTAssertEqual(Set(s.ood.map(\.op)), ["+", "-"])
+        XCTAssertEqual(Set(s.train.map(\.op)), ["+", "-"])
     }
 
     func testSameSeedSameProblems() {
