@@ -22,8 +22,9 @@ final class IsolationTests: XCTestCase {
         try withSandbox { sandbox in
             let o = sandbox.run(connect)
             XCTAssertEqual(o.status, .ok, "\(o)")
+            // EPERM from the filter, not a 2 s connect timeout; the bound only catches a hang (stretched under emulation).
             XCTAssertEqual(o.stdout, "PermissionError 1\nPermissionError 1\n")
-            XCTAssertLessThan(o.wallMs, 3_000)
+            XCTAssertLessThan(o.wallMs, Double(3_000 * testTimeScale))
         }
         try withSandbox({ $0.network = .host }) { sandbox in
             let o = sandbox.run(connect)

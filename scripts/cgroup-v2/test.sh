@@ -7,7 +7,7 @@
 # Prints a RESULT line per test or check and a summary per phase; exits 1 if any phase did not pass.
 # Logs: .build/cgroup-v2/last/<phase>/ (output.log, logs/<phase>/*.log, dmesg.log).
 # Environment: RFT_CG2_PHASES="root user" (which phases, in order), RFT_CG2_PARALLEL=0|1 (default: 1 with
-# 8 GB of memory available), RFT_CG2_TIMEOUT (seconds per phase, default 900), RFT_CG2_FILTERS (suite.py filters).
+# 8 GB of memory available), RFT_CG2_TIMEOUT (seconds per phase, default 1800: a backstop; a phase takes about 10-15 minutes on a quiet 2-core host), RFT_CG2_FILTERS (suite.py filters).
 set -uo pipefail
 # All in a function: bash reads the whole of it before running, so editing this file mid-run is safe.
 main() {
@@ -19,7 +19,7 @@ for f in .build/debug/rft .build/debug/rftPackageTests.xctest; do
   [ -x "$f" ] || { echo "test-cgroup-v2: $f is missing (run: swift build --build-tests)" >&2; exit 1; }
 done
 phases=${RFT_CG2_PHASES:-root user}
-timeout=${RFT_CG2_TIMEOUT:-1200}
+timeout=${RFT_CG2_TIMEOUT:-1800}
 # Side by side by default: much of a phase is waiting on deadlines, so two guests overlap well even on
 # 2 CPUs (each guest has 3 GB).
 parallel=${RFT_CG2_PARALLEL:-$([ "$(awk '/MemAvailable/ {print int($2 / 1048576)}' /proc/meminfo)" -ge 8 ] && echo 1 || echo 0)}
