@@ -107,7 +107,8 @@ struct RunsShowCommand: ParsableCommand {
                 print("  step \(Int(step)) \(w["kind"]?.stringValue ?? ""): \(w["message"]?.stringValue ?? "")")
             }
         }
-        print("files:            config.json metrics.jsonl samples.jsonl summary.json baseline.json final_eval.json train.log")
+        let held = s.testSplits.map { " \($0.name)_baseline.json \($0.name)_final.json" }.joined()
+        print("files:            config.json metrics.jsonl samples.jsonl summary.json baseline.json final_eval.json\(held) train.log")
     }
 }
 
