@@ -38,10 +38,12 @@ final class TrainerCLITests: XCTestCase {
     func testTrainStopResumeAndRuns() throws {
         _ = write("train.jsonl", prompts(8))
         _ = write("val.jsonl", prompts(4))
+        _ = write("held.jsonl", prompts(3))
         let config = write("grpo.yaml", """
         data:
           train: train.jsonl
           validation: val.jsonl
+          test: held.jsonl
         model:
           config: {"vocab_size": 260, "dim": 32, "n_layers": 1, "n_heads": 2, "ffn_dim": 64, "max_seq_len": 64}
         rewards:
@@ -65,6 +67,10 @@ final class TrainerCLITests: XCTestCase {
         XCTAssertEqual(summary["steps"] as? Int, 3)
         XCTAssertNotNil(summary["baseline_val_reward"] as? Double)
         XCTAssertEqual(summary["best_checkpoint"] as? String, "checkpoints/best")
+        // The held-out split: scored before and after, reported apart from validation.
+        XCTAssertNotNil(summary["test_baseline_reward"] as? Double, "\(summary)")
+        XCTAssertNotNil(summary["test_final_reward"] as? Double, "\(summary)")
+        XCTAssertTrue(r.stdout.contains("test (held out, 3 prompts): baseline "), r.stdout)
         let metrics = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         XCTAssertEqual(metrics.split(separator: "\n").count, 3)
         XCTAssertTrue(metrics.contains("\"rewards/math/mean\""), metrics)
@@ -81,6 +87,7 @@ final class TrainerCLITests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("tiny") && r.stdout.contains("Completed") && r.stdout.contains("4/4"), r.stdout)
         r = try RFTBinary.run(["runs", "show", run.path])
         XCTAssertTrue(r.stdout.contains("status:           Completed") && r.stdout.contains("checkpoints/best"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("test (held out):  baseline ") && r.stdout.contains("test_final.json"), r.stdout)
 
         // A config error names the field and range.
         r = try RFTBinary.run(["train", "--config", config, "learning_rate=3"])
