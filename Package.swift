@@ -28,14 +28,14 @@ let package = Package(
                        providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "CSpawn", dependencies: ["CSeccomp"], path: "Sources/CSpawn"),
+        .target(name: "CSpawn", path: "Sources/CSpawn"),
 
         // Sandbox: declarative policy, one place that applies it, typed outcomes.
         .target(name: "Sandbox", dependencies: ["CSpawn", "CSeccomp"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Grader runtime: manifests, contracts, warm worker pools, reward specs.
-        .target(name: "GraderRuntime", dependencies: ["Sandbox", .product(name: "Logging", package: "swift-log")],
+        .target(name: "GraderRuntime", dependencies: ["Sandbox"],
                 // The rigged programs of `rft grader audit`, compiled into the binary.
                 resources: ["eq_always_true", "exit_zero", "os_exit_zero", "forged_result", "patched_builtins",
                             "read_grader_memory", "read_secrets", "find_expected", "lingering_daemon",
