@@ -71,13 +71,9 @@ struct GraderAuditCommand: ParsableCommand {
         }
         // A helper server the grader needs (the judge template's fake judge), as `rft grader test` starts it.
         var options = GraderPool.Options()
-        let server: TestServer?
-        do { server = try TestServer.startIfDescribed(in: url, networkGranted: manifest.network, callerEnvironment: options.environment) } catch {
-            printError("\(error)"); throw ExitCode(2)
-        }
+        let server = try TestServer.start(for: url, manifest: manifest, into: &options)
         defer { server?.stop() }
         if let server {
-            options.environment.merge(server.environment) { $1 }
             // On stderr: stdout may be the --json report.
             FileHandle.standardError.write(Data((server.notice(what: "the audit runs", purpose: "audit") + "\n").utf8))
         }

@@ -188,13 +188,9 @@ struct GraderTestCommand: ParsableCommand {
             options.onBatch = { GraderInvokeCommand.printLog($0) }
         }
         // A helper server the cases need (the judge template's fake judge), started in the sandbox.
-        let server: TestServer?
-        do { server = try TestServer.startIfDescribed(in: url, networkGranted: manifest.network, callerEnvironment: options.environment) } catch {
-            printError("\(error)"); throw ExitCode(2)
-        }
+        let server = try TestServer.start(for: url, manifest: manifest, into: &options)
         defer { server?.stop() }
         if let server {
-            options.environment.merge(server.environment) { $1 }
             print(server.notice)
         }
         let pool = try GraderPool(manifest: manifest, directory: url, options: options)

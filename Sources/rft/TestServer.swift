@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import GraderRuntime
 import Sandbox
@@ -81,6 +82,18 @@ struct TestServer {
     }
 
     /// What `rft grader test` prints before the table.
+    /// Starts the server `directory` describes, if any, and adds its environment to `options`
+    /// (what `rft grader test` and `rft grader audit` both need). An unusable description is printed
+    /// and exits with status 2.
+    static func start(for directory: URL, manifest: GraderManifest, into options: inout GraderPool.Options) throws -> TestServer? {
+        let server: TestServer?
+        do { server = try startIfDescribed(in: directory, networkGranted: manifest.network, callerEnvironment: options.environment) } catch {
+            printError("\(error)"); throw ExitCode(2)
+        }
+        if let server { options.environment.merge(server.environment) { $1 } }
+        return server
+    }
+
     var notice: String { notice(what: "cases run", purpose: "test") }
 
     /// "`what` against the server at URL, started for this `purpose`" (`rft grader audit` says "the audit runs").
