@@ -5,9 +5,10 @@ import TransformerModel
 /// The demo task: one-step arithmetic word problems ("Mia has 7 apples and gets 5 more. How
 /// many apples now?"), with the answer as `reference_answer` for templates/math.
 ///
-/// The task is wide on purpose: 120 names, 60 objects, 300 phrasings (6 openings × 10 changes ×
-/// 5 questions) and numbers written as digits or words, so that what a model can learn from it is
-/// the arithmetic, not a word list. A second, disjoint vocabulary (40 names, 20 objects, and 16
+/// The task is wide on purpose: 120 names, 60 objects, 420,000 phrasings (10 openings, each with
+/// or without one of 6 times and 4 places, × 20 changes, with or without one of 5 connectives, ×
+/// 10 questions), operands at many positions and numbers written as digits or words, so that what
+/// a model can learn from it is the arithmetic, not a word list or a sentence shape. A second, disjoint vocabulary (40 names, 20 objects, and 16
 /// phrasings from 2 openings, 4 changes and 2 questions never used in training) is kept for the
 /// out-of-distribution split.
 public struct ArithmeticProblem: Sendable, Equatable {
@@ -33,18 +34,47 @@ public enum ArithmeticProblems {
     struct Phrasing: Sendable { var text: String; var op: Character }
 
     /// A problem is three sentences: an opening that states `{A}`, a change that states `{B}` and
-    /// decides the operation, and an op-neutral question. Every combination is a phrasing.
+    /// decides the operation, and an op-neutral question. An opening may carry a time in front
+    /// ("On Monday, …") and a place at its end ("… at home."); a change may carry a connective
+    /// ("Then …"), so the numbers sit at many positions. Every combination is a phrasing.
     struct Vocabulary: Sendable {
         var names: [String], things: [String]
         var openings: [String], changes: [Phrasing], questions: [String]
+        /// Optional extras, each also left out: `"{times}, " + opening`, `opening + " {place}."`,
+        /// `"{connective} " + change`.
+        var times: [String] = [], places: [String] = [], connectives: [String] = []
 
+        /// Every opening with its optional time and place.
+        var allOpenings: [String] {
+            let timed = [""] + times, placed = [""] + places
+            return openings.flatMap { o in timed.flatMap { t in placed.map { p in Self.opening(o, time: t, place: p) } } }
+        }
+        /// Every change with its optional connective.
+        var allChanges: [Phrasing] {
+            changes.flatMap { c in ([""] + connectives).map { k in Phrasing(text: Self.change(c.text, connective: k), op: c.op) } }
+        }
         var phrasings: [Phrasing] {
-            openings.flatMap { o in changes.flatMap { c in questions.map { q in Phrasing(text: "\(o) \(c.text) \(q)", op: c.op) } } }
+            allOpenings.flatMap { o in allChanges.flatMap { c in questions.map { q in Phrasing(text: "\(o) \(c.text) \(q)", op: c.op) } } }
+        }
+
+        static func opening(_ o: String, time: String, place: String) -> String {
+            var s = o
+            if !place.isEmpty, s.hasSuffix(".") { s = String(s.dropLast()) + " \(place)." }
+            if !time.isEmpty { s = "\(time), \(lowercasingArticle(s))" }
+            return s
+        }
+        static func change(_ c: String, connective: String) -> String {
+            connective.isEmpty ? c : "\(connective) \(lowercasingArticle(c))"
+        }
+        /// "There are …" → "there are …" after a prefix; names keep their capital.
+        static func lowercasingArticle(_ s: String) -> String {
+            for w in ["There ", "A "] where s.hasPrefix(w) { return w.lowercased() + s.dropFirst(w.count) }
+            return s
         }
     }
 
     /// Changes whenever the vocabulary or the drawing changes (a demo's cached base model records it).
-    public static let version = "wide-4"
+    public static let version = "wide-5"
 
     static let numberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -66,17 +96,27 @@ public enum ArithmeticProblems {
         leaves magnets muffins nuts
         """.split(separator: " ").map(String.init),
         openings: ["{N} has {A} {T}.", "{N} had {A} {T}.", "{N} buys {A} {T}.", "{N} picks {A} {T}.",
-                   "There are {A} {T} on {N}'s desk.", "{N} owns {A} {T}."],
+                   "There are {A} {T} on {N}'s desk.", "{N} owns {A} {T}.", "{N} starts with {A} {T}.",
+                   "{A} {T} belong to {N}.", "{N} brings {A} {T}.", "{N} counts {A} {T}."],
         changes: [
-            Phrasing(text: "{N} gets {B} more.", op: "+"), Phrasing(text: "Then {N} buys {B} more.", op: "+"),
+            Phrasing(text: "{N} gets {B} more.", op: "+"), Phrasing(text: "{N} buys {B} more.", op: "+"),
             Phrasing(text: "A friend gives {N} {B} more.", op: "+"), Phrasing(text: "{N} finds {B} more.", op: "+"),
-            Phrasing(text: "{N} makes {B} more.", op: "+"),
-            Phrasing(text: "{N} gives away {B}.", op: "-"), Phrasing(text: "Then {N} loses {B}.", op: "-"),
+            Phrasing(text: "{N} makes {B} more.", op: "+"), Phrasing(text: "{N} picks up {B} more.", op: "+"),
+            Phrasing(text: "{N} is given {B} more.", op: "+"), Phrasing(text: "{N} earns {B} more.", op: "+"),
+            Phrasing(text: "{B} more arrive.", op: "+"), Phrasing(text: "{N} adds {B} more.", op: "+"),
+            Phrasing(text: "{N} gives away {B}.", op: "-"), Phrasing(text: "{N} loses {B}.", op: "-"),
             Phrasing(text: "{N} eats {B} of them.", op: "-"), Phrasing(text: "{N} sells {B}.", op: "-"),
-            Phrasing(text: "A friend takes {B} of them.", op: "-"),
+            Phrasing(text: "A friend takes {B} of them.", op: "-"), Phrasing(text: "{N} drops {B} of them.", op: "-"),
+            Phrasing(text: "{N} uses {B} of them.", op: "-"), Phrasing(text: "{N} throws away {B}.", op: "-"),
+            Phrasing(text: "{B} of them get lost.", op: "-"), Phrasing(text: "{N} hands out {B}.", op: "-"),
         ],
         questions: ["How many {T} now?", "How many {T} does {N} have?", "How many are there now?",
-                    "What is the number of {T} now?", "How many {T} does {N} have now?"])
+                    "What is the number of {T} now?", "How many {T} does {N} have now?", "How many {T} are there?",
+                    "Find how many {T} {N} has.", "How many {T} does {N} have after that?",
+                    "Tell me the number of {T}.", "So how many {T} are there now?"],
+        times: ["Today", "This morning", "On Monday", "Yesterday", "After school", "In the evening"],
+        places: ["at home", "in a bag", "on the table", "at school"],
+        connectives: ["Then", "Next,", "After that,", "Soon", "Now"])
 
     static let outOfDistribution = Vocabulary(
         names: """
@@ -100,22 +140,38 @@ public enum ArithmeticProblems {
     }
 
     /// `count` problems drawn with `seed` (sums and differences of numbers 1-9; a quarter of the
-    /// operands are written as words).
+    /// operands are written as words; half the openings carry a time, a third a place, half the
+    /// changes a connective).
     public static func generate(count: Int, seed: UInt64, from distribution: ProblemDistribution = .inDistribution) -> [ArithmeticProblem] {
         var rng = TrainerRNG(seed: seed)
         let vocab = vocabulary(distribution)
         func pick<T>(_ xs: [T]) -> T { xs[Int(rng.next() % UInt64(xs.count))] }
+        func maybe(_ xs: [String], oneIn n: UInt64) -> String { xs.isEmpty || rng.next() % n != 0 ? "" : pick(xs) }
         func number(_ n: Int) -> String { rng.next() % 4 == 0 ? numberWords[n] : String(n) }
         return (0..<count).map { _ in
             let name = pick(vocab.names), thing = pick(vocab.things)
-            let change = pick(vocab.changes)
-            let phrasing = Phrasing(text: "\(pick(vocab.openings)) \(change.text) \(pick(vocab.questions))", op: change.op)
+            var change = pick(vocab.changes)
+            change.text = Vocabulary.change(change.text, connective: maybe(vocab.connectives, oneIn: 2))
+            var opening = pick(vocab.openings)
+            opening = Vocabulary.opening(opening, time: maybe(vocab.times, oneIn: 2), place: maybe(vocab.places, oneIn: 3))
+            let phrasing = Phrasing(text: "\(opening) \(change.text) \(pick(vocab.questions))", op: change.op)
             var a = Int(rng.next() % 9) + 1, b = Int(rng.next() % 9) + 1
             if phrasing.op == "-", a < b { swap(&a, &b) }
             var text = phrasing.text.replacingOccurrences(of: "{N}", with: name).replacingOccurrences(of: "{T}", with: thing)
             text = text.replacingOccurrences(of: "{A}", with: number(a)).replacingOccurrences(of: "{B}", with: number(b))
-            return ArithmeticProblem(question: text, a: a, b: b, op: phrasing.op, answer: phrasing.op == "+" ? a + b : a - b)
+            return ArithmeticProblem(question: capitalizingSentences(text), a: a, b: b, op: phrasing.op,
+                                     answer: phrasing.op == "+" ? a + b : a - b)
         }
+    }
+
+    /// "seven more arrive." → "Seven more arrive.": a sentence that starts with a number in words.
+    static func capitalizingSentences(_ text: String) -> String {
+        var out = "", atStart = true
+        for c in text {
+            out.append(atStart && c.isLetter ? Character(c.uppercased()) : c)
+            if c == "." || c == "?" { atStart = true } else if c != " " { atStart = false }
+        }
+        return out
     }
 
     /// The demo's data sets, pairwise disjoint in question text: SFT, train, validation and the

@@ -28,7 +28,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Run directory.") var runDir = "runs/demo"
     @Option(help: "Directory holding templates/ (default: found from the working directory or the binary).") var templates: String?
     @Option(help: "GRPO steps.") var steps = 600
-    @Option(help: "Worked examples for the base model's SFT (one epoch; fewer leave it less trained).") var sftExamples = 6000
+    @Option(help: "Worked examples for the base model's SFT at most (one epoch; it stops earlier at --sft-target-loss).") var sftExamples = 12000
+    @Option(help: "Stop the base model's SFT once its held-out loss is at or below this (measured every 20 steps on 200 held-out answers; 0 runs all examples).") var sftTargetLoss: Float = 0.45
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 2e-3
     @Option(help: "GRPO learning rate (constant after the warm-up).") var learningRate = 1e-4
     @Option(help: "GRPO warm-up steps (linear).") var warmupSteps = 10
@@ -81,7 +82,8 @@ struct DemoCommand: ParsableCommand {
         // The cached base is reused only when it was built from the same data and settings.
         let recipeURL = baseDir.appendingPathComponent("demo-base.json")
         let recipe: JSONValue = ["task": .string(ArithmeticProblems.version), "seed": .number(Double(seed)),
-                                 "sft_examples": .number(Double(sftExamples)), "sft_learning_rate": .number(Double(sftLearningRate))]
+                                 "sft_examples": .number(Double(sftExamples)), "sft_learning_rate": .number(Double(sftLearningRate)),
+                                 "sft_target_loss": .number(Double(sftTargetLoss))]
         let cached = FileManager.default.contents(atPath: recipeURL.path).flatMap { try? JSONValue.parse($0) }
         if cached == recipe && FileManager.default.fileExists(atPath: baseDir.appendingPathComponent("model.safetensors").path) && !rebuildBase {
             print("[2/5] base model: cached in \(baseDir.path) (--rebuild-base to train it again)")
@@ -158,22 +160,39 @@ struct DemoCommand: ParsableCommand {
             mask[0] = false
             return SFTExample(tokens: conv.tokens, lossMask: mask, source: "sft:\(i + 1)")
         }
-        let (train, val) = SupervisedFineTuning.split(examples, validationFraction: 0.05, seed: UInt64(seed))
+        // 5% held out, at most 200 (the loss is measured every 20 steps).
+        let (train, val) = SupervisedFineTuning.split(examples, validationFraction: min(0.05, 200 / Double(max(1, examples.count))),
+                                                      seed: UInt64(seed))
         var options = SFTOptions()
         options.epochs = 1; options.batchSize = 16; options.learningRate = sftLearningRate; options.seed = UInt64(seed)
-        print("[2/5] base model: one short epoch of SFT of a fresh 1.1M-parameter model on \(train.count) correct worked answers")
-        print("      (\"\(problems[0].question)\" → \"\(problems[0].worked)\"). It learns the answer format and some of")
-        print("      the arithmetic, not all of it: a base with some but not full success, the case RFT is for.")
+        options.evalEvery = sftTargetLoss > 0 ? 20 : 0
+        print("[2/5] base model: SFT of a fresh 1.1M-parameter model on correct worked answers (\(train.count) at most,")
+        print("      until the held-out loss reaches \(sftTargetLoss)): \"\(problems[0].question)\" → \"\(problems[0].worked)\".")
+        print("      It learns the answer format and some of the arithmetic, not all of it: a base with some but not")
+        print("      full success, the case RFT is for.")
         let sft = SupervisedFineTuning(model: model)
         let t0 = Date()
-        let summary = try sft.run(train: train, validation: val, options: options) { event in
-            if case .step(let m) = event, m.step % 25 == 0 || m.step == m.totalSteps {
-                print(String(format: "      SFT step %d/%d  loss %.3f", m.step, m.totalSteps, m.loss))
+        var initial: Float?, last: Float?, steps = 0
+        /// Thrown from the event callback to end the SFT where the model is.
+        struct ReachedTarget: Error {}
+        do {
+            let summary = try sft.run(train: train, validation: val, options: options) { event in
+                switch event {
+                case .started(_, _, _, let loss): initial = loss
+                case .step(let m):
+                    steps = m.step
+                    if m.step % 25 == 0 || m.step == m.totalSteps { print(String(format: "      SFT step %d/%d  loss %.3f", m.step, m.totalSteps, m.loss)) }
+                case .evaluated(_, _, let loss):
+                    last = loss
+                    if sftTargetLoss > 0 && loss <= sftTargetLoss { throw ReachedTarget() }
+                default: break
+                }
             }
-        }
+            last = summary.finalValidationLoss
+        } catch is ReachedTarget {}
         try ModelCheckpoint.save(model, tokenizer: tokenizer, to: dir)
-        print(String(format: "      held-out loss %.3f → %.3f in %.0fs; saved to %@", summary.initialValidationLoss ?? .nan,
-                     summary.finalValidationLoss ?? .nan, Date().timeIntervalSince(t0), dir.path))
+        print(String(format: "      held-out loss %.3f → %.3f after %d steps (%d examples) in %.0fs; saved to %@", initial ?? .nan,
+                     last ?? .nan, steps, steps * options.batchSize, Date().timeIntervalSince(t0), dir.path))
     }
 
     static func writeJSONL(_ lines: [JSONValue], to url: URL) throws {

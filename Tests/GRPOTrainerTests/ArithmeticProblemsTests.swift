@@ -42,15 +42,22 @@ final class ArithmeticProblemsTests: XCTestCase {
         XCTAssertTrue(Set(inside.names).isDisjoint(with: outside.names))
         XCTAssertTrue(Set(inside.things).isDisjoint(with: outside.things))
         // Every OOD sentence (opening, change, question) is new, not just the combination.
-        XCTAssertTrue(Set(inside.openings).isDisjoint(with: outside.openings))
-        XCTAssertTrue(Set(inside.changes.map(\.text)).isDisjoint(with: outside.changes.map(\.text)))
+        XCTAssertTrue(Set(inside.allOpenings).isDisjoint(with: outside.allOpenings))
+        XCTAssertTrue(Set(inside.allChanges.map(\.text)).isDisjoint(with: outside.allChanges.map(\.text)))
         XCTAssertTrue(Set(inside.questions).isDisjoint(with: outside.questions))
-        XCTAssertEqual(inside.phrasings.count, 300)
+        XCTAssertEqual([inside.allOpenings.count, inside.allChanges.count, inside.questions.count], [350, 120, 10],
+                       "420,000 training phrasings")
         func words(_ ps: [ArithmeticProblem]) -> Set<String> {
             Set(ps.flatMap { $0.question.split(whereSeparator: { !$0.isLetter }).map(String.init) })
         }
         let seen = words(s.sft + s.train)
         XCTAssertTrue(seen.isDisjoint(with: outside.names + outside.things), "OOD names and objects never appear in SFT or training")
+        // The OOD sentences' own words (their verbs, times, places and question words) are unseen too.
+        let oodWords = ["Later", "first", "kept", "box", "collected", "week", "wins", "receives", "trades", "breaks",
+                        "Count", "hold", "end"]
+        XCTAssertTrue(seen.isDisjoint(with: oodWords), "\(seen.intersection(oodWords))")
+        // Operands sit at many positions: a sentence may open with a number.
+        XCTAssertTrue(s.train.contains { $0.question.first?.isNumber == true || $0.question.contains(". Seven") || $0.question.contains(". 7") })
         XCTAssertGreaterThan(Set(s.train.map { $0.question.split(separator: " ")[0] }).count, 50, "many names in 200 prompts")
         XCTAssertTrue(s.sft.contains { $0.question.contains("seven") || $0.question.contains("three") }, "numbers written in words")
         XCTAssertEqual(Set(s.ood.map(\.op)), ["+", "-"])
