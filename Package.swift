@@ -40,7 +40,9 @@ let package = Package(
                 resources: ["eq_always_true", "exit_zero", "os_exit_zero", "forged_result", "patched_builtins",
                             "read_grader_memory", "read_secrets", "find_expected", "lingering_daemon",
                             "leftover_writer", "leftover_reader", "wrong_program"]
-                    .map { .embedInCode("Audit/Programs/\($0).py") },
+                    .map { .embedInCode("Audit/Programs/\($0).py") }
+                    // The worker's bootstrap and the rft_exec module, passed to python3 -c (nothing to mount).
+                    + [.embedInCode("Python/bootstrap.py"), .embedInCode("Python/rft_exec.py")],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Transformer policy on BLAS (no other dependency).
