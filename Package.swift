@@ -28,32 +28,34 @@ let package = Package(
                        providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "CSpawn", path: "Sources/CSpawn"),
+        .target(name: "CSpawn", path: "Sources/CSpawn", exclude: ["README.md"]),
 
         // Sandbox: declarative policy, one place that applies it, typed outcomes.
-        .target(name: "Sandbox", dependencies: ["CSpawn", "CSeccomp"],
+        .target(name: "Sandbox", dependencies: ["CSpawn", "CSeccomp"], exclude: ["README.md"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Grader runtime: manifests, contracts, warm worker pools, reward specs.
-        .target(name: "GraderRuntime", dependencies: ["Sandbox"],
+        .target(name: "GraderRuntime", dependencies: ["Sandbox"], exclude: ["README.md"],
                 // The rigged programs of `rft grader audit`, compiled into the binary.
                 resources: ["eq_always_true", "exit_zero", "os_exit_zero", "forged_result", "patched_builtins",
                             "read_grader_memory", "read_secrets", "find_expected", "lingering_daemon",
                             "leftover_writer", "leftover_reader", "wrong_program"]
-                    .map { .embedInCode("Audit/Programs/\($0).py") },
+                    .map { .embedInCode("Audit/Programs/\($0).py") }
+                    // The worker's bootstrap and the rft_exec module, passed to python3 -c (nothing to mount).
+                    + [.embedInCode("Python/bootstrap.py"), .embedInCode("Python/rft_exec.py")],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Transformer policy on BLAS (no other dependency).
-        .target(name: "TransformerModel", dependencies: ["CBLAS"],
+        .target(name: "TransformerModel", dependencies: ["CBLAS"], exclude: ["README.md"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized
                     // SIMD kernels are ~100× slower unoptimised; keep debug test runs quick.
                     + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Run reports: TensorBoard event files, HTML report, live progress (no dependencies).
-        .target(name: "RunReports", swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "RunReports", exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // GRPO trainer: rollouts scored by the runtime, losses, monitoring, checkpoints.
-        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel", "RunReports"],
+        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel", "RunReports"], exclude: ["README.md"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
 
         // Reward server: graders over HTTP, plus an OpenAI-compatible endpoint for trained policies.
@@ -66,14 +68,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
-        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        ], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // The command-line interface.
         .executableTarget(name: "rft", dependencies: [
             "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+        ], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime"], swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -32,3 +32,12 @@ func median(_ xs: [Double]) -> Double { percentile(xs.sorted(), 0.5) }
 var presetLines: String {
     ModelConfig.presets.map { "  " + $0.summary }.joined(separator: "\n")
 }
+
+/// An `Encodable` as a command prints it: snake_case keys (`exit_code`, `wall_ms`), sorted, like
+/// every other JSON rft prints (docs/CLI-JSON.md).
+func cliJSON<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

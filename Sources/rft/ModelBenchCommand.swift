@@ -80,9 +80,7 @@ struct BenchModelCommand: ParsableCommand {
         }
         let report = Report(sgemm_peak_gflops: round1(peak), configs: results)
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            print(try cliJSON(report))
             return
         }
         print("sgemm peak (1 thread, 1024³): \(report.sgemm_peak_gflops) GFLOP/s")

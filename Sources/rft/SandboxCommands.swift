@@ -23,7 +23,7 @@ struct SandboxRunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a command in the sandbox and print its typed outcome as one JSON object.",
         discussion: """
-        Prints {"status": ..., "exitCode": ..., "stdout": ..., ...} on stdout and exits 0 whenever an
+        Prints {"status": ..., "exit_code": ..., "stdout": ..., ...} on stdout and exits 0 whenever an
         outcome was produced (status is one of ok, nonzero_exit, signaled, timeout, memory_limit,
         output_limit, syscall_violation, exec_error, sandbox_error). Stdin is passed to the command.
 
@@ -90,9 +90,7 @@ struct SandboxRunCommand: ParsableCommand {
         } catch let e as SandboxError {
             outcome = .sandboxError(e)
         }
-        let enc = JSONEncoder()
-        enc.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        print(String(decoding: try enc.encode(outcome), as: UTF8.self))
+        print(try cliJSON(outcome, pretty: pretty))
     }
 }
 
@@ -119,9 +117,7 @@ struct SandboxInfoCommand: ParsableCommand {
     func run() throws {
         let report = SandboxInfo.probe()
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            print(try cliJSON(report, pretty: true))
         } else {
             print(report.text)
         }

@@ -93,7 +93,7 @@ final class ContainerModeTests: XCTestCase {
         let r = try RFTBinary.run(["sandbox", "info", "--json"], wrapper: Self.wrapper)
         XCTAssertEqual(r.status, 0, r.stderr)
         let info = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
-        XCTAssertEqual(info["probeStatus"] as? String, "ok", "the full probe ran a real child without namespaces: \(r.stdout)")
+        XCTAssertEqual(info["probe_status"] as? String, "ok", "the full probe ran a real child without namespaces: \(r.stdout)")
         XCTAssertEqual(info["isolation"] as? String, "no-namespaces", r.stdout)
         XCTAssertTrue((info["mode"] as? String ?? "").contains("no namespaces"), r.stdout)
         let layers = try XCTUnwrap(info["layers"] as? [[String: Any]])

@@ -17,11 +17,26 @@ final class SandboxCLITests: XCTestCase {
         XCTAssertEqual(ok["stdout"] as? String, "from stdin")
         let fail = try outcome(["--", "/bin/sh", "-c", "exit 3"])
         XCTAssertEqual(fail["status"] as? String, "nonzero_exit")
-        XCTAssertEqual(fail["exitCode"] as? Int, 3)
+        XCTAssertEqual(fail["exit_code"] as? Int, 3)
         let missing = try outcome(["--", "/no/such/program"])
         XCTAssertEqual(missing["status"] as? String, "exec_error")
         let slow = try outcome(["--timeout-ms", "300", "--", "/bin/sleep", "10"])
         XCTAssertEqual(slow["status"] as? String, "timeout")
+    }
+
+    /// Scripts read these keys: every one is snake_case, as in all of rft's JSON (docs/CLI-JSON.md).
+    func testRunOutcomeKeysAreSnakeCase() throws {
+        let o = try outcome(["--", "/bin/sh", "-c", "echo hi; exit 2"])
+        let keys = Set(o.keys)
+        for k in ["status", "exit_code", "wall_ms", "cpu_ms", "stdout", "stderr", "stdout_truncated", "stderr_truncated"] {
+            XCTAssertTrue(keys.contains(k), "\(k) missing from \(keys.sorted())")
+        }
+        XCTAssertEqual(o["exit_code"] as? Int, 2)
+        XCTAssertEqual(o["stdout"] as? String, "hi\n")
+        XCTAssertEqual(o["stdout_truncated"] as? Bool, false)
+        XCTAssertGreaterThan(o["wall_ms"] as? Double ?? 0, 0)
+        let notSnake = keys.filter { $0.range(of: "^[a-z][a-z0-9_]*$", options: .regularExpression) == nil }
+        XCTAssertEqual(notSnake, [], "keys not in snake_case: \(notSnake.sorted())")
     }
 
     func testCPUBandwidthFlag() throws {
@@ -60,7 +75,7 @@ final class SandboxCLITests: XCTestCase {
         let root = try RFTBinary.run(["sandbox", "info", "--json"])
         XCTAssertEqual(root.status, 0, root.stderr)
         let info = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(root.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(info["probeStatus"] as? String, "ok", root.stdout)
+        XCTAssertEqual(info["probe_status"] as? String, "ok", root.stdout)
         let layers = try XCTUnwrap(info["layers"] as? [[String: Any]])
         let names = layers.compactMap { $0["name"] as? String }
         for n in ["pid namespace", "mount namespace", "network namespace", "seccomp", "cgroup memory", "uid drop"] {

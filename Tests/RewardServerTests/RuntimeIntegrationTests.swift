@@ -164,6 +164,70 @@ final class RuntimeIntegrationTests: XCTestCase {
         }
     }
 
+    /// graders/clients/verl_reward.py loaded by path as verl loads a custom reward function, in both of
+    /// verl's call forms, against a verl-contract grader; the first request meets a 503 from a loopback
+    /// front (which passes every later request on to the server) and is retried.
+    func testVerlRewardFunctionBothFormsWithARetry() async throws {
+        try writeGrader("verl", manifest: #"{"name": "verl", "runtime": "python", "handler": "grade.compute_score", "contract": "verl"}"#, code: """
+        def compute_score(data_source, solution_str, ground_truth, extra_info=None):
+            right = 1.0 if solution_str.strip() == str(ground_truth) else 0.0
+            return right + (0.5 if data_source == "gsm8k" else 0.0) + (extra_info or {}).get("bonus", 0)
+        """)
+        let scorer = try RuntimeScorer(path: root.appendingPathComponent("verl"))
+        defer { scorer.shutdown() }
+        let server = RewardServer(scorer: scorer, configuration: loopbackConfiguration { $0.apiKey = "tok" })
+        try await withServer(server) { port in
+            let script = """
+            import importlib.util, json, os, sys, threading, urllib.request
+            from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+            spec = importlib.util.spec_from_file_location("custom_module", sys.argv[1])
+            verl = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(verl)
+            seen = []
+
+            class Front(BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    seen.append(self.path)
+                    if len(seen) == 1:
+                        self.send_response(503)
+                        self.send_header("Retry-After", "0")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    headers = {"Content-Type": "application/json", "Authorization": self.headers["Authorization"]}
+                    upstream = urllib.request.Request(f"http://127.0.0.1:{sys.argv[2]}{self.path}", body, headers)
+                    with urllib.request.urlopen(upstream) as r:
+                        out = r.read()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+
+                def log_message(self, *args):
+                    pass
+
+            front = ThreadingHTTPServer(("127.0.0.1", 0), Front)
+            threading.Thread(target=front.serve_forever, daemon=True).start()
+            os.environ["RFT_REWARD_URL"] = f"http://127.0.0.1:{front.server_port}"
+            single = verl.compute_score("gsm8k", "42", "42", extra_info={"bonus": 0.25})
+            batch = verl.compute_score(data_sources=["gsm8k", "math", "math"], solution_strs=["1", "2", "3"],
+                                       ground_truths=["1", "2", "4"], extra_infos=[None, {"bonus": 2}, {}])
+            front.shutdown()
+            print(json.dumps({"single": single, "batch": batch, "requests": seen}))
+            """
+            let client = repositoryRoot.appendingPathComponent("graders/clients/verl_reward.py").path
+            let run = try runPython(["-c", script, client, String(port)],
+                                    environment: ["RFT_GRADER": "verl", "RFT_API_KEY": "tok"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let out = try JSONValue.parse(run.stdout)
+            XCTAssertEqual(out["single"], 1.75, "right, gsm8k and the extra_info bonus: \(run.stdout)")
+            XCTAssertEqual(out["batch"], [1.5, 3, 0], run.stdout)
+            XCTAssertEqual(out["requests"]?.arrayValue?.count, 3, "the 503, its retry, the batch in one request: \(run.stdout)")
+            XCTAssertEqual(out["requests"]?.arrayValue?.first, "/v1/graders/verl/invoke")
+        }
+    }
+
     func testSIGTERMDrainsInFlightRequests() async throws {
         let latch = Latch()
         let scorer = ClosureScorer { _, samples in

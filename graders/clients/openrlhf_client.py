@@ -9,31 +9,15 @@ list, sharding the batch across them, retries up to 5 times with a 180 s timeout
 """
 import json
 import sys
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+
+from rft_http import post_json
 
 
 def request_rewards(url, query, prompts, labels, api_key=None, retries=5, timeout=180):
     """One POST as OpenRLHF's remote_rm_fn makes it, with its retry policy."""
-    body = json.dumps({"query": query, "prompts": prompts, "labels": labels}).encode()
-    headers = {"Content-Type": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    for attempt in range(retries):
-        try:
-            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as error:
-            if (error.code != 429 and error.code < 500) or attempt == retries - 1:
-                raise RuntimeError(f"{url}: {error.code} {error.read().decode(errors='replace')}") from None
-            time.sleep(float(error.headers.get("Retry-After") or 1))
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            if attempt == retries - 1:
-                raise
-            time.sleep(1)
+    return post_json(url, {"query": query, "prompts": prompts, "labels": labels}, api_key,
+                     attempts=retries, timeout=timeout, backoff=lambda attempt: 1)
 
 
 def remote_rm_fn(urls, query, prompts, labels, api_key=None):

@@ -9,9 +9,8 @@ grader could not score comes back as None, which TRL treats as an abstention. St
 """
 import json
 import os
-import time
-import urllib.error
-import urllib.request
+
+from rft_http import post_json
 
 # Keyword arguments TRL passes that are not dataset columns.
 _TRL_EXTRAS = {"trainer_state", "completion_ids", "log_extra", "log_metric"}
@@ -32,33 +31,12 @@ def rft_reward(url, grader, api_key=None, retries=5, timeout=180):
                 if key not in _TRL_EXTRAS and isinstance(column, (list, tuple)) and len(column) == len(prompts):
                     sample[key] = column[i]
             samples.append(sample)
-        results = _post(endpoint, samples, api_key, retries, timeout)
+        results = post_json(endpoint, samples, api_key, attempts=retries + 1, timeout=timeout)
         scores = {r["id"]: r.get("aggregate_reward_score") for r in results}
         return [None if scores.get(str(i)) is None else float(scores[str(i)]) for i in range(len(samples))]
 
     reward.__name__ = f"rft_{grader}"
     return reward
-
-
-def _post(endpoint, body, api_key, retries, timeout):
-    data = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    for attempt in range(retries + 1):
-        request = urllib.request.Request(endpoint, data=data, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as error:
-            # 429 (queue full) and 5xx are worth retrying; 4xx are the caller's to fix.
-            if (error.code != 429 and error.code < 500) or attempt == retries:
-                raise RuntimeError(f"rft reward server: {error.code} {error.read().decode(errors='replace')}") from None
-            time.sleep(float(error.headers.get("Retry-After") or 2 ** attempt))
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            if attempt == retries:
-                raise
-            time.sleep(2 ** attempt)
 
 
 if __name__ == "__main__":
