@@ -8,7 +8,7 @@ import Foundation
 public struct RunData: Sendable {
     public var directory: URL
     /// One entry per step, sorted by step; a step logged twice (a resumed run) keeps its last record.
-    public var metrics: [StepMetrics]
+    public var metrics: [LoggedStep]
     public var samples: [RunSample]
     public var summary: JSONValue?
     public var config: JSONValue?
@@ -29,13 +29,13 @@ public struct RunData: Sendable {
         metrics = []
         samples = []
 
-        var byStep: [Int: StepMetrics] = [:]
+        var byStep: [Int: LoggedStep] = [:]
         for (line, value) in readJSONLines("metrics.jsonl") {
-            guard let step = value["step"]?.int else {
+            guard let step = value[StepMetrics.CodingKeys.step.rawValue]?.int else {
                 problems.append("metrics.jsonl:\(line): no whole-number \"step\" (skipped)")
                 continue
             }
-            byStep[step] = StepMetrics(step: step, json: value)
+            byStep[step] = LoggedStep(step: step, json: value)
         }
         metrics = byStep.keys.sorted().map { byStep[$0]! }
         var keys = Set<String>()
@@ -59,6 +59,12 @@ public struct RunData: Sendable {
     public func series(_ key: String) -> [(x: Double, y: Double)] {
         metrics.compactMap { m in m.values[key].flatMap { $0.isFinite ? (Double(m.step), $0) : nil } }
     }
+
+    /// The values of one of the trainer's metrics over steps (see `series(_:)` by name).
+    public func series(_ key: StepMetrics.CodingKeys) -> [(x: Double, y: Double)] { series(key.rawValue) }
+
+    /// The values of a metric named after a grader, error type or k over steps.
+    public func series(_ key: StepMetrics.FlatKey) -> [(x: Double, y: Double)] { series(key.name) }
 
     /// Every metric key present in any step, sorted.
     public private(set) var metricKeys: [String] = []
@@ -109,8 +115,9 @@ public struct RunData: Sendable {
     }
 }
 
-/// The metrics of one step (numeric values only) and the monitor's warnings for it.
-public struct StepMetrics: Sendable {
+/// One step of `metrics.jsonl` as the report reads it: every numeric value by name (whatever wrote
+/// the file) and the monitor's warnings. The trainer's names are `StepMetrics.CodingKeys`.
+public struct LoggedStep: Sendable {
     public var step: Int
     /// Numeric metrics by name (`reward`, `rewards/<grader>/mean`, `val/reward`, ...); NaN is kept.
     public var values: [String: Double]
@@ -122,12 +129,15 @@ public struct StepMetrics: Sendable {
         self.warnings = warnings
     }
 
+    /// One of the trainer's metrics at this step (nil when absent).
+    public subscript(key: StepMetrics.CodingKeys) -> Double? { values[key.rawValue] }
+
     init(step: Int, json: JSONValue) {
         self.step = step
         values = [:]
         warnings = []
         for (key, value) in json.members ?? [] {
-            if key == "warnings" {
+            if key == StepMetrics.CodingKeys.warnings.rawValue {
                 warnings = (value.array ?? []).map { w in
                     RunWarning(step: step, kind: w["kind"]?.string ?? "warning",
                                message: w["message"]?.string ?? w.string ?? w.jsonText)

@@ -98,21 +98,21 @@ struct TrainingRun {
         let summary: RunSummary
         do { summary = try trainer.run(resume: resume) } catch {
             // A failed run still gets its report (with the error in a red banner) and a run line.
-            if let url = try? ReportBuilder(runDirectory: trainer.run.url).writeHTML() { print("report: \(url.path)") }
-            print("run: \(trainer.run.path) (\(RunStatus.failed.rawValue) at step \(trainer.summary.steps)/\(trainer.summary.totalSteps))")
+            if let url = try? ReportBuilder(runDirectory: trainer.runDirectory.url).writeHTML() { print("report: \(url.path)") }
+            print("run: \(trainer.runDirectory.path) (\(RunStatus.failed.rawValue) at step \(trainer.summary.steps)/\(trainer.summary.totalSteps))")
             throw error
         }
-        if let url = try? ReportBuilder(runDirectory: trainer.run.url).writeHTML() {
+        if let url = try? ReportBuilder(runDirectory: trainer.runDirectory.url).writeHTML() {
             print("report: \(url.path)")
         }
-        print("run: \(trainer.run.path) (\(summary.status.rawValue), \(summary.steps)/\(summary.totalSteps) steps; "
+        print("run: \(trainer.runDirectory.path) (\(summary.status.rawValue), \(summary.steps)/\(summary.totalSteps) steps; "
               + "baseline val \(rewardText(summary.baselineValReward)) → final val \(rewardText(summary.finalValReward)), "
               + "best \(rewardText(summary.bestValReward)) at \(summary.bestCheckpoint ?? "-"))")
         for t in summary.testSplits {
             print("\(t.name) (held out, \(t.prompts) prompts): baseline \(rewardText(t.baselineReward)) → final \(rewardText(t.finalReward))")
         }
         if let errors = summary.graderErrors, !errors.isEmpty {
-            print("grader errors: \(errors.countsText) (see rft runs show \(trainer.run.path))")
+            print("grader errors: \(errors.countsText) (see rft runs show \(trainer.runDirectory.path))")
         }
         return summary
     }
