@@ -3,6 +3,7 @@
 //
 // Layers (dependencies point one way only):
 //   rft (CLI) → GRPOTrainer / RewardServer → GraderRuntime → Sandbox → CSpawn, CSeccomp
+//   GRPOTrainer → RFTClient (remote scorer, chat-endpoint client) → GraderRuntime
 //   GRPOTrainer → RunReports (TensorBoard events, HTML report, progress display)
 //   TransformerModel → CBLAS   (the model depends on nothing but BLAS)
 import PackageDescription
@@ -43,6 +44,10 @@ let package = Package(
                     .map { .embedInCode("Audit/Programs/\($0).py") },
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        // Clients of rft's HTTP services: the remote scorer (a reward server's graders) and the
+        // OpenAI-compatible chat-endpoint client, over one HTTP helper.
+        .target(name: "RFTClient", dependencies: ["GraderRuntime"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // Transformer policy on BLAS (no other dependency).
         .target(name: "TransformerModel", dependencies: ["CBLAS"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized
@@ -53,7 +58,7 @@ let package = Package(
         .target(name: "RunReports", swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // GRPO trainer: rollouts scored by the runtime, losses, monitoring, checkpoints.
-        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel", "RunReports"],
+        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "RFTClient", "TransformerModel", "RunReports"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
 
         // Reward server: graders over HTTP, plus an OpenAI-compatible endpoint for trained policies.
@@ -70,7 +75,7 @@ let package = Package(
 
         // The command-line interface.
         .executableTarget(name: "rft", dependencies: [
-            "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer",
+            "Sandbox", "GraderRuntime", "RFTClient", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -81,7 +86,7 @@ let package = Package(
                     exclude: ["Fixtures"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer", "RFTClient"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["rft"], exclude: ["Fixtures"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

@@ -18,7 +18,7 @@ public final class Trainer {
     public let config: TrainConfig
     public let policy: GRPOPolicy
     public let reference: GRPOPolicy?
-    public let scorer: RolloutScorer
+    public let scorer: Scorer
     public let train: [PromptRecord]
     public let validation: [PromptRecord]
     /// Held-out splits, evaluated before and after training only: never used to choose a checkpoint.
@@ -42,7 +42,7 @@ public final class Trainer {
     /// (failed, graded) samples of the most recent steps, for `max_grader_error_rate`.
     private var errorWindow: [(step: Int, errors: Int, samples: Int)] = []
 
-    public init(config: TrainConfig, policy: GRPOPolicy, scorer: RolloutScorer,
+    public init(config: TrainConfig, policy: GRPOPolicy, scorer: Scorer,
                 train: [PromptRecord], validation: [PromptRecord], tests: [TestSplit] = []) throws {
         guard !train.isEmpty else {
             throw DataIssue(file: config.trainData, line: nil, field: nil, message: "no training prompts", severity: .error)
@@ -185,7 +185,7 @@ public final class Trainer {
             samplingTime += now() - ts
             let c = queue.collect()
             if let bad = c.outcomes.values.first(where: \.fatal) {
-                throw TrainerError.graderFailed(sampleID: bad.id, error: bad.error ?? GradingFailure(type: "crash", message: "unknown"))
+                throw TrainerError.graderFailed(sampleID: bad.id, error: bad.error ?? GraderError(.crash, "unknown"))
             }
             outcomes.merge(c.outcomes) { a, _ in a }
             latencies += c.latenciesMs
@@ -300,7 +300,7 @@ public final class Trainer {
         var errorCount = 0, abstained = 0
         var errorsByType: [String: Int] = [:]
         for o in outcomes.values {
-            if let e = o.error { errorsByType[e.type, default: 0] += 1; errorCount += 1 }
+            if let e = o.error { errorsByType[e.type.rawValue, default: 0] += 1; errorCount += 1 }
             else if o.reward == nil { abstained += 1 }
         }
         for (t, n) in errorsByType { m["grader/errors/\(t)"] = .number(Double(n)) }
@@ -407,7 +407,7 @@ public final class Trainer {
         for (n, v) in o?.components ?? [:] { components[n] = .num(v) }
         if let ov = overlong(g, g.ids[k]) { components["overlong"] = .num(ov) }
         var error: JSONValue = .null
-        if let e = o?.error { error = ["type": .string(e.type), "message": .string(e.message)] }
+        if let e = o?.error { error = ["type": .string(e.type.rawValue), "message": .string(e.message)] }
         return ["step": .number(Double(step)), "prompt_id": .string(g.record.id), "prompt": .string(g.record.lastUserText),
                 "completion": .string(g.texts[k]), "reward": .num(rewards(of: g, o.map { [g.ids[k]: $0] } ?? [:])[k]),
                 "rewards": .object(components), "error": error, "truncated": .bool(g.completions[k].truncated)]
@@ -569,14 +569,14 @@ public struct TestSplit: Sendable {
 /// Why a run stopped with an error.
 public enum TrainerError: Error, CustomStringConvertible {
     /// A grader with `on_error: fail` failed on a sample.
-    case graderFailed(sampleID: String, error: GradingFailure)
+    case graderFailed(sampleID: String, error: GraderError)
     /// More than `max_grader_error_rate` of the samples failed grading (over the window, or the baseline).
     case graderErrorRate(rate: Double, errors: Int, samples: Int, during: String, threshold: Double, tally: GraderErrorTally)
 
     public var description: String {
         switch self {
         case .graderFailed(let id, let e):
-            return "grader failed on sample \(id) (\(e.type): \(e.message)) and its manifest says on_error: fail"
+            return "grader failed on sample \(id) (\(e.type.rawValue): \(e.message)) and its manifest says on_error: fail"
         case .graderErrorRate(let rate, let errors, let samples, let during, let threshold, let tally):
             var s = "grading failed on \(pct(rate)) of samples (\(errors) of \(samples)) during \(during), above "
                 + "max_grader_error_rate \(fmt(threshold)): fix the grader (rft grader test DIR) before training"

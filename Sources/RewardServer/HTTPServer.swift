@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 import Hummingbird
 import Logging
 import NIOCore
@@ -75,13 +76,13 @@ public struct ServerStartError: Error, CustomStringConvertible {
 /// try await server.wait()
 /// ```
 public struct RewardServer: Sendable {
-    public let scorer: any BatchScorer
+    public let scorer: any Scorer
     public let configuration: ServerConfiguration
     public let openRLHF: OpenRLHFConfiguration
     public let metrics = ServerMetrics()
     public var logger: Logger
 
-    public init(scorer: any BatchScorer, configuration: ServerConfiguration = .init(),
+    public init(scorer: any Scorer, configuration: ServerConfiguration = .init(),
                 openRLHF: OpenRLHFConfiguration = .init(), logger: Logger = Logger(label: "rft.reward-server")) {
         self.scorer = scorer
         self.configuration = configuration
