@@ -2,10 +2,13 @@
 // rft: reinforcement fine-tuning with sandboxed graders.
 //
 // Layers (dependencies point one way only):
-//   rft (CLI) → GRPOTrainer / RewardServer → GraderRuntime → Sandbox → CSpawn, CSeccomp
-//   GRPOTrainer → RFTClient (remote scorer, chat-endpoint client) → GraderRuntime
+//   rft (CLI) → GRPOTrainer / RewardServer / ModelServer → GraderRuntime → Sandbox → CSpawn, CSeccomp
+//   GRPOTrainer → RFTClient (remote scorer, chat-endpoint client: the only HTTP client code) → GraderRuntime
+//   RewardServer (rewards only), ModelServer (chat completions) → ServerSupport (shared HTTP server plumbing)
 //   GRPOTrainer → RunReports (TensorBoard events, HTML report, progress display)
-//   TransformerModel → CBLAS   (the model depends on nothing but BLAS)
+//   GRPOTrainer, ModelServer → TransformerModel → CBLAS   (the model depends on nothing but BLAS)
+//   Scores come through one protocol, GraderRuntime.Scorer: SandboxScorer (local sandboxes) or
+//   RFTClient.RemoteScorer (a reward server over HTTP).
 import PackageDescription
 
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
@@ -61,9 +64,10 @@ let package = Package(
         .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "RFTClient", "TransformerModel", "RunReports"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
 
-        // Reward server: graders over HTTP, plus an OpenAI-compatible endpoint for trained policies.
-        .target(name: "RewardServer", dependencies: [
-            "GraderRuntime", "TransformerModel",
+        // HTTP server plumbing both servers share: binding and graceful stop, bearer auth, admission,
+        // deadlines, JSON API errors, configuration.
+        .target(name: "ServerSupport", dependencies: [
+            "GraderRuntime",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -73,9 +77,25 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        // Reward server: graders over HTTP (Bedrock batch invoke, OpenRLHF, metrics).
+        .target(name: "RewardServer", dependencies: [
+            "GraderRuntime", "ServerSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // Model server: an OpenAI-compatible chat endpoint for trained policies.
+        .target(name: "ModelServer", dependencies: [
+            "GraderRuntime", "ServerSupport", "TransformerModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // The command-line interface.
         .executableTarget(name: "rft", dependencies: [
-            "Sandbox", "GraderRuntime", "RFTClient", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer",
+            "Sandbox", "GraderRuntime", "RFTClient", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer", "ModelServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -86,7 +106,7 @@ let package = Package(
                     exclude: ["Fixtures"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer", "RFTClient"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer", "ModelServer", "RFTClient"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["rft"], exclude: ["Fixtures"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

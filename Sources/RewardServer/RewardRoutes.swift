@@ -2,6 +2,7 @@ import Foundation
 import GraderRuntime
 import Hummingbird
 import Logging
+import ServerSupport
 
 /// The reward endpoints: Bedrock batch invoke, OpenRLHF `/get_reward`, grader listing, health, metrics.
 struct RewardRoutes: Sendable {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraderRuntime
+import ModelServer
 import RewardServer
 
 /// `rft serve-rewards`: sandboxed graders over HTTP for Bedrock-style, OpenRLHF and TRL clients.
