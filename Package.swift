@@ -2,9 +2,13 @@
 // rft: reinforcement fine-tuning with sandboxed graders.
 //
 // Layers (dependencies point one way only):
-//   rft (CLI) → GRPOTrainer / RewardServer → GraderRuntime → Sandbox → CSpawn, CSeccomp
+//   rft (CLI) → GRPOTrainer / RewardServer / ModelServer → GraderRuntime → Sandbox → CSpawn, CSeccomp
+//   GRPOTrainer → RFTClient (remote scorer, chat-endpoint client: the only HTTP client code) → GraderRuntime
+//   RewardServer (rewards only), ModelServer (chat completions) → ServerSupport (shared HTTP server plumbing)
 //   GRPOTrainer → RunReports (TensorBoard events, HTML report, progress display)
-//   TransformerModel → CBLAS   (the model depends on nothing but BLAS)
+//   GRPOTrainer, ModelServer → TransformerModel → CBLAS   (the model depends on nothing but BLAS)
+//   Scores come through one protocol, GraderRuntime.Scorer: SandboxScorer (local sandboxes) or
+//   RFTClient.RemoteScorer (a reward server over HTTP).
 import PackageDescription
 
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
@@ -45,6 +49,10 @@ let package = Package(
                     + [.embedInCode("Python/bootstrap.py"), .embedInCode("Python/rft_exec.py")],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        // Clients of rft's HTTP services: the remote scorer (a reward server's graders) and the
+        // OpenAI-compatible chat-endpoint client, over one HTTP helper.
+        .target(name: "RFTClient", dependencies: ["GraderRuntime"], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // Transformer policy on BLAS (no other dependency).
         .target(name: "TransformerModel", dependencies: ["CBLAS"], exclude: ["README.md"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized
@@ -55,12 +63,13 @@ let package = Package(
         .target(name: "RunReports", exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // GRPO trainer: rollouts scored by the runtime, losses, monitoring, checkpoints.
-        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel", "RunReports"], exclude: ["README.md"],
+        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "RFTClient", "TransformerModel", "RunReports"], exclude: ["README.md"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
 
-        // Reward server: graders over HTTP, plus an OpenAI-compatible endpoint for trained policies.
-        .target(name: "RewardServer", dependencies: [
-            "GraderRuntime", "TransformerModel",
+        // HTTP server plumbing both servers share: binding and graceful stop, bearer auth, admission,
+        // deadlines, JSON API errors, configuration.
+        .target(name: "ServerSupport", dependencies: [
+            "GraderRuntime",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -70,9 +79,25 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        // Reward server: graders over HTTP (Bedrock batch invoke, OpenRLHF, metrics).
+        .target(name: "RewardServer", dependencies: [
+            "GraderRuntime", "ServerSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // Model server: an OpenAI-compatible chat endpoint for trained policies.
+        .target(name: "ModelServer", dependencies: [
+            "GraderRuntime", "ServerSupport", "TransformerModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // The command-line interface.
         .executableTarget(name: "rft", dependencies: [
-            "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer",
+            "Sandbox", "GraderRuntime", "RFTClient", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer", "ModelServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -83,8 +108,8 @@ let package = Package(
                     exclude: ["Fixtures"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer", "RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer", "ModelServer", "RFTClient"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["rft"], exclude: ["Fixtures"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

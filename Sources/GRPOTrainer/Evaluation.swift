@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 
 /// The verdict of a baseline evaluation, after Bedrock's best practices.
 public enum Recommendation: String, Codable, Sendable {
@@ -43,7 +44,7 @@ public struct EvalSample: Codable, Equatable, Sendable {
     public var prompt: String
     public var completion: String
     public var reward: Double?
-    public var error: GradingFailure?
+    public var error: GraderError?
     enum CodingKeys: String, CodingKey { case promptID = "prompt_id", prompt, completion, reward, error }
 }
 
@@ -91,13 +92,13 @@ public typealias CompletionSampler = (PromptRecord, Int, Double, UInt64) throws 
 /// Validation and baseline evaluation: one completion per prompt for the mean reward and pass rate,
 /// plus k more per prompt for pass@k when asked. Grading overlaps sampling.
 public struct Evaluator {
-    public var scorer: RolloutScorer
+    public var scorer: Scorer
     public var passThreshold: Double
     /// Above this share of failed gradings the recommendation is "fix the grader first".
     public var maxErrorRate: Double
     public var chunk = 16
 
-    public init(scorer: RolloutScorer, passThreshold: Double, maxErrorRate: Double = 0.5) {
+    public init(scorer: Scorer, passThreshold: Double, maxErrorRate: Double = 0.5) {
         self.scorer = scorer; self.passThreshold = passThreshold; self.maxErrorRate = maxErrorRate
     }
 

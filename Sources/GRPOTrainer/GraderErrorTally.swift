@@ -27,13 +27,13 @@ public struct GraderErrorTally: Codable, Equatable, Sendable {
     }
 
     /// Counts one failure.
-    public mutating func add(_ failure: GradingFailure) {
-        var e = byType[failure.type] ?? Entry(count: 0, examples: [])
+    public mutating func add(_ failure: GraderError) {
+        var e = byType[failure.type.rawValue] ?? Entry(count: 0, examples: [])
         e.count += 1
         let message = failure.message.count > Self.maxMessageLength
             ? String(failure.message.prefix(Self.maxMessageLength)) + "…" : failure.message
         if e.examples.count < Self.examplesPerType, !e.examples.contains(message) { e.examples.append(message) }
-        byType[failure.type] = e
+        byType[failure.type.rawValue] = e
     }
 
     /// Adds every count and example of `other`.

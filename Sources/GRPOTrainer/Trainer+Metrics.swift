@@ -56,7 +56,7 @@ extension Trainer {
         m.graderLatencyMsP99 = latencies.isEmpty ? nil : latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.99))]
         var abstained = 0
         for o in r.outcomes.values {
-            if let e = o.error { m.graderErrors[e.type, default: 0] += 1 } else if o.reward == nil { abstained += 1 }
+            if let e = o.error { m.graderErrors[e.type.rawValue, default: 0] += 1 } else if o.reward == nil { abstained += 1 }
         }
         if abstained > 0 { m.graderAbstained = abstained }
         if hyperparameters.dynamicSampling {
@@ -120,7 +120,7 @@ extension Trainer {
         for (n, v) in o?.components ?? [:] { components[n] = .num(v) }
         if let ov = overlong(g, g.ids[k]) { components["overlong"] = .num(ov) }
         var error: JSONValue = .null
-        if let e = o?.error { error = ["type": .string(e.type), "message": .string(e.message)] }
+        if let e = o?.error { error = ["type": .string(e.type.rawValue), "message": .string(e.message)] }
         return ["step": .number(Double(step)), "prompt_id": .string(g.record.id), "prompt": .string(g.record.lastUserText),
                 "completion": .string(g.texts[k]), "reward": .num(rewards(of: g, o.map { [g.ids[k]: $0] } ?? [:])[k]),
                 "rewards": .object(components), "error": error, "truncated": .bool(g.completions[k].truncated)]

@@ -67,7 +67,7 @@ extension Trainer {
             r.samplingSeconds += now() - sampling
             let c = queue.collect()
             if let bad = c.outcomes.values.first(where: \.fatal) {
-                throw TrainerError.graderFailed(sampleID: bad.id, error: bad.error ?? GradingFailure(type: "crash", message: "unknown"))
+                throw TrainerError.graderFailed(sampleID: bad.id, error: bad.error ?? GraderError(.crash, "unknown"))
             }
             r.outcomes.merge(c.outcomes) { a, _ in a }
             r.latenciesMs += c.latenciesMs

@@ -18,7 +18,7 @@ public final class Trainer {
     public let config: TrainConfig
     public let policy: GRPOPolicy
     public let reference: GRPOPolicy?
-    public let scorer: RolloutScorer
+    public let scorer: Scorer
     public let train: [PromptRecord]
     public let validation: [PromptRecord]
     /// Held-out splits, evaluated before and after training only: never used to choose a checkpoint.
@@ -47,7 +47,7 @@ public final class Trainer {
     /// (failed, graded) samples of the most recent steps, for `max_grader_error_rate`.
     private var errorWindow: [(step: Int, errors: Int, samples: Int)] = []
 
-    public init(config: TrainConfig, policy: GRPOPolicy, scorer: RolloutScorer,
+    public init(config: TrainConfig, policy: GRPOPolicy, scorer: Scorer,
                 train: [PromptRecord], validation: [PromptRecord], tests: [TestSplit] = []) throws {
         guard !train.isEmpty else {
             throw DataIssue(file: config.trainData, line: nil, field: nil, message: "no training prompts", severity: .error)
@@ -201,14 +201,14 @@ public struct TestSplit: Sendable {
 /// Why a run stopped with an error.
 public enum TrainerError: Error, CustomStringConvertible {
     /// A grader with `on_error: fail` failed on a sample.
-    case graderFailed(sampleID: String, error: GradingFailure)
+    case graderFailed(sampleID: String, error: GraderError)
     /// More than `max_grader_error_rate` of the samples failed grading (over the window, or the baseline).
     case graderErrorRate(rate: Double, errors: Int, samples: Int, during: String, threshold: Double, tally: GraderErrorTally)
 
     public var description: String {
         switch self {
         case .graderFailed(let id, let e):
-            return "grader failed on sample \(id) (\(e.type): \(e.message)) and its manifest says on_error: fail"
+            return "grader failed on sample \(id) (\(e.type.rawValue): \(e.message)) and its manifest says on_error: fail"
         case .graderErrorRate(let rate, let errors, let samples, let during, let threshold, let tally):
             var s = "grading failed on \(pct(rate)) of samples (\(errors) of \(samples)) during \(during), above "
                 + "max_grader_error_rate \(fmt(threshold)): fix the grader (rft grader test DIR) before training"

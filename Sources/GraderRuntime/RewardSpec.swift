@@ -81,7 +81,8 @@ public struct RewardSpec: Sendable, Equatable {
     }
 }
 
-/// The combined reward of one sample, with every grader's component kept for per-grader curves.
+/// The reward of one sample: what clients see (``output``), with every grader's component kept for
+/// per-grader curves.
 public struct RewardResult: Sendable, Equatable {
     public struct Component: Sendable, Equatable {
         public var grader: String
@@ -90,35 +91,38 @@ public struct RewardResult: Sendable, Equatable {
         public var result: SampleResult
         /// The value that entered the sum after `on_error` (nil: left out).
         public var counted: Double?
+
+        public init(grader: String, weight: Double, result: SampleResult, counted: Double?) {
+            self.grader = grader; self.weight = weight; self.result = result; self.counted = counted
+        }
     }
 
-    public var id: String
-    /// The combined reward; nil when the sample is abstained or failed.
-    public var reward: Double?
-    /// Every weighted grader abstained (or skipped an error): train on nothing for this sample.
-    public var abstained: Bool
-    /// Set when a grader with `on_error: fail` failed on this sample.
+    /// The sample's result as it goes over the wire: the combined score, an abstention, or the error,
+    /// with the metrics clients see.
+    public var output: SampleResult
+    /// Set when a grader with `on_error: fail` failed on this sample (a training run stops). A failure
+    /// passed through as it is (one grader served on its own, a remote grader) is in ``output`` only.
     public var error: GraderError?
     public var components: [Component]
 
-    /// `{"id", "aggregate_reward_score", "metrics_list"}` (one `Reward` entry per grader, then each
-    /// grader's own metrics as `grader/name`), or `{"id", "error"}`.
-    public var json: JSONValue {
-        var o = JSONObject()
-        o["id"] = .string(id)
-        if let error {
-            o["error"] = error.json
-            return .object(o)
-        }
-        o["aggregate_reward_score"] = reward.map(JSONValue.number) ?? .null
-        var metrics: [JSONValue] = []
-        for c in components {
-            if let v = c.counted { metrics.append(Metric(name: c.grader, value: v, type: "Reward").json) }
-            for m in c.result.metrics { metrics.append(Metric(name: "\(c.grader)/\(m.name)", value: m.value, type: m.type).json) }
-        }
-        if !metrics.isEmpty { o["metrics_list"] = .array(metrics) }
-        return .object(o)
+    public var id: String { output.id }
+    /// The combined reward; nil when the sample is abstained or failed.
+    public var reward: Double? { output.score }
+    /// Every weighted grader abstained (or skipped an error): train on nothing for this sample.
+    public var abstained: Bool { output.outcome == .abstained }
+
+    public init(output: SampleResult, error: GraderError? = nil, components: [Component]) {
+        self.output = output; self.error = error; self.components = components
     }
+
+    /// One grader's result passed through as the sample's reward (a grader served on its own, a remote
+    /// grader): its output unchanged, itself the only component.
+    public init(grader: String, result: SampleResult) {
+        self.init(output: result, components: [Component(grader: grader, weight: 1, result: result, counted: result.score)])
+    }
+
+    /// `{"id", "aggregate_reward_score", "metrics_list"}` or `{"id", "error"}` (``output`` as JSON).
+    public var json: JSONValue { output.json }
 }
 
 /// The aggregation rule, kept apart from I/O so it is easy to test.
@@ -154,12 +158,16 @@ public enum RewardAggregation {
             }
             components.append(.init(grader: r.grader, weight: r.weight, result: r.result, counted: counted))
         }
-        if let failure {
-            return RewardResult(id: id, reward: nil, abstained: false, error: failure, components: components)
+        // What clients see: one `Reward` metric per counted grader, then each grader's own metrics as `grader/name`.
+        var metrics: [Metric] = []
+        for c in components {
+            if let v = c.counted { metrics.append(Metric(name: c.grader, value: v, type: "Reward")) }
+            for m in c.result.metrics { metrics.append(Metric(name: "\(c.grader)/\(m.name)", value: m.value, type: m.type)) }
         }
-        guard presentWeight > 0 else {
-            return RewardResult(id: id, reward: nil, abstained: true, error: nil, components: components)
-        }
-        return RewardResult(id: id, reward: sum * totalWeight / presentWeight, abstained: false, error: nil, components: components)
+        let outcome: SampleResult.Outcome
+        if let failure { outcome = .failed(failure) }
+        else if presentWeight > 0 { outcome = .scored(sum * totalWeight / presentWeight) }
+        else { outcome = .abstained }
+        return RewardResult(output: SampleResult(id: id, outcome: outcome, metrics: metrics), error: failure, components: components)
     }
 }

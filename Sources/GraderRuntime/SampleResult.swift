@@ -32,6 +32,22 @@ public struct GraderError: Error, Sendable, Equatable, CustomStringConvertible {
     public var json: JSONValue { .object(JSONObject([("type", .string(type.rawValue)), ("message", .string(message))])) }
 }
 
+/// Encoded as `{"type": "timeout", "message": "..."}` (run summaries, evaluation reports).
+extension GraderError: Codable {
+    enum CodingKeys: String, CodingKey { case type, message }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try c.decode(GraderErrorType.self, forKey: .type), try c.decode(String.self, forKey: .message))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(message, forKey: .message)
+    }
+}
+
 /// One entry of `metrics_list`: a reward component (`Reward`) or a diagnostic (`Metric`).
 public struct Metric: Sendable, Equatable {
     public var name: String

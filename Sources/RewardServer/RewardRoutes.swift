@@ -2,10 +2,11 @@ import Foundation
 import GraderRuntime
 import Hummingbird
 import Logging
+import ServerSupport
 
 /// The reward endpoints: Bedrock batch invoke, OpenRLHF `/get_reward`, grader listing, health, metrics.
 struct RewardRoutes: Sendable {
-    let scorer: any BatchScorer
+    let scorer: any Scorer
     let configuration: ServerConfiguration
     let openRLHF: OpenRLHFConfiguration
     let metrics: ServerMetrics
@@ -70,7 +71,7 @@ struct RewardRoutes: Sendable {
         try checkBatchSize(samples.count)
         if samples.isEmpty { return .json(.array([])) }
         // The answer is written straight to bytes from the runtime's typed results.
-        let outputs = try await admitted(grader: grader) { [scorer] in try await scorer.scoreEncoded(grader: grader, samples: samples) }
+        let outputs = try await admitted(grader: grader) { [scorer] in try await EncodedOutputs(scorer.score(samples, grader: grader)) }
         try record(grader: grader, results: outputs.results, count: outputs.count)
         return Response(status: .ok, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: outputs.json)))
@@ -134,9 +135,9 @@ struct RewardRoutes: Sendable {
     /// Scores through admission and deadline, returning the output entries (`/get_reward`).
     private func score(grader: String, samples: [Sample]) async throws -> [JSONValue] {
         if samples.isEmpty { return [] }
-        let outputs = try await admitted(grader: grader) { [scorer] in try await scorer.score(grader: grader, samples: samples) }
-        try record(grader: grader, results: EncodedOutputs.results(of: outputs), count: outputs.count)
-        return outputs
+        let results = try await admitted(grader: grader) { [scorer] in try await scorer.score(samples, grader: grader) }
+        try record(grader: grader, results: EncodedOutputs.results(of: results.map(\.output)), count: results.count)
+        return results.map(\.json)
     }
 
     // MARK: POST /get_reward

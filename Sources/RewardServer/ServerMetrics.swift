@@ -1,4 +1,5 @@
 import Foundation
+import GraderRuntime
 
 /// Counters, gauges and latency histograms for `GET /metrics` (Prometheus text format 0.0.4).
 public final class ServerMetrics: @unchecked Sendable {

@@ -53,7 +53,7 @@ struct BenchGRPOCommand: ParsableCommand {
         ])
         let policy = try TransformerPolicy.scratch(.ref1m, seed: 1, hyperparameters: config.hyperparameters)
         let scorer = ClosureScorer(name: "exact") { r in
-            r.completion.trimmingCharacters(in: .whitespaces) == r.record.referenceAnswer?.stringValue ? 1 : 0
+            (r.completionText ?? "").trimmingCharacters(in: .whitespaces) == r.referenceAnswer?.stringValue ? 1 : 0
         }
         let trainer = try Trainer(config: config, policy: policy, scorer: scorer, train: records, validation: [])
         trainer.say = { _ in }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GraderRuntime
 import GRPOTrainer
+import RFTClient
 import TransformerModel
 
 /// `rft eval`: the baseline before any training (Bedrock's "evaluate before training").
@@ -71,7 +72,7 @@ struct EvalCommand: ParsableCommand {
                 guard let url = URL(string: endpoint!) else { throw ValidationError("--endpoint is not a URL") }
                 let key = apiKeyEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
                 let ep = ChatEndpoint(baseURL: url, model: modelName!, apiKey: key, maxTokens: maxTokens ?? 256)
-                sampler = { r, n, t, s in try ep.complete(r.messages, count: n, temperature: t, seed: s) }
+                sampler = { r, n, t, s in try ep.complete(r.messages.map { ($0.role, $0.content) }, count: n, temperature: t, seed: s) }
             }
             let report = try Evaluator(scorer: scorer, passThreshold: passThreshold, maxErrorRate: maxGraderErrorRate)
                 .evaluate(records, sampler: sampler, temperature: temperature, passK: passK, passKTemperature: 1, seed: UInt64(seed))

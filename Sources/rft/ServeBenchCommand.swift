@@ -32,8 +32,8 @@ struct BenchServeRewardsCommand: ParsableCommand {
 
     func run() throws {
         guard clients > 0, batch > 0, seconds > 0, baselineSeconds > 0 else { throw ValidationError("counts and durations must be positive") }
-        let scorer: RuntimeScorer
-        do { scorer = try RuntimeScorer(path: URL(fileURLWithPath: graders)) } catch { throw ServeError("\(error)") }
+        let scorer: SandboxScorer
+        do { scorer = try SandboxScorer(path: URL(fileURLWithPath: graders)) } catch { throw ServeError("\(error)") }
         defer { scorer.shutdown() }
         let name = grader ?? scorer.graders[0].name
         let clients = self.clients, batch = self.batch, seconds = self.seconds, baselineSeconds = self.baselineSeconds
@@ -258,8 +258,8 @@ private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -
 
 private final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
 
-private func blockingScore(_ scorer: RuntimeScorer, _ name: String, _ samples: [Sample]) throws -> [JSONValue] {
-    try blocking { try await scorer.score(grader: name, samples: samples) }
+private func blockingScore(_ scorer: SandboxScorer, _ name: String, _ samples: [Sample]) throws -> [JSONValue] {
+    try blocking { try await scorer.score(samples, grader: name).map(\.json) }
 }
 
 private func blockingStart(_ server: RewardServer) throws -> RunningServer { try blocking { try await server.start() } }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import GraderRuntime
+import ModelServer
 import RewardServer
 
 /// `rft serve-rewards`: sandboxed graders over HTTP for Bedrock-style, OpenRLHF and TRL clients.
@@ -65,8 +67,8 @@ struct ServeRewardsCommand: ParsableCommand {
         do { try settings.validate() } catch { throw ValidationError("\(error)") }
         let config = settings
 
-        let scorer: RuntimeScorer
-        do { scorer = try RuntimeScorer(path: URL(fileURLWithPath: graders), specName: name) } catch {
+        let scorer: SandboxScorer
+        do { scorer = try SandboxScorer(path: URL(fileURLWithPath: graders), specName: name) } catch {
             throw ServeError("\(error)")
         }
         defer { scorer.shutdown() }

@@ -27,14 +27,14 @@ final class GraderFailureTests: XCTestCase {
     }
 
     /// Fails every sample the way a judge grader does when its endpoint is down; `on_error: zero` gives them 0.
-    final class DownScorer: RolloutScorer, @unchecked Sendable {
-        let graderNames = ["judge"]
+    final class DownScorer: Scorer, @unchecked Sendable {
+        let graders = [ServedGrader(name: "judge", manifest: .null)]
         let zero: Bool
         init(zero: Bool) { self.zero = zero }
-        func score(_ requests: [GradingRequest]) -> [RewardOutcome] {
-            requests.map { r in
-                RewardOutcome(id: r.id, reward: zero ? 0 : nil, components: zero ? ["judge": 0] : [:],
-                              error: GradingFailure(type: "handler_error", message: "ConnectionRefusedError: [Errno 111] Connection refused (at judge_grader.py:120)\nTraceback ..."))
+        func score(_ samples: [Sample], grader: String) async throws -> [RewardResult] {
+            samples.map { s in
+                RewardAggregation.combine(id: s.id, results: [("judge", 1, zero ? .zero : .skip,
+                    .failed(s.id, .handlerError, "ConnectionRefusedError: [Errno 111] Connection refused (at judge_grader.py:120)\nTraceback ..."))])
             }
         }
     }

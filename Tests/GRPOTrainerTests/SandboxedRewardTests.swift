@@ -7,7 +7,7 @@ import TransformerModel
 final class SandboxedRewardTests: XCTestCase {
     func testTrainingThroughTheSandboxedMathGrader() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let scorer = try RuntimeRolloutScorer(specPath: repo.appendingPathComponent("templates/math").path)
+        let scorer = try SandboxScorer(spec: RewardSpec.load(repo.appendingPathComponent("templates/math")))
         defer { scorer.shutdown() }
         XCTAssertEqual(scorer.graderNames, ["math"])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sbx-\(UUID().uuidString)")

@@ -20,7 +20,7 @@ final class TrainerTests: XCTestCase {
         }
     }
 
-    let exact = ClosureScorer(name: "exact") { r in r.completion == r.record.referenceAnswer?.stringValue ? 1 : 0 }
+    let exact = ClosureScorer(name: "exact") { r in r.completionText == r.referenceAnswer?.stringValue ? 1 : 0 }
 
     func config(_ name: String, _ hyper: JSONObject) throws -> TrainConfig {
         var h: JSONObject = ["batch_size": 4, "num_generations": 8, "learning_rate": 0.1, "lr_scheduler": "constant",
@@ -154,7 +154,7 @@ final class TrainerTests: XCTestCase {
 
     func testRewardScoringOverlapsSampling() throws {
         // A scorer that takes 20 ms per call: the step waits for grading far less than 8 × 20 ms.
-        let slow = ClosureScorer(name: "slow") { r in usleep(2_500); return r.completion.isEmpty ? 0 : 1 }
+        let slow = ClosureScorer(name: "slow") { r in usleep(2_500); return (r.completionText ?? "").isEmpty ? 0 : 1 }
         let trainer = try Trainer(config: config("overlap", ["max_steps": 1, "batch_size": 8, "sampling_chunk": 1]),
                                   policy: SlowSampler(delay: 0.02), scorer: slow, train: records(8), validation: [])
         trainer.say = { _ in }
@@ -167,14 +167,15 @@ final class TrainerTests: XCTestCase {
     }
 }
 
-final class FlakyScorer: RolloutScorer, @unchecked Sendable {
-    let graderNames = ["exact"]
-    func score(_ requests: [GradingRequest]) -> [RewardOutcome] {
-        requests.map { r in
-            if r.record.id == "p0" { return RewardOutcome(id: r.id, reward: nil, error: GradingFailure(type: "crash", message: "boom")) }
-            if r.completion == "7" { return RewardOutcome(id: r.id, reward: nil) }
-            let v = r.completion == r.record.referenceAnswer?.stringValue ? 1.0 : 0.0
-            return RewardOutcome(id: r.id, reward: v, components: ["exact": v])
+final class FlakyScorer: Scorer, @unchecked Sendable {
+    let graders = [ServedGrader(name: "exact", manifest: .null)]
+    func score(_ samples: [Sample], grader: String) async throws -> [RewardResult] {
+        samples.map { s in
+            // Sample ids are `<prompt id>#<step>.<k>`.
+            if s.id.hasPrefix("p0#") { return RewardResult(grader: "exact", result: .failed(s.id, .crash, "boom")) }
+            if s.completionText == "7" { return RewardResult(grader: "exact", result: SampleResult(id: s.id, outcome: .abstained)) }
+            let v = s.completionText == s.referenceAnswer?.stringValue ? 1.0 : 0.0
+            return RewardResult(grader: "exact", result: SampleResult(id: s.id, outcome: .scored(v)))
         }
     }
 }

@@ -13,7 +13,7 @@ final class TransformerLearningTests: XCTestCase {
             PromptRecord(id: "p\(i)", messages: [ChatMessage(role: "user", content: "Q\(i)")], referenceAnswer: nil)
         }
         let digit = ClosureScorer(name: "digit") { r in
-            guard let first = r.completion.unicodeScalars.first else { return 0 }
+            guard let first = (r.completionText ?? "").unicodeScalars.first else { return 0 }
             return ("0"..."9").contains(first) ? 1 : 0
         }
         let config = try TrainConfig.parse([
@@ -57,7 +57,7 @@ final class TransformerLearningTests: XCTestCase {
         let records = (0..<6).map { i in
             PromptRecord(id: "p\(i)", messages: [ChatMessage(role: "user", content: "Q\(i)")], referenceAnswer: nil)
         }
-        let scorer = ClosureScorer(name: "digits") { r in Double(r.completion.filter(\.isNumber).count) / 3 }
+        let scorer = ClosureScorer(name: "digits") { r in Double((r.completionText ?? "").filter(\.isNumber).count) / 3 }
         func trainer(_ name: String) throws -> Trainer {
             let config = try TrainConfig.parse([
                 "data": ["train": "t.jsonl"], "model": ["preset": "ref-1m"], "rewards": "in-process",

@@ -65,7 +65,7 @@ final class RewardAggregationTests: XCTestCase {
 }
 
 /// Several real graders combined through a reward spec file.
-final class RewardScorerTests: XCTestCase {
+final class SandboxScorerTests: XCTestCase {
     func testSpecFileCombinesGradersAndKeepsComponents() throws {
         let exact = try Fixture.python("""
             def lambda_handler(event, context):
@@ -82,9 +82,9 @@ final class RewardScorerTests: XCTestCase {
         try #"{"graders": [{"path": "\#(exact.path)", "weight": 1, "name": "exact"}, {"path": "\#(picky.path)", "weight": 3, "name": "picky"}]}"#
             .write(to: spec, atomically: true, encoding: .utf8)
 
-        let scorer = try RewardScorer(spec: RewardSpec.load(spec))
+        let scorer = try SandboxScorer(spec: RewardSpec.load(spec))
         defer { scorer.shutdown() }
-        let r = scorer.score([Fixture.sample("a", "4", reference: "4"), Fixture.sample("b", "skip", reference: "skip")])
+        let r = try scorer.score([Fixture.sample("a", "4", reference: "4"), Fixture.sample("b", "skip", reference: "skip")], grader: "reward")
         XCTAssertEqual(r[0].reward!, 1 * 1 + 3 * 0.5, accuracy: 1e-12)
         // picky abstains on b: exact's 1 is renormalised by (1 + 3) / 1.
         XCTAssertEqual(r[1].reward!, 4, accuracy: 1e-12)

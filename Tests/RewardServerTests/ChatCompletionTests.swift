@@ -2,7 +2,8 @@ import Foundation
 import GraderRuntime
 import TransformerModel
 import XCTest
-@testable import RewardServer
+@testable import ModelServer
+import RewardServer
 
 /// `rft serve`'s OpenAI-compatible endpoint on a tiny random checkpoint, driven by OpenAI-shaped requests.
 final class ChatCompletionTests: XCTestCase {

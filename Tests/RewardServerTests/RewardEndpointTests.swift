@@ -71,7 +71,7 @@ final class RewardEndpointTests: XCTestCase {
     }
 
     func testListingHealthAndMetrics() async throws {
-        var scorer = ClosureScorer.exactMatch
+        let scorer = ClosureScorer.exactMatch
         scorer.statsValue = ScorerStats(queueDepth: ["exact": 3], workerRestarts: ["exact": 2])
         let server = RewardServer(scorer: scorer, configuration: loopbackConfiguration())
         try await withServer(server) { port in

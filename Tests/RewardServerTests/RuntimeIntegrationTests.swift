@@ -45,7 +45,7 @@ final class RuntimeIntegrationTests: XCTestCase {
     }
 
     func testServesGraderDirectoriesWithTypedErrorsAsGraderInvoke() async throws {
-        let scorer = try RuntimeScorer(path: root.appendingPathComponent("exact"))
+        let scorer = try SandboxScorer(path: root.appendingPathComponent("exact"))
         defer { scorer.shutdown() }
         XCTAssertEqual(scorer.graders.map(\.name), ["exact"])
         let server = RewardServer(scorer: scorer, configuration: loopbackConfiguration())
@@ -70,7 +70,7 @@ final class RuntimeIntegrationTests: XCTestCase {
     }
 
     func testKeepsServingWhileAThirdOfItsWorkersCrash() async throws {
-        let scorer = try RuntimeScorer(path: root)  // both graders in the directory
+        let scorer = try SandboxScorer(path: root)  // both graders in the directory
         defer { scorer.shutdown() }
         XCTAssertEqual(scorer.graders.map(\.name), ["exact", "short"])
         let server = RewardServer(scorer: scorer, configuration: loopbackConfiguration())
@@ -117,7 +117,7 @@ final class RuntimeIntegrationTests: XCTestCase {
     }
 
     func testRewardSpecWithOpenRLHFClientShardedOverTwoServers() async throws {
-        let scorer = try RuntimeScorer(path: root.appendingPathComponent("reward.json"))
+        let scorer = try SandboxScorer(path: root.appendingPathComponent("reward.json"))
         defer { scorer.shutdown() }
         XCTAssertEqual(scorer.graders.map(\.name), ["reward"])
         let a = try await RewardServer(scorer: scorer, configuration: loopbackConfiguration()).start()
@@ -143,7 +143,7 @@ final class RuntimeIntegrationTests: XCTestCase {
     }
 
     func testTRLRewardFunctionSnippet() async throws {
-        let scorer = try RuntimeScorer(path: root)
+        let scorer = try SandboxScorer(path: root)
         defer { scorer.shutdown() }
         let server = RewardServer(scorer: scorer, configuration: loopbackConfiguration { $0.apiKey = "tok" })
         try await withServer(server) { port in

@@ -6,10 +6,10 @@ import XCTest
 import GraderRuntime
 @testable import RewardServer
 
-/// A scorer driven by a closure, standing in for the grader runtime.
-struct ClosureScorer: BatchScorer {
-    var graders: [ServedGrader]
-    var body: @Sendable (String, [Sample]) async throws -> [JSONValue]
+/// A scorer driven by a closure that writes output entries, standing in for the grader runtime.
+final class ClosureScorer: Scorer, @unchecked Sendable {
+    let graders: [ServedGrader]
+    let body: @Sendable (String, [Sample]) async throws -> [JSONValue]
     var statsValue = ScorerStats()
 
     init(graders: [String] = ["exact"], _ body: @escaping @Sendable (String, [Sample]) async throws -> [JSONValue]) {
@@ -17,12 +17,29 @@ struct ClosureScorer: BatchScorer {
         self.body = body
     }
 
-    func score(grader: String, samples: [Sample]) async throws -> [JSONValue] { try await body(grader, samples) }
+    /// The closure's entries as results: `aggregate_reward_score` (null: abstained), `error {type, message}`, `metrics_list`.
+    func score(_ samples: [Sample], grader: String) async throws -> [RewardResult] {
+        try await body(grader, samples).map { o in
+            let id = o["id"]?.stringValue ?? ""
+            let metrics = (o["metrics_list"]?.arrayValue ?? []).map {
+                Metric(name: $0["name"]?.stringValue ?? "", value: $0["value"]?.doubleValue ?? 0, type: $0["type"]?.stringValue ?? "Metric")
+            }
+            let outcome: SampleResult.Outcome
+            if let e = o["error"] {
+                outcome = .failed(GraderError(GraderErrorType(rawValue: e["type"]?.stringValue ?? "") ?? .handlerError, e["message"]?.stringValue ?? ""))
+            } else if let s = o["aggregate_reward_score"]?.doubleValue {
+                outcome = .scored(s)
+            } else {
+                outcome = .abstained
+            }
+            return RewardResult(grader: grader, result: SampleResult(id: id, outcome: outcome, metrics: metrics))
+        }
+    }
     func stats() -> ScorerStats { statsValue }
 
     /// Scores 1 when the assistant's last message equals `reference_answer`, else 0; a sample whose
     /// reference is "CRASH" gets a `crash` error.
-    static let exactMatch = ClosureScorer { _, samples in
+    static var exactMatch: ClosureScorer { ClosureScorer { _, samples in
         samples.map { s in
             let id = JSONValue.string(s.id)
             let answer = s.completionText ?? ""
@@ -33,7 +50,7 @@ struct ClosureScorer: BatchScorer {
                     "metrics_list": [["name": "accuracy", "value": .number(ok ? 1 : 0), "type": "Reward"],
                                      ["name": "length", "value": .number(Double(answer.count)), "type": "Metric"]]]
         }
-    }
+    } }
 }
 
 /// A minimal HTTP client over URLSession for loopback tests.

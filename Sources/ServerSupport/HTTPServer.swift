@@ -12,7 +12,7 @@ public final class RunningServer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, Error>
 
-    init(port: Int, group: ServiceGroup, task: Task<Void, Error>) {
+    package init(port: Int, group: ServiceGroup, task: Task<Void, Error>) {
         self.port = port
         self.group = group
         self.task = task
@@ -28,11 +28,11 @@ public final class RunningServer: Sendable {
     public func wait() async throws { try await task.value }
 }
 
-/// Starts Hummingbird applications on a bound address and reports the port.
-enum HTTPServer {
+/// Starts Hummingbird applications on a bound address and reports the port (the reward and model servers).
+package enum HTTPServer {
     /// Binds `router` on `host:port` and returns once it is listening. `signals` (SIGTERM, SIGINT for the
     /// CLI) trigger a graceful shutdown: no new connections, in-flight requests drain.
-    static func start(router: Router<BasicRequestContext>, host: String, port: Int, signals: [UnixSignal],
+    package static func start(router: Router<BasicRequestContext>, host: String, port: Int, signals: [UnixSignal],
                       logger: Logger) async throws -> RunningServer {
         let bound = AsyncStream<Int>.makeStream()
         let app = Application(
@@ -65,44 +65,4 @@ public struct ServerStartError: Error, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var description: String { "the server could not listen on \(host):\(port)" }
-}
-
-/// The reward server: graders over HTTP for Bedrock-style, OpenRLHF and TRL clients.
-///
-/// ```swift
-/// let server = try await RewardServer(scorer: runtimeScorer, configuration: config).start()
-/// print("listening on", server.port)
-/// try await server.wait()
-/// ```
-public struct RewardServer: Sendable {
-    public let scorer: any BatchScorer
-    public let configuration: ServerConfiguration
-    public let openRLHF: OpenRLHFConfiguration
-    public let metrics = ServerMetrics()
-    public var logger: Logger
-
-    public init(scorer: any BatchScorer, configuration: ServerConfiguration = .init(),
-                openRLHF: OpenRLHFConfiguration = .init(), logger: Logger = Logger(label: "rft.reward-server")) {
-        self.scorer = scorer
-        self.configuration = configuration
-        self.openRLHF = openRLHF
-        self.logger = logger
-    }
-
-    /// The router with every reward endpoint (and bearer auth when an API key is set).
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
-        if let key = configuration.apiKey { router.add(middleware: BearerAuthMiddleware(key: key)) }
-        let gate = AdmissionGate(capacity: configuration.maxConcurrentBatches, queueLimit: configuration.maxQueuedBatches)
-        RewardRoutes(scorer: scorer, configuration: configuration, openRLHF: openRLHF, metrics: metrics,
-                     gate: gate, logger: logger).register(on: router)
-        return router
-    }
-
-    /// Validates the configuration, binds, and returns once listening.
-    public func start(signals: [UnixSignal] = []) async throws -> RunningServer {
-        try configuration.validate()
-        return try await HTTPServer.start(router: makeRouter(), host: configuration.host, port: configuration.port,
-                                          signals: signals, logger: logger)
-    }
 }

@@ -1,36 +1,14 @@
 import Foundation
 import GraderRuntime
-
-/// Completions graded by a grader served by `rft serve-rewards` (retries, typed failures).
-public final class RemoteRolloutScorer: RolloutScorer, @unchecked Sendable {
-    public let remote: RemoteGrader
-    public let graderNames: [String]
-
-    public init(url: URL, grader: String, apiKey: String?) {
-        remote = RemoteGrader(.init(url: url, grader: grader, apiKey: apiKey))
-        graderNames = [grader]
-    }
-
-    public func score(_ requests: [GradingRequest]) -> [RewardOutcome] {
-        let samples = requests.map { Sample(record: $0.sample.objectValue ?? JSONObject(), defaultID: $0.id) }
-        let name = graderNames[0]
-        return remote.score(samples).map { r in
-            switch r.outcome {
-            case .scored(let s): return RewardOutcome(id: r.id, reward: s, components: [name: s])
-            case .abstained: return RewardOutcome(id: r.id, reward: nil)
-            case .failed(let e): return RewardOutcome(id: r.id, reward: nil, error: GradingFailure(type: e.type.rawValue, message: e.message))
-            }
-        }
-    }
-}
+import RFTClient
 
 /// Builds the pieces a config names.
 public enum TrainingSetup {
     /// The reward source: local sandboxed graders or a remote reward server.
-    public static func scorer(_ rewards: RewardsSource) throws -> RolloutScorer {
+    public static func scorer(_ rewards: RewardsSource) throws -> Scorer {
         switch rewards {
         case .spec(let path):
-            return try RuntimeRolloutScorer(specPath: path)
+            return try SandboxScorer(spec: RewardSpec.load(URL(fileURLWithPath: path)))
         case .remote(let url, let grader, let env):
             guard let u = URL(string: url) else {
                 throw ConfigError.outOfRange(field: "rewards.url", value: url, allowed: "an http:// or https:// URL")
@@ -42,7 +20,7 @@ public enum TrainingSetup {
                 }
                 key = v
             }
-            return RemoteRolloutScorer(url: u, grader: grader, apiKey: key)
+            return RemoteScorer(.init(url: u, grader: grader, apiKey: key))
         }
     }
 

@@ -1,21 +1,19 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import GraderRuntime
 
-/// A grader served by `rft serve-rewards` on another machine, scored over HTTP with the same result
-/// types as a local ``GraderPool``: one ``SampleResult`` per sample, typed errors kept as the server
-/// reported them.
+/// Scores with a grader (or reward spec) served by `rft serve-rewards` on another machine, over HTTP:
+/// one ``RewardResult`` per sample, the server's output and typed errors kept as it reported them.
 ///
 /// ```swift
-/// let remote = RemoteGrader(.init(url: URL(string: "http://grader-host:8080")!, grader: "math"))
-/// let results = remote.score(samples)   // [SampleResult], input order
+/// let remote = RemoteScorer(.init(url: URL(string: "http://grader-host:8080")!, grader: "math"))
+/// let results = try await remote.score(samples, grader: "math")   // [RewardResult], input order
 /// ```
 /// A full queue (429, honouring `Retry-After`), a 5xx, or a dropped connection is retried up to
 /// `retries` times with backoff. What remains failed becomes per-sample errors: `throttled` (the server
 /// stayed busy), `timeout` (504 or no answer in time), `crash` (unreachable, 5xx) or `init_error`
-/// (a 4xx such as an unknown grader or a rejected API key, which retrying cannot fix).
-public final class RemoteGrader: @unchecked Sendable {
+/// (a 4xx such as an unknown grader or a rejected API key, which retrying cannot fix). A remote failure
+/// never stops a training run by itself (``RewardResult/error`` stays nil; it is in the output).
+public final class RemoteScorer: Scorer, @unchecked Sendable {
     public struct Configuration: Sendable {
         /// The server's base URL, e.g. `http://10.0.0.5:8080`.
         public var url: URL
@@ -38,23 +36,34 @@ public final class RemoteGrader: @unchecked Sendable {
     }
 
     public let configuration: Configuration
-    private let session: URLSession
+    private let http: HTTPClient
     private let endpoint: URL
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = configuration.timeout
-        c.httpMaximumConnectionsPerHost = 64
-        session = URLSession(configuration: c)
+        http = HTTPClient(timeout: configuration.timeout, maxConnectionsPerHost: 64)
         let name = configuration.grader.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? configuration.grader
         endpoint = configuration.url.appendingPathComponent("v1/graders/\(name)/invoke")
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    /// The one grader this scorer reaches, under its name on the server.
+    public var graders: [ServedGrader] {
+        [ServedGrader(name: configuration.grader, manifest: ["url": .string(configuration.url.absoluteString)])]
+    }
 
-    /// Scores samples; blocks until every sample has exactly one result (in input order). Never throws.
-    public func score(_ samples: [Sample]) -> [SampleResult] {
+    /// Scores samples with the remote grader; every sample gets exactly one result (in input order).
+    /// - Throws: ``ScorerError/unknownGrader(_:)`` when `grader` is not the configured one.
+    public func score(_ samples: [Sample], grader: String) async throws -> [RewardResult] {
+        guard grader == configuration.grader else { throw ScorerError.unknownGrader(grader) }
+        return await withCheckedContinuation { (c: CheckedContinuation<[RewardResult], Never>) in
+            DispatchQueue.global().async {
+                c.resume(returning: self.results(samples).map { RewardResult(grader: grader, result: $0) })
+            }
+        }
+    }
+
+    /// Blocks until every sample has exactly one result (in input order). Never throws.
+    private func results(_ samples: [Sample]) -> [SampleResult] {
         if samples.isEmpty { return [] }
         let chunks = stride(from: 0, to: samples.count, by: max(1, configuration.maxBatch)).map {
             Array(samples[$0..<min($0 + configuration.maxBatch, samples.count)])
@@ -68,13 +77,6 @@ public final class RemoteGrader: @unchecked Sendable {
         return results.flatMap { $0 }
     }
 
-    /// Scores samples without blocking the caller's thread.
-    public func score(_ samples: [Sample]) async -> [SampleResult] {
-        await withCheckedContinuation { (c: CheckedContinuation<[SampleResult], Never>) in
-            DispatchQueue.global().async { c.resume(returning: self.score(samples)) }
-        }
-    }
-
     private func scoreChunk(_ samples: [Sample]) -> [SampleResult] {
         let ids = samples.map(\.id)
         var body: [UInt8] = [UInt8(ascii: "[")]
@@ -83,30 +85,28 @@ public final class RemoteGrader: @unchecked Sendable {
             JSONValue.object(s.record).write(into: &body)
         }
         body.append(UInt8(ascii: "]"))
-        var request = URLRequest(url: endpoint)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let key = configuration.apiKey { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        let request = Data(body)
 
         var lastFailure = GraderError(.crash, "no attempt was made")
         for attempt in 0...max(0, configuration.retries) {
-            let (data, response, error) = send(request)
             let where_ = "remote grader \(configuration.grader) at \(configuration.url.absoluteString)"
-            if let error {
-                let timedOut = (error as? URLError)?.code == .timedOut
-                lastFailure = GraderError(timedOut ? .timeout : .crash, "\(where_): \(error.localizedDescription)")
+            let response: HTTPClient.Response
+            switch http.postJSON(endpoint, body: request, apiKey: configuration.apiKey) {
+            case .success(let r): response = r
+            case .failure(let failure):
+                lastFailure = GraderError(failure.timedOut ? .timeout : .crash, "\(where_): \(failure.description)")
                 backoff(attempt, retryAfter: nil)
                 continue
             }
-            let status = response?.statusCode ?? 0
+            let data: Data? = response.body
+            let status = response.status
             let message = Self.errorMessage(data) ?? "HTTP \(status)"
             switch status {
             case 200:
                 return Self.results(from: data, ids: ids, source: where_)
             case 429:
                 lastFailure = GraderError(.throttled, "\(where_): \(message)")
-                backoff(attempt, retryAfter: (response?.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init))
+                backoff(attempt, retryAfter: response.retryAfter)
             case 504:
                 return ids.map { .failed($0, .timeout, "\(where_): \(message)") }
             case 500...:
@@ -117,18 +117,6 @@ public final class RemoteGrader: @unchecked Sendable {
             }
         }
         return ids.map { SampleResult(id: $0, outcome: .failed(lastFailure)) }
-    }
-
-    private func send(_ request: URLRequest) -> (Data?, HTTPURLResponse?, Error?) {
-        final class Box: @unchecked Sendable { var value: (Data?, HTTPURLResponse?, Error?) = (nil, nil, nil) }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        session.dataTask(with: request) { data, response, error in
-            box.value = (data, response as? HTTPURLResponse, error)
-            done.signal()
-        }.resume()
-        done.wait()
-        return box.value
     }
 
     private func backoff(_ attempt: Int, retryAfter: Double?) {

@@ -1,9 +1,5 @@
 import Foundation
 import GraderRuntime
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import TransformerModel
 
 /// An OpenAI-compatible chat completions server (vLLM, Ollama, llama.cpp, `rft serve`) used as a
 /// sampler for evaluation: `POST {base}/v1/chat/completions`.
@@ -18,6 +14,7 @@ public struct ChatEndpoint: Sendable {
         self.baseURL = baseURL; self.model = model; self.apiKey = apiKey; self.maxTokens = maxTokens
     }
 
+    /// The endpoint did not answer, answered an error status, or answered without a completion.
     public struct Failure: Error, CustomStringConvertible {
         public var message: String
         public var description: String { message }
@@ -31,40 +28,28 @@ public struct ChatEndpoint: Sendable {
     }
 
     /// `count` completions of `messages` (one request each, so servers without `n` work too).
-    public func complete(_ messages: [ChatMessage], count: Int, temperature: Double, seed: UInt64) throws -> [String] {
-        try (0..<count).map { k in
+    public func complete(_ messages: [(role: String, content: String)], count: Int, temperature: Double, seed: UInt64) throws -> [String] {
+        let http = HTTPClient(timeout: timeout)
+        return try (0..<count).map { k in
             var body: JSONObject = [
                 "model": .string(model), "max_tokens": .number(Double(maxTokens)), "temperature": .number(temperature),
                 "seed": .number(Double((seed &+ UInt64(k)) % 1_000_000_007)),
                 "messages": .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
             ]
             body["stream"] = false
-            var req = URLRequest(url: endpoint, timeoutInterval: timeout)
-            req.httpMethod = "POST"
-            req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            if let apiKey { req.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
-            req.httpBody = Data(JSONValue.object(body).jsonString(sortedKeys: true).utf8)
-            let (data, status) = try send(req)
-            guard (200..<300).contains(status) else {
-                throw Failure(message: "\(endpoint.absoluteString) answered HTTP \(status): \(String(decoding: data.prefix(300), as: UTF8.self))")
+            let response: HTTPClient.Response
+            switch http.postJSON(endpoint, body: Data(JSONValue.object(body).jsonString(sortedKeys: true).utf8), apiKey: apiKey) {
+            case .success(let r): response = r
+            case .failure(let f): throw Failure(message: "\(endpoint.absoluteString): \(f.description)")
+            }
+            let data = response.body
+            guard (200..<300).contains(response.status) else {
+                throw Failure(message: "\(endpoint.absoluteString) answered HTTP \(response.status): \(String(decoding: data.prefix(300), as: UTF8.self))")
             }
             guard let json = try? JSONValue.parse(data), let text = json["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
                 throw Failure(message: "\(endpoint.absoluteString): no choices[0].message.content in the response")
             }
             return text
         }
-    }
-
-    private func send(_ req: URLRequest) throws -> (Data, Int) {
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var result: Result<(Data, Int), Error> = .failure(Failure(message: "no response"))
-        let task = URLSession.shared.dataTask(with: req) { data, response, error in
-            if let error { result = .failure(Failure(message: "\(req.url!.absoluteString): \(error.localizedDescription)")) }
-            else { result = .success((data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0)) }
-            done.signal()
-        }
-        task.resume()
-        done.wait()
-        return try result.get()
     }
 }

@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 
 /// The request ran past its deadline.
-struct DeadlineExceeded: Error {}
+package struct DeadlineExceeded: Error {}
 
 /// Runs `operation` in its own task and returns its result, or throws `DeadlineExceeded` once
 /// `limit` has passed. On the deadline the operation is cancelled but not awaited: a grader that
@@ -12,7 +12,7 @@ struct DeadlineExceeded: Error {}
 /// The operation runs on the connection's event loop (see ``EventLoopTaskExecutor``) and the deadline
 /// is a timer on that loop, cancelled when the operation finishes: no extra task or thread wakes up
 /// for it.
-func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+package func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     let executor = EventLoopTaskExecutor.current
     let loop = executor?.eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
     let race = DeadlineRace<T>()

@@ -14,13 +14,6 @@ public struct GradingRequest: Sendable {
     public var sample: JSONValue { record.graderSample(id: id, completion: completion) }
 }
 
-/// A failed grading, typed as the runtime types it (`timeout`, `crash`, ...).
-public struct GradingFailure: Sendable, Equatable, Codable {
-    public var type: String
-    public var message: String
-    public init(type: String, message: String) { self.type = type; self.message = message }
-}
-
 /// The grade of one completion: a reward (with per-grader components), an abstention
 /// (reward nil, no error), or a failure.
 public struct RewardOutcome: Sendable, Equatable {
@@ -28,39 +21,58 @@ public struct RewardOutcome: Sendable, Equatable {
     public var reward: Double?
     public var components: [String: Double]
     /// The first grader error on this sample, even when `on_error` turned it into 0 or an abstention.
-    public var error: GradingFailure?
+    public var error: GraderError?
     /// A grader with `on_error: fail` failed: the run stops.
     public var fatal: Bool
-    public init(id: String, reward: Double?, components: [String: Double] = [:], error: GradingFailure? = nil,
+    public init(id: String, reward: Double?, components: [String: Double] = [:], error: GraderError? = nil,
                 fatal: Bool = false) {
         self.id = id; self.reward = reward; self.components = components; self.error = error; self.fatal = fatal
     }
+
+    /// A scorer's result for one completion: counted components, the first error (the sample's own, else
+    /// the first grader's), fatal when a grader with `on_error: fail` failed.
+    public init(_ r: RewardResult) {
+        var components: [String: Double] = [:]
+        var firstError: GraderError? = r.error ?? r.output.error
+        for c in r.components {
+            if let v = c.counted { components[c.grader] = v }
+            if firstError == nil, let e = c.result.error { firstError = e }
+        }
+        self.init(id: r.id, reward: r.reward, components: components, error: firstError, fatal: r.error != nil)
+    }
 }
 
-/// Scores completions: the sandboxed grader runtime, a remote reward server, or an in-process
-/// function. Called from a background thread while the policy samples; must return one outcome
-/// per request (in any order: outcomes are matched by id).
-public protocol RolloutScorer: AnyObject, Sendable {
+extension Scorer {
+    /// The reward the trainer scores with: the scorer's first (for a trainer, only) grader.
+    public var rewardName: String { graders.first?.name ?? "" }
     /// Component names, for `rewards/<name>/mean`.
-    var graderNames: [String] { get }
-    func score(_ requests: [GradingRequest]) -> [RewardOutcome]
-    /// Stops any workers (called once at the end of a run).
-    func shutdown()
+    public var graderNames: [String] { graders.first?.components ?? [] }
+
+    /// Grades completions with ``rewardName``; one outcome per request (a scorer that throws yields
+    /// typed errors for every request).
+    func grade(_ requests: [GradingRequest]) -> [RewardOutcome] {
+        let samples = requests.map { Sample(record: $0.sample.objectValue ?? JSONObject(), defaultID: $0.id) }
+        do {
+            return try scoreBlocking(samples, grader: rewardName).map(RewardOutcome.init)
+        } catch {
+            return requests.map { RewardOutcome(id: $0.id, reward: nil, error: GraderError(.initError, "\(error)")) }
+        }
+    }
 }
 
-extension RolloutScorer {
-    public func shutdown() {}
-}
-
-/// A reward computed in-process by a Swift closure (tests, toy tasks, benchmarks).
-public final class ClosureScorer: RolloutScorer, @unchecked Sendable {
-    public let graderNames: [String]
-    let fn: (GradingRequest) -> Double?
-    public init(name: String, _ fn: @escaping (GradingRequest) -> Double?) { graderNames = [name]; self.fn = fn }
-    public func score(_ requests: [GradingRequest]) -> [RewardOutcome] {
-        requests.map { r in
-            let v = fn(r)
-            return RewardOutcome(id: r.id, reward: v, components: v.map { [graderNames[0]: $0] } ?? [:])
+/// A reward computed in-process by a Swift closure over each sample (tests, toy tasks, benchmarks).
+public final class ClosureScorer: Scorer, @unchecked Sendable {
+    public let graders: [ServedGrader]
+    let fn: (Sample) -> Double?
+    public init(name: String, _ fn: @escaping (Sample) -> Double?) {
+        graders = [ServedGrader(name: name, manifest: ["name": .string(name), "runtime": "swift"])]
+        self.fn = fn
+    }
+    public func score(_ samples: [Sample], grader: String) async throws -> [RewardResult] {
+        guard grader == rewardName else { throw ScorerError.unknownGrader(grader) }
+        return samples.map { s in
+            let outcome: SampleResult.Outcome = fn(s).map { .scored($0) } ?? .abstained
+            return RewardResult(grader: grader, result: SampleResult(id: s.id, outcome: outcome))
         }
     }
 }
@@ -68,14 +80,14 @@ public final class ClosureScorer: RolloutScorer, @unchecked Sendable {
 /// Runs scoring calls on a background thread so the policy can sample the next group meanwhile,
 /// and keeps each call's latency.
 final class GradingQueue: @unchecked Sendable {
-    private let scorer: RolloutScorer
+    private let scorer: Scorer
     private let queue = DispatchQueue(label: "rft.grading")
     private let group = DispatchGroup()
     private let lock = NSLock()
     private var outcomes: [String: RewardOutcome] = [:]
     private var latencies: [Double] = []
 
-    init(scorer: RolloutScorer) { self.scorer = scorer }
+    init(scorer: Scorer) { self.scorer = scorer }
 
     /// Starts grading `requests` in the background.
     func submit(_ requests: [GradingRequest]) {
@@ -83,14 +95,14 @@ final class GradingQueue: @unchecked Sendable {
         group.enter()
         queue.async { [self] in
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let results = scorer.score(requests)
+            let results = scorer.grade(requests)
             let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
             lock.lock()
             for r in results { outcomes[r.id] = r }
             // A scorer that lost a sample still yields exactly one outcome per request.
             for q in requests where outcomes[q.id] == nil {
                 outcomes[q.id] = RewardOutcome(id: q.id, reward: nil,
-                                               error: GradingFailure(type: "invalid_output", message: "no result for sample \(q.id)"))
+                                               error: GraderError(.invalidOutput, "no result for sample \(q.id)"))
             }
             latencies.append(ms)
             lock.unlock()

@@ -10,19 +10,23 @@ public struct APIError: Error, CustomStringConvertible {
 
     public var description: String { "\(status.code) \(type): \(message)" }
 
-    static func badRequest(_ message: String) -> APIError { .init(status: .badRequest, type: "bad_request", message: message) }
-    static func notFound(_ message: String) -> APIError { .init(status: .notFound, type: "not_found", message: message) }
-    static func tooLarge(_ message: String) -> APIError { .init(status: .contentTooLarge, type: "too_large", message: message) }
-    static func unauthorized(_ message: String) -> APIError {
+    package init(status: HTTPResponse.Status, type: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status; self.type = type; self.message = message; self.headers = headers
+    }
+
+    package static func badRequest(_ message: String) -> APIError { .init(status: .badRequest, type: "bad_request", message: message) }
+    package static func notFound(_ message: String) -> APIError { .init(status: .notFound, type: "not_found", message: message) }
+    package static func tooLarge(_ message: String) -> APIError { .init(status: .contentTooLarge, type: "too_large", message: message) }
+    package static func unauthorized(_ message: String) -> APIError {
         .init(status: .unauthorized, type: "unauthorized", message: message, headers: [.wwwAuthenticate: "Bearer"])
     }
-    static func throttled(retryAfter: Int, _ message: String) -> APIError {
+    package static func throttled(retryAfter: Int, _ message: String) -> APIError {
         .init(status: .tooManyRequests, type: "throttled", message: message, headers: [.retryAfter: String(retryAfter)])
     }
-    static func deadline(_ message: String) -> APIError { .init(status: .gatewayTimeout, type: "deadline_exceeded", message: message) }
-    static func unavailable(_ message: String) -> APIError { .init(status: .serviceUnavailable, type: "unavailable", message: message) }
+    package static func deadline(_ message: String) -> APIError { .init(status: .gatewayTimeout, type: "deadline_exceeded", message: message) }
+    package static func unavailable(_ message: String) -> APIError { .init(status: .serviceUnavailable, type: "unavailable", message: message) }
 
-    var response: Response {
+    package var response: Response {
         let body: JSONValue = ["error": ["type": .string(type), "message": .string(message)]]
         var response = Response.json(body, status: status)
         for field in headers { response.headers.append(field) }
@@ -32,20 +36,20 @@ public struct APIError: Error, CustomStringConvertible {
 
 extension Response {
     /// A JSON response.
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    package static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         let bytes = value.jsonBytes()
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    static func text(_ text: String, contentType: String = "text/plain; charset=utf-8") -> Response {
+    package static func text(_ text: String, contentType: String = "text/plain; charset=utf-8") -> Response {
         Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
 
 extension Request {
     /// The whole body, or 413 past `limit` bytes.
-    mutating func collectBody(limit: Int) async throws -> ByteBuffer {
+    package mutating func collectBody(limit: Int) async throws -> ByteBuffer {
         if let length = headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw APIError.tooLarge("request body of \(length) bytes exceeds the limit of \(limit) bytes")
         }
@@ -57,13 +61,13 @@ extension Request {
     }
 
     /// The body parsed as JSON; 400 naming line and column when it is not.
-    mutating func jsonBody(limit: Int) async throws -> JSONValue {
+    package mutating func jsonBody(limit: Int) async throws -> JSONValue {
         let buffer = try await collectBody(limit: limit)
         return try buffer.withUnsafeReadableBytes { try Self.parseJSON($0) }
     }
 
     /// `body` parsed as JSON; 400 naming line and column when it is not.
-    static func parseJSON(_ body: UnsafeRawBufferPointer) throws -> JSONValue {
+    package static func parseJSON(_ body: UnsafeRawBufferPointer) throws -> JSONValue {
         if body.isEmpty { throw APIError.badRequest("empty request body, expected JSON") }
         do {
             return try JSONValue.parse(body)

@@ -1,10 +1,11 @@
 import Foundation
 import GraderRuntime
+import RFTClient
 import XCTest
 @testable import RewardServer
 
-/// `GraderRuntime.RemoteGrader`, the client the trainer uses to score through a reward server.
-final class RemoteGraderTests: XCTestCase {
+/// `RemoteScorer`, the client the trainer uses to score through a reward server.
+final class RemoteScorerTests: XCTestCase {
     private func samples(_ n: Int) -> [Sample] {
         (0..<n).map { Sample(id: "s\($0)", messages: [("user", "2+2?"), ("assistant", $0 % 2 == 0 ? "4" : "5")], referenceAnswer: 4) }
     }
@@ -14,8 +15,8 @@ final class RemoteGraderTests: XCTestCase {
         try await withServer(server) { port in
             var input = samples(5)
             input.append(Sample(id: "boom", messages: [("assistant", "x")], referenceAnswer: "CRASH"))
-            let remote = RemoteGrader(.init(url: URL(string: "http://127.0.0.1:\(port)")!, grader: "exact", maxBatch: 2))
-            let results: [SampleResult] = await remote.score(input)
+            let remote = RemoteScorer(.init(url: URL(string: "http://127.0.0.1:\(port)")!, grader: "exact", maxBatch: 2))
+            let results = try await remote.score(input, grader: "exact").map(\.output)
             XCTAssertEqual(results.map(\.id), input.map(\.id))
             XCTAssertEqual(results.prefix(5).map(\.score), [1, 0, 1, 0, 1])
             XCTAssertEqual(results[0].metrics.first, Metric(name: "accuracy", value: 1, type: "Reward"))
@@ -35,17 +36,17 @@ final class RemoteGraderTests: XCTestCase {
         let server = RewardServer(scorer: scorer, configuration: loopbackConfiguration { $0.retryAfterSeconds = 0 })
         try await withServer(server) { port in
             let url = URL(string: "http://127.0.0.1:\(port)")!
-            let ok: [SampleResult] = await RemoteGrader(.init(url: url, grader: "exact", retries: 3)).score(samples(3))
+            let ok = try await RemoteScorer(.init(url: url, grader: "exact", retries: 3)).score(samples(3), grader: "exact").map(\.output)
             XCTAssertEqual(ok.map(\.score), [0.25, 0.25, 0.25])
             XCTAssertEqual(calls.value, 3)
 
-            let unknown: [SampleResult] = await RemoteGrader(.init(url: url, grader: "nope", retries: 3)).score(samples(2))
+            let unknown = try await RemoteScorer(.init(url: url, grader: "nope", retries: 3)).score(samples(2), grader: "nope").map(\.output)
             XCTAssertEqual(unknown.map { $0.error?.type }, [.initError, .initError])
             XCTAssertTrue(unknown[0].error?.message.contains("unknown grader \"nope\"") ?? false, "\(unknown)")
         }
         // Nothing listens any more: every sample gets a typed crash, not a thrown error or a hang.
-        let gone: [SampleResult] = await RemoteGrader(.init(url: URL(string: "http://127.0.0.1:1")!, grader: "exact", retries: 1))
-            .score(samples(2))
+        let gone = try await RemoteScorer(.init(url: URL(string: "http://127.0.0.1:1")!, grader: "exact", retries: 1))
+            .score(samples(2), grader: "exact").map(\.output)
         XCTAssertEqual(gone.map { $0.error?.type }, [.crash, .crash])
     }
 }

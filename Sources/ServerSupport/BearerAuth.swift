@@ -1,12 +1,12 @@
 import Hummingbird
 
 /// Requires `Authorization: Bearer <key>` on every request except `GET /healthz`.
-struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let key: [UInt8]
 
-    init(key: String) { self.key = Array(key.utf8) }
+    package init(key: String) { self.key = Array(key.utf8) }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/healthz" { return try await next(request, context) }
         guard let header = request.headers[.authorization] else {
             return APIError.unauthorized("missing Authorization: Bearer header").response

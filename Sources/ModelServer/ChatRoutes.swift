@@ -1,9 +1,8 @@
 import Foundation
 import GraderRuntime
 import Hummingbird
-import Logging
+import ServerSupport
 import TransformerModel
-import UnixSignals
 
 /// The OpenAI-compatible endpoints: `POST /v1/chat/completions` (optionally streamed as server-sent
 /// events) and `GET /v1/models`.
@@ -204,38 +203,4 @@ final class CancelFlag: @unchecked Sendable {
     private var value = false
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
-}
-
-/// An OpenAI-compatible server for a trained policy.
-///
-/// ```swift
-/// let model = try ChatModel(checkpoint: URL(fileURLWithPath: "runs/grpo/final"))
-/// let server = try await ModelServer(model: model).start()
-/// ```
-public struct ModelServer: Sendable {
-    public let model: ChatModel
-    public let configuration: ServerConfiguration
-    public var logger: Logger
-
-    public init(model: ChatModel, configuration: ServerConfiguration = .init(), logger: Logger = Logger(label: "rft.model-server")) {
-        self.model = model
-        self.configuration = configuration
-        self.logger = logger
-    }
-
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
-        if let key = configuration.apiKey { router.add(middleware: BearerAuthMiddleware(key: key)) }
-        // One generation at a time: the model uses every core it is given.
-        let gate = AdmissionGate(capacity: 1, queueLimit: configuration.maxQueuedBatches)
-        ChatRoutes(model: model, configuration: configuration, gate: gate).register(on: router)
-        return router
-    }
-
-    /// Validates the configuration, binds, and returns once listening.
-    public func start(signals: [UnixSignal] = []) async throws -> RunningServer {
-        try configuration.validate()
-        return try await HTTPServer.start(router: makeRouter(), host: configuration.host, port: configuration.port,
-                                          signals: signals, logger: logger)
-    }
 }

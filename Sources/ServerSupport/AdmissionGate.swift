@@ -2,29 +2,29 @@ import Foundation
 
 /// Bounds concurrent work: `capacity` holders at once, `queueLimit` waiters, and an immediate
 /// `Rejected` beyond that, so no request waits without bound.
-final class AdmissionGate: @unchecked Sendable {
-    struct Rejected: Error {}
+package final class AdmissionGate: @unchecked Sendable {
+    package struct Rejected: Error {}
 
-    let capacity: Int
-    let queueLimit: Int
+    package let capacity: Int
+    package let queueLimit: Int
     private let lock = NSLock()
     private var holders = 0
     private var nextTicket = 0
     private var waiters: [(ticket: Int, continuation: CheckedContinuation<Void, Error>)] = []
 
-    init(capacity: Int, queueLimit: Int) {
+    package init(capacity: Int, queueLimit: Int) {
         self.capacity = capacity
         self.queueLimit = queueLimit
     }
 
     /// Requests currently waiting.
-    var queued: Int { lock.withLock { waiters.count } }
+    package var queued: Int { lock.withLock { waiters.count } }
     /// Holders currently admitted.
-    var active: Int { lock.withLock { holders } }
+    package var active: Int { lock.withLock { holders } }
 
     /// Waits for a slot. Throws `Rejected` at once when the queue is full, or `CancellationError`
     /// when the calling task is cancelled while waiting. Every successful call needs one `release()`.
-    func acquire() async throws {
+    package func acquire() async throws {
         let ticket: Int? = try lock.withLock {
             if holders < capacity { holders += 1; return nil }
             if waiters.count >= queueLimit { throw Rejected() }
@@ -51,7 +51,7 @@ final class AdmissionGate: @unchecked Sendable {
     }
 
     /// Frees a slot, handing it straight to the oldest waiter.
-    func release() {
+    package func release() {
         let next: CheckedContinuation<Void, Error>? = lock.withLock {
             if waiters.isEmpty { holders -= 1; return nil }
             return waiters.removeFirst().continuation
