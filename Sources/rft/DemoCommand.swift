@@ -29,7 +29,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Directory holding templates/ (default: found from the working directory or the binary).") var templates: String?
     @Option(help: "GRPO steps.") var steps = 600
     @Option(help: "Worked examples for the base model's SFT at most (one epoch; it stops earlier at --sft-target-loss).") var sftExamples = 12000
-    @Option(help: "Stop the base model's SFT once its held-out loss is at or below this (measured every 20 steps on 200 held-out answers; 0 runs all examples).") var sftTargetLoss: Float = 0.45
+    @Option(help: "Stop the base model's SFT once its held-out loss is at or below this (measured every 20 steps on 200 held-out answers; 0 runs all examples).") var sftTargetLoss: Float = 0.55
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 2e-3
     @Option(help: "GRPO learning rate (constant after the warm-up).") var learningRate = 1e-4
     @Option(help: "GRPO warm-up steps (linear).") var warmupSteps = 10
@@ -38,7 +38,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Rollout sampling temperature.") var temperature = 1.0
     @Option(help: "Validation temperature (0 = greedy).") var evalTemperature = 0.0
     @Option(help: "Loss variant: grpo, dr_grpo or dapo.") var lossType = "dapo"
-    @Option(help: "KL coefficient against the base model (0 skips the reference forward).") var beta = 0.04
+    @Option(help: "KL coefficient against the base model (0, the default, skips the reference forward).") var beta = 0.0
     @Flag(inversion: .prefixedNo, help: "Drop groups whose completions all score the same and sample more prompts (DAPO).") var dynamicSampling = true
     @Option(help: "Training prompts.") var trainPrompts = 4000
     @Option(help: "Validation prompts (they choose the best checkpoint).") var validationPrompts = 200

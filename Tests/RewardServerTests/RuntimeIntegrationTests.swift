@@ -173,7 +173,7 @@ final class RuntimeIntegrationTests: XCTestCase {
             right = 1.0 if solution_str.strip() == str(ground_truth) else 0.0
             return right + (0.5 if data_source == "gsm8k" else 0.0) + (extra_info or {}).get("bonus", 0)
         """)
-        let scorer = try RuntimeScorer(path: root.appendingPathComponent("verl"))
+        let scorer = try SandboxScorer(path: root.appendingPathComponent("verl"))
         defer { scorer.shutdown() }
         let server = RewardServer(scorer: scorer, configuration: loopbackConfiguration { $0.apiKey = "tok" })
         try await withServer(server) { port in
