@@ -10,7 +10,7 @@ import TransformerModel
 final class ReportOfTrainerRunTests: XCTestCase {
     func testReportShowsTheMetricsOfARealRun() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let scorer = try RuntimeRolloutScorer(specPath: repo.appendingPathComponent("templates/math").path)
+        let scorer = try SandboxScorer(spec: RewardSpec.load(repo.appendingPathComponent("templates/math")))
         defer { scorer.shutdown() }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-run-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
