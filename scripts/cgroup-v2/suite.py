@@ -198,8 +198,8 @@ def run_cli(phase, logdir, demo):
             return False, f"exit {code}, no JSON: {out[-200:]}"
         off = [l["name"] for l in d.get("layers", []) if not l.get("active")]
         # Every cgroup layer must be on (the point of these phases); others (uid drop as a user) may be off.
-        return (d.get("probeStatus") == "ok" and not any(n.startswith("cgroup") for n in off),
-                f"probeStatus={d.get('probeStatus')} mode={d.get('mode')} layers off: {', '.join(off) or 'none'}")
+        return (d.get("probe_status") == "ok" and not any(n.startswith("cgroup") for n in off),
+                f"probe_status={d.get('probe_status')} mode={d.get('mode')} layers off: {', '.join(off) or 'none'}")
 
     def status_is(expected):
         def judge(code, out):
