@@ -37,7 +37,7 @@ struct CachePrefix {
 
 /// Work buffers of a cached forward step over up to `rows` rows.
 final class DecodeScratch {
-    let rows: Int
+    let rows: Int, logitRows: Int
     let x: FloatPtr, xn: FloatPtr, rstd: FloatPtr, qkv: FloatPtr, qk: FloatPtr, rstdQ: FloatPtr, rstdK: FloatPtr
     let att: FloatPtr, gateUp: FloatPtr, act: FloatPtr, scores: FloatPtr, logits: FloatPtr, probs: FloatPtr
     /// Per row: cache slot, prefix slot and prefix length.
@@ -45,7 +45,7 @@ final class DecodeScratch {
     private var all: [FloatPtr] = []
 
     init(config c: ModelConfig, rows M: Int, logitRows: Int, capacity: Int) {
-        rows = M
+        rows = M; self.logitRows = logitRows
         let qDim = c.nHeads * c.headDim, kvDim = c.nKVHeads * c.headDim
         x = allocateFloats(M * c.dim); xn = allocateFloats(M * c.dim); rstd = allocateFloats(M)
         qkv = allocateFloats(M * (qDim + 2 * kvDim)); qk = allocateFloats(M * (qDim + kvDim))

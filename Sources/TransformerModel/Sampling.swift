@@ -88,30 +88,20 @@ extension Transformer {
         // Prompt caches (one per prompt, shared by its G completions) and completion caches.
         let promptCache = KVCache(config: c, slots: P, capacity: longest)
         let cache = KVCache(config: c, slots: slots, capacity: newTokens)
-        let promptRows = prompts.reduce(0) { $0 + $1.count }
-        let scratch = DecodeScratch(config: c, rows: max(promptRows, slots), logitRows: max(P, slots),
-                                    capacity: longest + newTokens)
-
-        // Prefill every prompt in one step (prompt p in prompt slot p), logits at each prompt's last token.
-        var tokens: [Int32] = [], slotOf: [Int32] = [], positions: [Int32] = [], lastRows: [Int] = []
-        for (p, prompt) in prompts.enumerated() {
-            for (t, tok) in prompt.enumerated() {
-                tokens.append(Int32(tok)); slotOf.append(Int32(p)); positions.append(Int32(t))
-            }
-            lastRows.append(tokens.count - 1)
-        }
-        cachedStep(tokens: tokens, slots: slotOf, positions: positions, logitRows: lastRows,
-                   cache: promptCache, s: scratch)
+        let pool = DecodeScratchPool(config: c, capacity: longest + newTokens)
+        // One uniform per draw, taken in row order before each parallel step (none when greedy).
+        let greedy = options.temperature == 0 || options.topK == 1
+        func uniforms(_ n: Int) -> [Float] { greedy ? [Float](repeating: 0, count: n) : (0..<n).map { _ in rng.nextFloat() } }
 
         // Sequence state per slot.
         var generated = [[Int]](repeating: [], count: slots)
         var logProbs = [[Float]](repeating: [], count: slots)
         var active: [Int] = []
         let budget = prompts.map { min(options.maxNewTokens, c.maxSeqLen - $0.count) }
-        func append(_ tok: Int, slot: Int, logits: ConstFloatPtr) {
+        func append(_ tok: Int, slot: Int, logp: Float) {
             let p = slot / G
             generated[slot].append(tok)
-            logProbs[slot].append(logSoftmaxRow(logits, V: V, target: tok).logp)
+            logProbs[slot].append(logp)
             var reason: FinishReason?
             if options.eosTokenIDs.contains(tok) {
                 reason = .eos
@@ -126,35 +116,48 @@ extension Transformer {
                 active.append(slot)
             }
         }
-        for p in 0..<P {
-            for g in 0..<G {
-                let tok = sampleToken(scratch.logits + p * V, probs: scratch.probs, options: options, rng: &rng)
-                append(tok, slot: p * G + g, logits: scratch.logits + p * V)
+        // Draws: `picked[i]` = (token, log p) of draw i, written by the thread of its row.
+        var picked = [(Int, Float)](repeating: (0, 0), count: slots)
+
+        // Prefill every prompt (prompt p in prompt slot p), logits at each prompt's last token;
+        // its G completions draw their first tokens from those logits.
+        let units = prompts.enumerated().map { p, prompt in
+            prompt.enumerated().map { DecodeRow(token: Int32($1), slot: Int32(p), position: Int32($0)) }
+        }
+        var u = uniforms(slots)
+        picked.withUnsafeMutableBufferPointer { out in
+            parallelCachedStep(units: units, cache: promptCache, prefixCache: nil, pool: pool) { p, logits, probs in
+                for g in 0..<G {
+                    let tok = sampleToken(logits, probs: probs, options: options, uniform: u[p * G + g])
+                    out[p * G + g] = (tok, logSoftmaxRow(logits, V: V, target: tok).logp)
+                }
             }
         }
+        for slot in 0..<slots { append(picked[slot].0, slot: slot, logp: picked[slot].1) }
         // Decode all unfinished sequences together, one token each per step.
         while !active.isEmpty {
             let rows = active
             active.removeAll(keepingCapacity: true)
-            tokens = rows.map { Int32(generated[$0].last!) }
-            slotOf = rows.map { Int32($0) }
-            positions = rows.map { Int32(prompts[$0 / G].count + generated[$0].count - 1) }
-            let prefix = CachePrefix(cache: promptCache, slots: rows.map { Int32($0 / G) },
-                                     lengths: rows.map { Int32(prompts[$0 / G].count) })
-            cachedStep(tokens: tokens, slots: slotOf, positions: positions, logitRows: Array(rows.indices),
-                       cache: cache, prefix: prefix, s: scratch)
-            for (i, slot) in rows.enumerated() {
-                let tok = sampleToken(scratch.logits + i * V, probs: scratch.probs, options: options, rng: &rng)
-                append(tok, slot: slot, logits: scratch.logits + i * V)
+            let units = rows.map { slot in
+                [DecodeRow(token: Int32(generated[slot].last!), slot: Int32(slot),
+                           position: Int32(prompts[slot / G].count + generated[slot].count - 1),
+                           prefixSlot: Int32(slot / G), prefixLength: Int32(prompts[slot / G].count))]
             }
+            u = uniforms(rows.count)
+            picked.withUnsafeMutableBufferPointer { out in
+                parallelCachedStep(units: units, cache: cache, prefixCache: promptCache, pool: pool) { i, logits, probs in
+                    let tok = sampleToken(logits, probs: probs, options: options, uniform: u[i])
+                    out[i] = (tok, logSoftmaxRow(logits, V: V, target: tok).logp)
+                }
+            }
+            for (i, slot) in rows.enumerated() { append(picked[i].0, slot: slot, logp: picked[i].1) }
         }
         return results
     }
 
-    /// Draws one token from `logits [V]` (left unchanged) under temperature, top-k and top-p.
-    /// `probs [V]` is scratch.
-    func sampleToken(_ logits: ConstFloatPtr, probs: FloatPtr, options: SamplingOptions,
-                     rng: inout RandomGenerator) -> Int {
+    /// Draws one token from `logits [V]` (left unchanged) under temperature, top-k and top-p,
+    /// with `uniform` in [0, 1) (unused when greedy). `probs [V]` is scratch.
+    func sampleToken(_ logits: ConstFloatPtr, probs: FloatPtr, options: SamplingOptions, uniform: Float) -> Int {
         let V = config.vocabSize
         var best = 0
         for v in 1..<V where logits[v] > logits[best] { best = v }
@@ -164,7 +167,7 @@ extension Transformer {
         var sum: Float = 0
         for v in 0..<V { sum += probs[v] }
         if (options.topK == 0 || options.topK >= V) && options.topP >= 1 {
-            var u = rng.nextFloat() * sum
+            var u = uniform * sum
             for v in 0..<V {
                 u -= probs[v]
                 if u < 0 { return v }
@@ -200,7 +203,7 @@ extension Transformer {
             mass += probs[v]; kept += 1
             if mass >= target { break }
         }
-        var u = rng.nextFloat() * mass
+        var u = uniform * mass
         for v in order.prefix(kept) {
             u -= probs[v]
             if u < 0 { return v }

@@ -25,11 +25,18 @@ public final class Transformer {
     let rope: RoPETable
     let layers: [LayerOffsets]
     let embedOffset: Int, finalNormOffset: Int, headOffset: Int
-    var activations: Activations?
-    /// Forward-only activations (`tokenLogProbs(_:keepingActivations: false)`), kept between calls.
-    var inferenceBuffer: Activations?
-    /// The batch whose activations are held (for `backward`).
-    var forwardBatch: (batch: TokenBatch, packed: PackedBatch)?
+    /// Buffers of each thread's part of a batch (`ThreadedPasses.swift`); part 0 accumulates
+    /// straight into `gradients`.
+    var parts: [ThreadPart] = []
+    /// The batch whose activations are held (for `backward`), split into its thread parts.
+    var forwardBatch: (batch: TokenBatch, split: BatchSplit)?
+
+    /// Threads the passes of this model use (sampling, log-probs, forward and backward):
+    /// `ModelThreads.defaultCount` at creation. Results for a given thread count are
+    /// deterministic; different counts agree to float rounding (docs/TRAINING.md, "Threads").
+    public var threads: Int = ModelThreads.defaultCount {
+        didSet { threads = max(1, threads) }
+    }
 
     // Dimensions used everywhere.
     var dim: Int { config.dim }
@@ -112,26 +119,9 @@ public final class Transformer {
         memset(gradients.baseAddress!, 0, layout.totalCount * MemoryLayout<Float>.stride)
     }
 
-    /// The training buffer (every layer kept, for `backward`), grown when `b` does not fit.
-    func activations(for b: PackedBatch) -> Activations { buffer(&activations, for: b, layers: config.nLayers) }
-
-    /// The forward-only buffer (one layer's slot), grown when `b` does not fit.
-    func inferenceActivations(for b: PackedBatch) -> Activations { buffer(&inferenceBuffer, for: b, layers: 1) }
-
-    /// `slot`'s buffer when `b` fits in it; otherwise a new one (with headroom when it grows).
-    private func buffer(_ slot: inout Activations?, for b: PackedBatch, layers: Int) -> Activations {
-        if let a = slot, a.fits(b, layers: layers) { return a }
-        let growing = slot != nil
-        slot = nil
-        let a = Activations(config: config, for: b, layers: layers, growing: growing)
-        slot = a
-        return a
-    }
-
-    /// Releases the activation memory held since the last forward pass.
+    /// Releases the activation memory (and per-thread gradient buffers) held since the last forward pass.
     public func releaseActivations() {
-        activations = nil
-        inferenceBuffer = nil
+        parts = []
         forwardBatch = nil
     }
 }

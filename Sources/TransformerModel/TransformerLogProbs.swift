@@ -12,18 +12,15 @@ extension Transformer {
     /// between calls, leaving the activations of the latest kept forward (and its `backward`)
     /// untouched: use it for π_old and the frozen reference.
     public func tokenLogProbs(_ batch: TokenBatch, keepingActivations: Bool = true) throws -> TokenLogProbs {
-        let packed = try PackedBatch(batch, config: config)
-        let a = keepingActivations ? activations(for: packed) : inferenceActivations(for: packed)
-        forwardBody(packed, a)
-        let S = packed.predRows.count
-        var logp = [Float](repeating: 0, count: S), ent = logp
-        logp.withUnsafeMutableBufferPointer { lp in
-            ent.withUnsafeMutableBufferPointer { en in
-                headForward(packed, a, logp: lp.baseAddress!, entropy: en.baseAddress!)
-            }
+        let split = try split(batch, keeping: keepingActivations)
+        let out = forwardParts(split, keeping: keepingActivations)
+        if keepingActivations { forwardBatch = (batch, split) }
+        var result = TokenLogProbs(logProbs: [], entropies: [])
+        for (b, o) in zip(split.packed, out) {
+            result.logProbs += b.split(o.logp)
+            result.entropies += b.split(o.entropy)
         }
-        if keepingActivations { forwardBatch = (batch, packed) }
-        return TokenLogProbs(logProbs: packed.split(logp), entropies: packed.split(ent))
+        return result
     }
 
     /// Accumulates into `gradients` the gradient of a loss whose derivative with respect to each
@@ -31,19 +28,18 @@ extension Transformer {
     ///
     /// Must follow `tokenLogProbs` on the same batch, with no other forward pass in between.
     public func backward(_ batch: TokenBatch, dLogProbs: [[Float]]) throws {
-        guard let (last, packed) = forwardBatch, last == batch, let a = activations else {
+        guard let (last, split) = forwardBatch, last == batch else {
             throw ModelError.backwardWithoutMatchingForward
         }
-        guard dLogProbs.count == packed.scoredPerSequence.count else {
-            throw ModelError.gradientShapeMismatch(sequence: min(dLogProbs.count, packed.scoredPerSequence.count),
-                                                   expected: packed.scoredPerSequence.count, got: dLogProbs.count)
+        let scored = split.scoredPerSequence
+        guard dLogProbs.count == scored.count else {
+            throw ModelError.gradientShapeMismatch(sequence: min(dLogProbs.count, scored.count),
+                                                   expected: scored.count, got: dLogProbs.count)
         }
-        for (i, d) in dLogProbs.enumerated() where d.count != packed.scoredPerSequence[i] {
-            throw ModelError.gradientShapeMismatch(sequence: i, expected: packed.scoredPerSequence[i], got: d.count)
+        for (i, d) in dLogProbs.enumerated() where d.count != scored[i] {
+            throw ModelError.gradientShapeMismatch(sequence: i, expected: scored[i], got: d.count)
         }
-        let flat = dLogProbs.flatMap { $0 }
-        flat.withUnsafeBufferPointer { headBackward(packed, a, dlogp: $0.baseAddress!) }
-        backwardBody(packed, a)
+        backwardParts(split, dLogProbs: dLogProbs)
     }
 
     /// Mean next-token cross-entropy (nats) over the scored tokens of `batch`; forward only.

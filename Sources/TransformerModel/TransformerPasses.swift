@@ -113,8 +113,8 @@ extension Transformer {
     }
 
     /// Backward of `qkvForward`: `dxn [N, dim]` assigned, weight (and bias) gradients accumulated.
-    func qkvBackward(dxn: FloatPtr, dqkv: ConstFloatPtr, xn: ConstFloatPtr, N: Int, w: LayerOffsets) {
-        let p = parameters.baseAddress!, g = gradients.baseAddress!, d = dim
+    func qkvBackward(dxn: FloatPtr, dqkv: ConstFloatPtr, xn: ConstFloatPtr, N: Int, w: LayerOffsets, grad g: FloatPtr) {
+        let p = parameters.baseAddress!, d = dim
         if w.fusedQKV {
             linearBackward(dinp: dxn, ldDinp: d, dinpBeta: 0, dweight: g + w.wq, dbias: nil, dout: dqkv,
                            ldDout: qkvDim, inp: xn, ldInp: d, weight: p + w.wq, N: N, I: d, O: qkvDim)
@@ -146,8 +146,8 @@ extension Transformer {
 
     /// Backward of `qkNormForward`: the q|k columns of `dqkv` are assigned from `dqk`.
     func qkNormBackward(dqkv: FloatPtr, dqk: ConstFloatPtr, qkv: ConstFloatPtr, rstdQ: ConstFloatPtr,
-                        rstdK: ConstFloatPtr, N: Int, w: LayerOffsets) {
-        let p = parameters.baseAddress!, g = gradients.baseAddress!, c = config
+                        rstdK: ConstFloatPtr, N: Int, w: LayerOffsets, grad g: FloatPtr) {
+        let p = parameters.baseAddress!, c = config
         for n in 0..<N {
             let dst = dqkv + n * qkvDim, src = dqk + n * qkDim, x = qkv + n * qkvDim
             if let qn = w.qNorm, let kn = w.kNorm {
@@ -162,10 +162,10 @@ extension Transformer {
     }
 
     /// Backward through every layer from `a.dxf [N, dim]` (gradient of the final norm output),
-    /// accumulating into `gradients`.
-    func backwardBody(_ b: PackedBatch, _ a: Activations) {
+    /// accumulating into `g` (`gradients`, or a thread's own buffer of the same layout).
+    func backwardBody(_ b: PackedBatch, _ a: Activations, grad g: FloatPtr) {
         let c = config, N = b.rows, d = dim, F = c.ffnDim, hd = c.headDim
-        let p = parameters.baseAddress!, g = gradients.baseAddress!
+        let p = parameters.baseAddress!
         let dresid = a.dresid
         // dresid [N, d] = rmsnorm_backward(dxf)
         rmsnormBackward(dinp: dresid, dweight: g + finalNormOffset, dout: a.dxf, inp: a.resid + c.nLayers * N * d,
@@ -238,10 +238,10 @@ extension Transformer {
                 ropeBackward(a.dqk, ld: qkDim, N: N, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
                 ropeBackward(a.dqk + qDim, ld: qkDim, N: N, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
                 qkNormBackward(dqkv: a.dqkv, dqk: a.dqk, qkv: qkv, rstdQ: a.rstdQ + l * N * c.nHeads,
-                               rstdK: a.rstdK + l * N * c.nKVHeads, N: N, w: w)
+                               rstdK: a.rstdK + l * N * c.nKVHeads, N: N, w: w, grad: g)
                 // Recompute xn = rmsnorm(x); dxn = dqkv · Wqkv; dWqkv += dqkvᵀ · xn.
                 rmsnormForward(out: a.xn, rstd: rstd1, inp: x, weight: p + w.norm1, N: N, C: d, eps: c.normEps)
-                qkvBackward(dxn: a.dxn, dqkv: a.dqkv, xn: a.xn, N: N, w: w)
+                qkvBackward(dxn: a.dxn, dqkv: a.dqkv, xn: a.xn, N: N, w: w, grad: g)
                 // dresid becomes dx.
                 rmsnormBackward(dinp: dresid, dweight: g + w.norm1, dout: a.dxn, inp: x, weight: p + w.norm1,
                                 rstd: rstd1, N: N, C: d)
@@ -272,9 +272,9 @@ extension Transformer {
     /// Backward of the head: recomputes each chunk's logits, then
     /// `dlogits = dlogp · (onehot − softmax)`, `dWhead += dlogitsᵀ · xg / T`, `dxf[predRows] += dlogits · Whead / T`.
     /// `a.dxf [N, dim]` is assigned (zero on rows that predict nothing).
-    func headBackward(_ b: PackedBatch, _ a: Activations, dlogp: ConstFloatPtr) {
+    func headBackward(_ b: PackedBatch, _ a: Activations, dlogp: ConstFloatPtr, grad: FloatPtr) {
         let d = dim, V = config.vocabSize
-        let W = ConstFloatPtr(parameters.baseAddress! + headOffset), dW = gradients.baseAddress! + headOffset
+        let W = ConstFloatPtr(parameters.baseAddress! + headOffset), dW = grad + headOffset
         let S = b.predRows.count, s = b.invTemperature
         memset(a.dxf, 0, b.rows * d * MemoryLayout<Float>.stride)
         for c0 in stride(from: 0, to: S, by: a.chunk) {

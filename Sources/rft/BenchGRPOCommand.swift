@@ -35,7 +35,10 @@ struct BenchGRPOCommand: ParsableCommand {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
+    @OptionGroup var threads: ThreadsOption
+
     func run() throws {
+        threads.apply()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-bench-grpo-\(getpid())")
         defer { try? FileManager.default.removeItem(at: dir) }
         var records: [PromptRecord] = []

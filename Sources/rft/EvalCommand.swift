@@ -49,7 +49,10 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var degraded: DegradedModeOption
 
+    @OptionGroup var threads: ThreadsOption
+
     func run() throws {
+        threads.apply()
         degraded.apply()
         do {
             var records = try PromptDataset.load(data)

@@ -61,7 +61,10 @@ struct GenerateCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var threads: ThreadsOption
+
     func run() throws {
+        threads.apply()
         let ckpt = try ModelCheckpoint(directory: URL(fileURLWithPath: model))
         let transformer = try ckpt.loadTransformer()
         let template = try ckpt.chatTemplate()

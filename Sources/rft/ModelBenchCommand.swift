@@ -11,12 +11,13 @@ struct BenchModelCommand: ParsableCommand {
         discussion: """
         For each config: training tokens/s (forward + backward + clipping + AdamW on 4 sequences of 256 tokens); the achieved GFLOP/s as a fraction of the single-threaded sgemm peak measured in the same run; sampling tokens/s for 64 sequences × 16 new tokens (by default 8 prompts of 16 tokens × 8 completions each, as GRPO samples; KV cache, prefill included); and the peak RSS while that config ran.
 
-        Times are the fastest of several runs, like the sgemm peak (best of 5), in thread CPU time: on a shared machine, time slices lost to other processes do not count, so the ratio to the peak stays meaningful. Everything runs on one thread. Build with -c release.
+        Times are the fastest of several runs, like the sgemm peak (best of 5). The one-thread figures are in thread CPU time: on a shared machine, time slices lost to other processes do not count, so the ratio to the peak stays meaningful. The scaling figures are wall-clock, one thread against --threads threads (default: the cores available), runs alternating so both see the same load; the load average is reported with them. --peer-json embeds the PyTorch peer's figures from the same run. Build with -c release.
 
         Examples:
           swift build -c release && .build/release/rft bench model
           .build/release/rft bench model --json --config ref-1m
           .build/release/rft bench model --config ref-1m --prompts 64 --prompt-length 4
+          .build/release/rft bench model --json --threads 2 --peer-json peer.json
         """
     )
 
@@ -49,92 +50,155 @@ struct BenchModelCommand: ParsableCommand {
         guard promptLength > 0, promptLength <= 200 else { throw ValidationError("--prompt-length must be in 1...200") }
     }
 
+    @OptionGroup var threads: ThreadsOption
+
+    @Option(help: "A JSON file written by the PyTorch peer (Benchmarks/peer) in this run, embedded in the --json report as \"peer\".")
+    var peerJson: String?
+
     struct Result: Codable {
         var name: String
         var params: Int
+        /// One thread, in thread CPU time (comparable with the sgemm peak).
         var train_tokens_per_s: Double
         var train_gflops: Double
         var peak_fraction: Double
         var sampling_tokens_per_s: Double
+        /// One thread and `threads` threads in wall-clock time, measured alternately in this run.
+        var train_tokens_per_s_wall: Double
+        var train_tokens_per_s_all: Double
+        var sampling_tokens_per_s_wall: Double
+        var sampling_tokens_per_s_all: Double
+        /// GFLOP/s at `threads` threads over `threads` × the single-thread sgemm peak.
+        var peak_fraction_all: Double
         var peak_rss_mib: Double
     }
 
     struct Report: Codable {
         var sgemm_peak_gflops: Double
+        var threads: Int
+        /// The 1, 5 and 15-minute load averages when the run started (a shared machine's noise).
+        var load_average: [Double]
         var configs: [Result]
     }
 
     func run() throws {
         let selected = configs.isEmpty ? Self.known : Self.known.filter { configs.contains($0.0) }
+        let n = threads.count
+        let load = loadAverage()
         let peak = measureSgemmPeak()
         var results: [Result] = []
         for (name, config) in selected {
             resetPeakRSS()
-            let (trainTPS, flopsPerToken) = try benchTraining(config)
-            let sampleTPS = try benchSampling(config)
-            let gflops = trainTPS * flopsPerToken / 1e9
+            let train = try benchTraining(config, threads: n)
+            let sample = try benchSampling(config, threads: n)
+            let gflops = train.cpu * train.flopsPerToken / 1e9, gflopsAll = train.all * train.flopsPerToken / 1e9
             results.append(Result(name: name, params: ParameterLayout(config).totalCount,
-                                  train_tokens_per_s: trainTPS.rounded(), train_gflops: round1(gflops),
-                                  peak_fraction: (gflops / peak * 1000).rounded() / 1000,
-                                  sampling_tokens_per_s: sampleTPS.rounded(), peak_rss_mib: round1(peakRSSMiB())))
+                                  train_tokens_per_s: train.cpu.rounded(), train_gflops: round1(gflops),
+                                  peak_fraction: round3(gflops / peak), sampling_tokens_per_s: sample.cpu.rounded(),
+                                  train_tokens_per_s_wall: train.wall.rounded(), train_tokens_per_s_all: train.all.rounded(),
+                                  sampling_tokens_per_s_wall: sample.wall.rounded(), sampling_tokens_per_s_all: sample.all.rounded(),
+                                  peak_fraction_all: round3(gflopsAll / (Double(n) * peak)), peak_rss_mib: round1(peakRSSMiB())))
         }
-        let report = Report(sgemm_peak_gflops: round1(peak), configs: results)
+        let report = Report(sgemm_peak_gflops: round1(peak), threads: n, load_average: load, configs: results)
         if json {
-            print(try cliJSON(report))
+            var text = try cliJSON(report)
+            if let peerJson { text = try withPeer(text, file: peerJson) }
+            print(text)
             return
         }
-        print("sgemm peak (1 thread, 1024³): \(report.sgemm_peak_gflops) GFLOP/s")
-        print("config   params     train tok/s  GFLOP/s  of peak  sample tok/s  peak RSS MiB")
+        print("sgemm peak (1 thread, 1024³): \(report.sgemm_peak_gflops) GFLOP/s; \(n) threads; load average \(load.map { String(format: "%.2f", $0) }.joined(separator: " "))")
+        print("config   params     train tok/s  GFLOP/s  of peak  sample tok/s | wall: train 1t  train \(n)t  of \(n)×peak  sample 1t  sample \(n)t | RSS MiB")
         for r in results {
-            print(String(format: "%@ %9d  %11.0f  %7.1f  %6.1f%%  %12.0f  %12.1f", r.name.padding(toLength: 8, withPad: " ", startingAt: 0) as NSString, r.params,
-                         r.train_tokens_per_s, r.train_gflops, r.peak_fraction * 100, r.sampling_tokens_per_s, r.peak_rss_mib))
+            print(String(format: "%@ %9d  %11.0f  %7.1f  %6.1f%%  %12.0f | %14.0f  %8.0f  %9.1f%%  %9.0f  %9.0f | %7.1f",
+                         r.name.padding(toLength: 8, withPad: " ", startingAt: 0) as NSString, r.params,
+                         r.train_tokens_per_s, r.train_gflops, r.peak_fraction * 100, r.sampling_tokens_per_s,
+                         r.train_tokens_per_s_wall, r.train_tokens_per_s_all, r.peak_fraction_all * 100,
+                         r.sampling_tokens_per_s_wall, r.sampling_tokens_per_s_all, r.peak_rss_mib))
         }
+        if let peerJson { print("peer: " + (try String(contentsOfFile: peerJson, encoding: .utf8))) }
     }
 
-    /// Tokens/s of the fastest full training step (zero grad, forward, backward, clip, AdamW).
-    func benchTraining(_ config: ModelConfig) throws -> (tokensPerSecond: Double, flopsPerToken: Double) {
+    /// Best tokens/s of `runs` runs of `body` (which returns the tokens it processed): at one
+    /// thread in thread CPU time and wall time, and at `threads` threads in wall time, the two
+    /// thread counts alternating so that both see the same load.
+    func measure(_ model: Transformer, threads n: Int, runs: Int, _ body: () throws -> Int) throws
+        -> (cpu: Double, wall: Double, all: Double) {
+        var cpu = 0.0, wall = 0.0, all = 0.0
+        for _ in 0..<runs {
+            model.threads = 1
+            let c0 = threadCPUSeconds(), w0 = wallSeconds()
+            var tokens = Double(try body())
+            cpu = max(cpu, tokens / (threadCPUSeconds() - c0)); wall = max(wall, tokens / (wallSeconds() - w0))
+            model.threads = n
+            let w1 = wallSeconds()
+            tokens = Double(try body())
+            all = max(all, tokens / (wallSeconds() - w1))
+        }
+        return (cpu, wall, all)
+    }
+
+    /// Training tokens/s of the fastest full step (zero grad, forward, backward, clip, AdamW).
+    func benchTraining(_ config: ModelConfig, threads n: Int) throws
+        -> (cpu: Double, wall: Double, all: Double, flopsPerToken: Double) {
         let batchSize = 4, length = min(256, config.maxSeqLen)
         let model = Transformer(config: config, seed: 1)
         let optimizer = AdamW(layout: model.layout, weightDecay: 0.1)
         var rng = RandomGenerator(seed: 2)
         let sequences = (0..<batchSize).map { _ in (0..<length).map { _ in Int(rng.next() % UInt64(config.vocabSize)) } }
         let batch = TokenBatch(sequences: sequences)
-        func step() throws {
+        func step() throws -> Int {
             model.zeroGrad()
             _ = try model.crossEntropyLossAndBackward(batch)
             clipGradNorm(model.gradients, maxNorm: 1)
             optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: 1e-4)
+            return batchSize * length
         }
-        try step()
-        var times: [Double] = []
-        for _ in 0..<trainSteps { times.append(try seconds(step)) }
-        return (Double(batchSize * length) / times.min()!, config.trainingFlopsPerToken(contextLength: length))
+        model.threads = n
+        _ = try step()
+        let r = try measure(model, threads: n, runs: trainSteps, step)
+        return (r.cpu, r.wall, r.all, config.trainingFlopsPerToken(contextLength: length))
     }
 
-    /// Tokens/s of the fastest run sampling 64 sequences (`prompts` prompts of `promptLength` tokens ×
-    /// 64/`prompts` completions) × 16 new tokens.
-    func benchSampling(_ config: ModelConfig) throws -> Double {
+    /// Sampling tokens/s of the fastest run over 64 sequences (`prompts` prompts of `promptLength`
+    /// tokens × 64/`prompts` completions) × 16 new tokens.
+    func benchSampling(_ config: ModelConfig, threads n: Int) throws -> (cpu: Double, wall: Double, all: Double) {
         let model = Transformer(config: config, seed: 1)
         var rng = RandomGenerator(seed: 3)
         let promptTokens = (0..<prompts).map { _ in (0..<promptLength).map { _ in Int(rng.next() % UInt64(config.vocabSize)) } }
         let options = SamplingOptions(maxNewTokens: 16, temperature: 1)
-        var produced = 0
-        func run() throws {
+        func run() throws -> Int {
             let out = try model.sample(prompts: promptTokens, completionsPerPrompt: 64 / prompts, options: options, rng: &rng)
-            produced = out.joined().reduce(0) { $0 + $1.tokens.count }
+            return out.joined().reduce(0) { $0 + $1.tokens.count }
         }
-        try run()
-        var times: [Double] = []
-        for _ in 0..<sampleRuns { times.append(try seconds(run)) }
-        return Double(produced) / times.min()!
+        model.threads = n
+        _ = try run()
+        return try measure(model, threads: n, runs: sampleRuns, run)
     }
 }
 
-private func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let t0 = threadCPUSeconds()
-    try body()
-    return threadCPUSeconds() - t0
+/// `report` (a JSON object) with the peer's JSON object from `file` added as "peer".
+private func withPeer(_ report: String, file: String) throws -> String {
+    let data = try Data(contentsOf: URL(fileURLWithPath: file))
+    guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+        throw ValidationError("--peer-json \(file): not a JSON object")
+    }
+    return String(report.dropLast()) + ",\"peer\":" + String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) + "}"
 }
+
+/// Seconds on a monotonic clock.
+private func wallSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// The 1, 5 and 15-minute load averages (empty when /proc/loadavg is unreadable).
+private func loadAverage() -> [Double] {
+    guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return [] }
+    return s.split(separator: " ").prefix(3).compactMap { Double($0) }
+}
+
+private func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
 
 private func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
 

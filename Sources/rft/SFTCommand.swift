@@ -97,7 +97,10 @@ struct SFTCommand: ParsableCommand {
         guard logEvery >= 1, evalEvery >= 0, samples >= 0 else { throw ValidationError("--log-every ≥ 1, --eval-every ≥ 0, --samples ≥ 0") }
     }
 
+    @OptionGroup var threads: ThreadsOption
+
     func run() throws {
+        threads.apply()
         let outURL = URL(fileURLWithPath: out)
         // Read the data first, so a bad path fails before any model is built.
         let trainRecords = try ChatDataset.load(URL(fileURLWithPath: data))

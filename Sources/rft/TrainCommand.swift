@@ -44,7 +44,10 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var degraded: DegradedModeOption
 
+    @OptionGroup var threads: ThreadsOption
+
     func run() throws {
+        threads.apply()
         degraded.apply()
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe
         let cfg: TrainConfig

@@ -4,18 +4,26 @@ import Foundation
 /// `rft bench model` as a user runs it (one quick config; throughput is not asserted).
 final class BenchModelCLITests: XCTestCase {
     func testJSONReportHasTheDocumentedShape() throws {
+        let peer = FileManager.default.temporaryDirectory.appendingPathComponent("rft-peer-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: peer) }
+        try #"{"threads": 2, "forward_backward_tokens_per_s": 100}"#.write(to: peer, atomically: true, encoding: .utf8)
         let result = try RFTBinary.run(["bench", "model", "--json", "--config", "ref-1m",
-                                        "--train-steps", "1", "--sample-runs", "1"])
+                                        "--train-steps", "1", "--sample-runs", "1", "--threads", "2", "--peer-json", peer.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        XCTAssertEqual(Set(object?.keys.map { $0 } ?? []), ["sgemm_peak_gflops", "configs"])
+        XCTAssertEqual(Set(object?.keys.map { $0 } ?? []), ["sgemm_peak_gflops", "threads", "load_average", "configs", "peer"])
+        XCTAssertEqual(object?["threads"] as? Int, 2)
+        XCTAssertEqual((object?["peer"] as? [String: Any])?["forward_backward_tokens_per_s"] as? Int, 100)
         let configs = try XCTUnwrap(object?["configs"] as? [[String: Any]])
         XCTAssertEqual(configs.count, 1)
         XCTAssertEqual(Set(configs[0].keys), ["name", "params", "train_tokens_per_s", "train_gflops", "peak_fraction",
-                                              "sampling_tokens_per_s", "peak_rss_mib"])
+                                              "sampling_tokens_per_s", "peak_rss_mib", "train_tokens_per_s_wall",
+                                              "train_tokens_per_s_all", "sampling_tokens_per_s_wall",
+                                              "sampling_tokens_per_s_all", "peak_fraction_all"])
         XCTAssertEqual(configs[0]["name"] as? String, "ref-1m")
         XCTAssertEqual(configs[0]["params"] as? Int, 1_116_288)
-        for key in ["train_tokens_per_s", "sampling_tokens_per_s", "peak_rss_mib", "peak_fraction"] {
+        for key in ["train_tokens_per_s", "sampling_tokens_per_s", "peak_rss_mib", "peak_fraction",
+                    "train_tokens_per_s_all", "sampling_tokens_per_s_all", "peak_fraction_all"] {
             XCTAssertGreaterThan(configs[0][key] as? Double ?? 0, 0, key)
         }
     }
