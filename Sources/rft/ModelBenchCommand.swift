@@ -62,9 +62,19 @@ struct BenchModelCommand: ParsableCommand {
     struct Report: Codable {
         var sgemm_peak_gflops: Double
         var configs: [Result]
+        var conditions: Conditions
+    }
+
+    /// ``BenchConditions`` in the report's snake_case keys.
+    struct Conditions: Codable {
+        var commit: String, build: String, load_average: [Double], cpus: Int, started_at: String
+        init(_ c: BenchConditions) {
+            commit = c.commit; build = c.build; load_average = c.loadAverage; cpus = c.cpus; started_at = c.startedAt
+        }
     }
 
     func run() throws {
+        let conditions = BenchConditions.now()
         let selected = configs.isEmpty ? Self.known : Self.known.filter { configs.contains($0.0) }
         let peak = measureSgemmPeak()
         var results: [Result] = []
@@ -78,13 +88,14 @@ struct BenchModelCommand: ParsableCommand {
                                   peak_fraction: (gflops / peak * 1000).rounded() / 1000,
                                   sampling_tokens_per_s: sampleTPS.rounded(), peak_rss_mib: round1(peakRSSMiB())))
         }
-        let report = Report(sgemm_peak_gflops: round1(peak), configs: results)
+        let report = Report(sgemm_peak_gflops: round1(peak), configs: results, conditions: Conditions(conditions))
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
             print(String(decoding: try enc.encode(report), as: UTF8.self))
             return
         }
+        print(conditions.line)
         print("sgemm peak (1 thread, 1024³): \(report.sgemm_peak_gflops) GFLOP/s")
         print("config   params     train tok/s  GFLOP/s  of peak  sample tok/s  peak RSS MiB")
         for r in results {
