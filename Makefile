@@ -47,13 +47,66 @@ test-cgroup-v2: deps
 demo: release
 	$(RFT) demo
 
-## bench: release-build benchmarks; figures go to docs/PERFORMANCE.md.
-bench: release
-	$(RFT) bench spawn --runs 500
-	$(RFT) grader bench graders/trivial --samples 20000
-	$(RFT) bench model
-	$(RFT) bench grpo
-	$(RFT) bench serve-rewards --graders graders/trivial --clients 32 --batch 64 --seconds 30
+## bench: release-build benchmarks, one target per section of docs/PERFORMANCE.md (make bench-grpo, ...).
+## Each prints its conditions (commit, build, load average at start). The peers (PyTorch, TRL,
+## Hugging Face tokenizers, math-verify) run when .venv-peer exists: Benchmarks/peer/setup.sh makes it.
+PEER_PY    := .venv-peer/bin/python
+HAVE_PEER  := $(wildcard $(PEER_PY))
+BENCH_DIR  := .build/bench
+BENCHES    := bench-grader bench-serve bench-model bench-tokenizer bench-spawn bench-math bench-grpo bench-code-exec bench-audit
+.PHONY: $(BENCHES)
+
+bench: release $(BENCHES)
+
+bench-grader: release
+	$(RFT) grader bench graders/trivial --samples 20000 --json
+
+bench-serve: release
+	$(RFT) bench serve-rewards --graders graders/trivial --clients 32 --batch 64 --seconds 30 --baseline-seconds 10 --json
+
+bench-model: release
+	$(RFT) bench model --json
+ifneq ($(HAVE_PEER),)
+	$(PEER_PY) Benchmarks/peer/pytorch_peer.py --sections train,generate --config ref-1m --threads 1 --json
+else
+	@echo "skipped: PyTorch peer for bench model (no $(PEER_PY); run Benchmarks/peer/setup.sh)"
+endif
+
+bench-tokenizer: release
+ifneq ($(HAVE_PEER),)
+	[ -f $(BENCH_DIR)/tokenizer/tok/tokenizer.json ] || $(PEER_PY) scripts/make_bench_tokenizer.py $(BENCH_DIR)/tokenizer
+	$(RFT) bench tokenizer --tokenizer $(BENCH_DIR)/tokenizer/tok --text $(BENCH_DIR)/tokenizer/corpus2m.txt --baseline-python $(PEER_PY) --json
+else
+	@echo "skipped: bench tokenizer (needs Hugging Face tokenizers: run Benchmarks/peer/setup.sh)"
+endif
+
+## As root the spawn bench also times unshare and bubblewrap (installed from Debian when missing), same run.
+bench-spawn: release
+	if [ "$$(id -u)" = "0" ]; then python3 Benchmarks/spawn_peers.py --runs 500 --rft $(RFT); else $(RFT) bench spawn --runs 500; fi
+
+bench-math: release
+ifneq ($(HAVE_PEER),)
+	$(PEER_PY) Benchmarks/math_verify_compare.py --samples 3000 --rft $(RFT) --json
+	$(PEER_PY) Benchmarks/math/compare.py --rft $(RFT) --before 4a04ec9 --json
+else
+	@echo "skipped: math template against math-verify (run Benchmarks/peer/setup.sh)"
+endif
+
+bench-grpo: release
+ifneq ($(HAVE_PEER),)
+	$(RFT) bench grpo --json --peer-python $(PEER_PY)
+else
+	$(RFT) bench grpo --json --no-peer
+	@echo "no TRL peer (no $(PEER_PY); run Benchmarks/peer/setup.sh)"
+endif
+
+bench-code-exec: release
+	$(RFT) grader bench templates/code-execution --samples 47 --rounds 2 --cold-starts 3 --json
+
+bench-audit: release
+	for t in generic format math judge code-execution; do \
+	  out=$$(/usr/bin/time -f "audit $$t: %e s wall" $(RFT) grader audit templates/$$t) || { echo "$$out"; exit 1; }; echo "$$out" | tail -n 1; \
+	done
 
 clean:
 	rm -rf .build

@@ -12,11 +12,17 @@ struct BenchGRPOCommand: ParsableCommand {
         discussion: """
         Runs the real training loop (sampling, in-process exact-answer reward, reference and policy
         log-prob passes, backward, AdamW) on prompts `Q: a+b=? A:` and reports the median step time,
-        sampling throughput and peak RSS. Build with -c release. The TRL 1.16 / PyTorch 2.15
-        figure for the same config on this machine kind (0.378 s/step) is printed for comparison.
+        sampling throughput and peak RSS. Build with -c release.
 
-        Example:
+        The peer is TRL's GRPOTrainer on the same model shape and step (Benchmarks/peer/pytorch_peer.py
+        --sections grpo), run in the same invocation after rft's steps by --peer-python, or by
+        .venv-peer/bin/python when Benchmarks/peer/setup.sh made it; --peer-json reads a report the
+        peer wrote earlier instead. Without a peer no comparison is printed. The output states the
+        commit, build configuration and load average at start.
+
+        Examples:
           swift build -c release && .build/release/rft bench grpo --json
+          Benchmarks/peer/setup.sh && .build/release/rft bench grpo --peer-python .venv-peer/bin/python
         """
     )
 
@@ -26,7 +32,11 @@ struct BenchGRPOCommand: ParsableCommand {
     @Option(help: "Sequences per forward/backward pass (the trainer's micro_batch_size).") var microBatchSize = Hyperparameters().microBatchSize
     @Flag(help: "Print JSON: {\"step_seconds\", \"sampling_tokens_per_s\", \"peak_rss_mib\", ...}.") var json = false
 
-    static let trlStepSeconds = 0.378
+    @Option(help: "Read the TRL peer's report from this file (pytorch_peer.py --sections grpo --json) instead of running it.") var peerJson: String?
+    @Option(help: "Python with torch, transformers and trl to run the TRL peer (default: .venv-peer/bin/python when it exists).") var peerPython: String?
+    @Option(help: "The peer script.") var peerScript = PyTorchPeer.defaultScript
+    @Option(help: "torch.set_num_threads for the peer (rft's model runs on one thread).") var peerThreads = 1
+    @Flag(help: "Do not run or read the TRL peer.") var noPeer = false
 
     /// User + system CPU seconds of this process so far.
     static func processCPUSeconds() -> Double {
@@ -39,6 +49,7 @@ struct BenchGRPOCommand: ParsableCommand {
 
     func run() throws {
         threads.apply()
+        let conditions = BenchConditions.now()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-bench-grpo-\(getpid())")
         defer { try? FileManager.default.removeItem(at: dir) }
         var records: [PromptRecord] = []
@@ -81,18 +92,36 @@ struct BenchGRPOCommand: ParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let rss = Double(usage.ru_maxrss) / 1024
+        let stepCPU = median(cpuSteps)
+        let peer = noPeer ? nil : try PyTorchPeer.report(jsonFile: peerJson, python: peerPython, script: peerScript,
+                                                         sections: ["grpo"], threads: peerThreads, config: "ref-1m")
+        let trl = peer?["grpo"]
+        let trlWall = trl?["step_seconds"]?.doubleValue, trlCPU = trl?["step_cpu_seconds"]?.doubleValue
         if json {
-            print(JSONValue.object(["step_seconds": .number(stepSeconds), "sampling_tokens_per_s": .number(samplingRate),
-                               "peak_rss_mib": .number(rss), "step_cpu_seconds": .number(median(cpuSteps)), "steps": .number(Double(steps)),
-                               "trl_reference_step_seconds": .number(Self.trlStepSeconds),
-                               "speedup_vs_trl": .number(Self.trlStepSeconds / stepSeconds)]).jsonString(sortedKeys: true, pretty: true))
+            var o = JSONObject([("step_seconds", .number(stepSeconds)), ("sampling_tokens_per_s", .number(samplingRate)),
+                                ("peak_rss_mib", .number(rss)), ("step_cpu_seconds", .number(stepCPU)), ("steps", .number(Double(steps))),
+                                ("conditions", conditions.json)])
+            if let peer, let trlWall, let trlCPU {
+                o["peer"] = peer
+                o["speedup_vs_trl"] = .number(trlWall / stepSeconds)
+                o["cpu_speedup_vs_trl"] = .number(trlCPU / stepCPU)
+            }
+            print(JSONValue.object(o).jsonString(sortedKeys: true, pretty: true))
         } else {
+            print(conditions.line)
             print(String(format: "GRPO step (ref-1m, 8×8, 16 new tokens, β=0.04): %.4f s median over %d steps", stepSeconds, steps))
-            print(String(format: "CPU time per step: %.4f s (wall and CPU differ when other processes share the cores)", median(cpuSteps)))
+            print(String(format: "CPU time per step: %.4f s (wall and CPU differ when other processes share the cores)", stepCPU))
             print(String(format: "sampling: %.0f tokens/s   peak RSS: %.1f MiB", samplingRate, rss))
             print(phases.keys.sorted().map { String(format: "%@ %.4f", $0, median(phases[$0]!)) }.joined(separator: "  "))
-            print(String(format: "TRL 1.16 reference: %.3f s/step → %.2f× faster (target ≥ 2×, ≤ 0.19 s)", Self.trlStepSeconds,
-                         Self.trlStepSeconds / stepSeconds))
+            if let peer, let trlWall, let trlCPU {
+                let versions = peer["conditions"]
+                print(String(format: "TRL %@ (torch %@, %d thread(s)), same run: %.4f s/step wall, %.4f s CPU, peak RSS %.0f MiB",
+                             versions?["trl"]?.stringValue ?? "?", versions?["torch"]?.stringValue ?? "?", Int(peer["threads"]?.doubleValue ?? 0),
+                             trlWall, trlCPU, trl?["peak_rss_mib"]?.doubleValue ?? .nan))
+                print(String(format: "rft vs TRL: %.2f× faster wall, %.2f× CPU (target ≥ 2×)", trlWall / stepSeconds, trlCPU / stepCPU))
+            } else if !noPeer {
+                print("no TRL peer: run Benchmarks/peer/setup.sh (then this command runs it), or pass --peer-json/--peer-python")
+            }
         }
     }
 }

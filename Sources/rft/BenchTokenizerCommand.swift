@@ -28,6 +28,7 @@ struct BenchTokenizerCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        let conditions = BenchConditions.now()
         let dir = URL(fileURLWithPath: tokenizer)
         var t = Date()
         let tok = try BPETokenizer.load(directory: dir)
@@ -50,7 +51,7 @@ struct BenchTokenizerCommand: ParsableCommand {
 
         var result: [String: Any] = ["lines": lines.count, "bytes": Int(bytes), "tokens": tokens, "vocab_size": tok.vocabSize,
                                      "load_s": loadSeconds, "encode_cold_mb_per_s": cold, "encode_warm_mb_per_s": warm,
-                                     "decode_mb_per_s": decode]
+                                     "decode_mb_per_s": decode, "conditions": conditions.dictionary]
         if let python = baselinePython {
             let hf = try huggingFace(python: python, tokenizerFile: dir.appendingPathComponent("tokenizer.json").path)
             result["baseline"] = "huggingface-tokenizers"
@@ -72,7 +73,8 @@ struct BenchTokenizerCommand: ParsableCommand {
         if json {
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            for key in result.keys.sorted() { print("\(key): \(result[key]!)") }
+            print(conditions.line)
+            for key in result.keys.sorted() where key != "conditions" { print("\(key): \(result[key]!)") }
         }
     }
 

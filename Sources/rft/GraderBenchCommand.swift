@@ -31,6 +31,7 @@ struct GraderBenchCommand: ParsableCommand {
     @OptionGroup var degraded: DegradedModeOption
 
     func run() throws {
+        let conditions = BenchConditions.now()
         degraded.apply()
         var (manifest, url) = try loadManifest(directory)
         let data = try benchSamples(url, count: max(1, samples))
@@ -97,8 +98,10 @@ struct GraderBenchCommand: ParsableCommand {
             o["p50_ms"] = .number(p50)
             o["p99_ms"] = .number(p99)
             o["cold_start_ms"] = .number(cold)
+            o["conditions"] = conditions.json
             print(JSONValue.object(o).jsonString)
         } else {
+            print(conditions.line)
             print("grader            \(manifest.name) (\(manifest.runtime.rawValue)/\(manifest.contract.rawValue), concurrency \(manifest.concurrency), batch_size \(manifest.batchSize))")
             print("samples           \(data.count)")
             print(String(format: "rft samples/s     %.0f", throughput))

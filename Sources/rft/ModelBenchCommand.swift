@@ -76,15 +76,14 @@ struct BenchModelCommand: ParsableCommand {
     struct Report: Codable {
         var sgemm_peak_gflops: Double
         var threads: Int
-        /// The 1, 5 and 15-minute load averages when the run started (a shared machine's noise).
-        var load_average: [Double]
         var configs: [Result]
+        var conditions: BenchConditions
     }
 
     func run() throws {
+        let conditions = BenchConditions.now()
         let selected = configs.isEmpty ? Self.known : Self.known.filter { configs.contains($0.0) }
         let n = threads.count
-        let load = loadAverage()
         let peak = measureSgemmPeak()
         var results: [Result] = []
         for (name, config) in selected {
@@ -99,14 +98,15 @@ struct BenchModelCommand: ParsableCommand {
                                   sampling_tokens_per_s_wall: sample.wall.rounded(), sampling_tokens_per_s_all: sample.all.rounded(),
                                   peak_fraction_all: round3(gflopsAll / (Double(n) * peak)), peak_rss_mib: round1(peakRSSMiB())))
         }
-        let report = Report(sgemm_peak_gflops: round1(peak), threads: n, load_average: load, configs: results)
+        let report = Report(sgemm_peak_gflops: round1(peak), threads: n, configs: results, conditions: conditions)
         if json {
             var text = try cliJSON(report)
             if let peerJson { text = try withPeer(text, file: peerJson) }
             print(text)
             return
         }
-        print("sgemm peak (1 thread, 1024³): \(report.sgemm_peak_gflops) GFLOP/s; \(n) threads; load average \(load.map { String(format: "%.2f", $0) }.joined(separator: " "))")
+        print(conditions.line)
+        print("sgemm peak (1 thread, 1024³): \(report.sgemm_peak_gflops) GFLOP/s; \(n) threads")
         print("config   params     train tok/s  GFLOP/s  of peak  sample tok/s | wall: train 1t  train \(n)t  of \(n)×peak  sample 1t  sample \(n)t | RSS MiB")
         for r in results {
             print(String(format: "%@ %9d  %11.0f  %7.1f  %6.1f%%  %12.0f | %14.0f  %8.0f  %9.1f%%  %9.0f  %9.0f | %7.1f",
@@ -190,12 +190,6 @@ private func wallSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
-/// The 1, 5 and 15-minute load averages (empty when /proc/loadavg is unreadable).
-private func loadAverage() -> [Double] {
-    guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return [] }
-    return s.split(separator: " ").prefix(3).compactMap { Double($0) }
 }
 
 private func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

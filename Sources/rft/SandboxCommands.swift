@@ -145,10 +145,12 @@ struct BenchSpawnCommand: ParsableCommand {
     @Flag(help: "Print {\"plain_us\": .., \"sandboxed_us\": .., \"ratio\": ..} (medians).") var json = false
 
     func run() throws {
+        let conditions = BenchConditions.now()
         let result = try SpawnBenchmark.run(runs: runs, warmup: warmup)
         if json {
-            print("{\"plain_us\": \(fmt(result.plain.median)), \"sandboxed_us\": \(fmt(result.sandboxed.median)), \"ratio\": \(fmt(result.ratio, 3)), \"plain_p90_us\": \(fmt(result.plain.p90)), \"sandboxed_p90_us\": \(fmt(result.sandboxed.p90)), \"runs\": \(runs)}")
+            print("{\"plain_us\": \(fmt(result.plain.median)), \"sandboxed_us\": \(fmt(result.sandboxed.median)), \"ratio\": \(fmt(result.ratio, 3)), \"plain_p90_us\": \(fmt(result.plain.p90)), \"sandboxed_p90_us\": \(fmt(result.sandboxed.p90)), \"runs\": \(runs), \"conditions\": \(conditions.json.jsonString(sortedKeys: true))}")
         } else {
+            print(conditions.line)
             print("spawn + wait of /bin/true, \(runs) runs each (µs)")
             print("  plain posix_spawn     median \(fmt(result.plain.median))  p90 \(fmt(result.plain.p90))")
             print("  sandbox (grader)      median \(fmt(result.sandboxed.median))  p90 \(fmt(result.sandboxed.p90))")

@@ -31,6 +31,7 @@ struct BenchServeRewardsCommand: ParsableCommand {
     @Flag(help: "Print the figures as one JSON object.") var json = false
 
     func run() throws {
+        let conditions = BenchConditions.now()
         guard clients > 0, batch > 0, seconds > 0, baselineSeconds > 0 else { throw ValidationError("counts and durations must be positive") }
         let scorer: SandboxScorer
         do { scorer = try SandboxScorer(path: URL(fileURLWithPath: graders)) } catch { throw ServeError("\(error)") }
@@ -98,11 +99,12 @@ struct BenchServeRewardsCommand: ParsableCommand {
             "responses_5xx": .number(Double(fiveXX)), "mismatched": .number(Double(loaded.mismatched)),
             "inprocess_samples_per_s": .number(baseline.samplesPerSecond.rounded()),
             "inprocess_p50_ms": .number(round2(baseline.percentile(0.5))), "inprocess_p99_ms": .number(round2(baseline.percentile(0.99))),
-            "ratio": .number(round3(ratio)),
+            "ratio": .number(round3(ratio)), "conditions": conditions.json,
         ]
         if json {
             print(report.jsonString)
         } else {
+            print(conditions.line)
             print("""
             reward server, \(clients) clients x \(batch)-sample batches for \(String(format: "%.1f", loaded.seconds)) s (grader \(name))
               server:     \(Int(loaded.samplesPerSecond)) samples/s  p50 \(round2(loaded.percentile(0.5))) ms  p99 \(round2(loaded.percentile(0.99))) ms  (\(loaded.requests) requests)

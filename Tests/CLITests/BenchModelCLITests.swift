@@ -11,8 +11,10 @@ final class BenchModelCLITests: XCTestCase {
                                         "--train-steps", "1", "--sample-runs", "1", "--threads", "2", "--peer-json", peer.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        XCTAssertEqual(Set(object?.keys.map { $0 } ?? []), ["sgemm_peak_gflops", "threads", "load_average", "configs", "peer"])
+        XCTAssertEqual(Set(object?.keys.map { $0 } ?? []), ["sgemm_peak_gflops", "threads", "conditions", "configs", "peer"])
         XCTAssertEqual(object?["threads"] as? Int, 2)
+        let conditions = object?["conditions"] as? [String: Any]
+        XCTAssertEqual(Set(conditions?.keys.map { $0 } ?? []), ["commit", "build", "load_average", "cpus", "started_at"])
         XCTAssertEqual((object?["peer"] as? [String: Any])?["forward_backward_tokens_per_s"] as? Int, 100)
         let configs = try XCTUnwrap(object?["configs"] as? [[String: Any]])
         XCTAssertEqual(configs.count, 1)
