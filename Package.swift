@@ -30,6 +30,9 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CSpawn", path: "Sources/CSpawn"),
 
+        // JSON: the one JSON value type, its bounded parser and its writer (no dependencies).
+        .target(name: "JSON", swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // Sandbox: declarative policy, one place that applies it, typed outcomes.
         .target(name: "Sandbox", dependencies: ["CSpawn", "CSeccomp"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -75,6 +78,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel"],
