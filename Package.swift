@@ -4,6 +4,7 @@
 // Layers (dependencies point one way only):
 //   rft (CLI) → GRPOTrainer / RewardServer → GraderRuntime → Sandbox → CSpawn, CSeccomp
 //   GRPOTrainer → RunReports (TensorBoard events, HTML report, progress display)
+//   GraderRuntime, RunReports, GRPOTrainer, RewardServer, rft → JSON (the one JSON value, parser and writer)
 //   TransformerModel → CBLAS   (the model depends on nothing but BLAS)
 import PackageDescription
 
@@ -38,7 +39,7 @@ let package = Package(
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Grader runtime: manifests, contracts, warm worker pools, reward specs.
-        .target(name: "GraderRuntime", dependencies: ["Sandbox"],
+        .target(name: "GraderRuntime", dependencies: ["Sandbox", "JSON"],
                 // The rigged programs of `rft grader audit`, compiled into the binary.
                 resources: ["eq_always_true", "exit_zero", "os_exit_zero", "forged_result", "patched_builtins",
                             "read_grader_memory", "read_secrets", "find_expected", "lingering_daemon",
@@ -52,16 +53,16 @@ let package = Package(
                     // SIMD kernels are ~100× slower unoptimised; keep debug test runs quick.
                     + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-        // Run reports: TensorBoard event files, HTML report, live progress (no dependencies).
-        .target(name: "RunReports", swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Run reports: TensorBoard event files, HTML report, live progress (JSON only).
+        .target(name: "RunReports", dependencies: ["JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // GRPO trainer: rollouts scored by the runtime, losses, monitoring, checkpoints.
-        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel", "RunReports"],
+        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "TransformerModel", "RunReports", "JSON"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
 
         // Reward server: graders over HTTP, plus an OpenAI-compatible endpoint for trained policies.
         .target(name: "RewardServer", dependencies: [
-            "GraderRuntime", "TransformerModel",
+            "GraderRuntime", "TransformerModel", "JSON",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -73,20 +74,20 @@ let package = Package(
 
         // The command-line interface.
         .executableTarget(name: "rft", dependencies: [
-            "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer",
+            "Sandbox", "GraderRuntime", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel"],
                     exclude: ["Fixtures"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RunReportsTests", dependencies: ["RunReports", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["rft"], exclude: ["Fixtures"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

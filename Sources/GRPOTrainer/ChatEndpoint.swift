@@ -2,6 +2,7 @@ import Foundation
 import GraderRuntime
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import JSON
 #endif
 import TransformerModel
 

@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// Completions graded by a grader served by `rft serve-rewards` (retries, typed failures).
 public final class RemoteRolloutScorer: RolloutScorer, @unchecked Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// Completions graded by the sandboxed grader runtime: a reward spec's graders run in warm,
 /// sandboxed worker pools; per-grader components, abstentions and typed errors come back per sample.

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import JSON
 #endif
 
 /// A grader served by `rft serve-rewards` on another machine, scored over HTTP with the same result

@@ -1,4 +1,5 @@
 import GraderRuntime
+import JSON
 
 /// A grader as the server lists it under `GET /v1/graders`.
 public struct ServedGrader: Sendable {

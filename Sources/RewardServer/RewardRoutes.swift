@@ -1,6 +1,7 @@
 import Foundation
 import GraderRuntime
 import Hummingbird
+import JSON
 import Logging
 
 /// The reward endpoints: Bedrock batch invoke, OpenRLHF `/get_reward`, grader listing, health, metrics.

@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// Serves graders through `GraderRuntime`: warm sandboxed pools for grader directories, and
 /// `RewardScorer`s for reward specs that combine several graders with weights.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Lays out one run's report: headline figures, charts, warnings, samples, comparison, config.
 struct ReportPage {
@@ -22,18 +23,18 @@ struct ReportPage {
     }
 
     var baselineValReward: Double? {
-        run.summary?["baseline_val_reward"]?.double ?? Self.meanReward(run.baseline)
+        run.summary?["baseline_val_reward"]?.numericValue ?? Self.meanReward(run.baseline)
     }
 
     var finalValReward: Double? {
-        run.summary?["final_val_reward"]?.double ?? Self.meanReward(run.finalEval) ?? run.series("val/reward").last?.y
+        run.summary?["final_val_reward"]?.numericValue ?? Self.meanReward(run.finalEval) ?? run.series("val/reward").last?.y
     }
 
     /// Held-out test splits from summary.json (`test_splits`): name, baseline and final reward, and
     /// one standard error of each.
     var testSplits: [(name: String, baseline: Double?, final: Double?, baselineSE: Double?, finalSE: Double?)] {
-        (run.summary?["test_splits"]?.array ?? []).compactMap(\.string).map { n in
-            let v = { (k: String) in self.run.summary?["\(n)_\(k)"]?.double }
+        (run.summary?["test_splits"]?.arrayValue ?? []).compactMap(\.stringValue).map { n in
+            let v = { (k: String) in self.run.summary?["\(n)_\(k)"]?.numericValue }
             return (n, v("baseline_reward"), v("final_reward"), v("baseline_stderr"), v("final_stderr"))
         }
     }
@@ -41,7 +42,7 @@ struct ReportPage {
     static func meanReward(_ eval: JSONValue?) -> Double? {
         guard let eval else { return nil }
         for key in ["mean_reward", "val_reward", "reward", "mean", "mean_val_reward"] {
-            if let d = eval[key]?.double { return d }
+            if let d = eval[key]?.numericValue { return d }
         }
         return nil
     }
@@ -90,9 +91,9 @@ struct ReportPage {
     // MARK: Header
 
     func header(name: String) -> String {
-        let status = run.summary?["status"]?.string ?? (run.metrics.isEmpty ? "no steps yet" : "InProgress")
-        var steps = (run.summary?["steps"]?.int ?? run.metrics.last?.step).map(String.init) ?? "—"
-        if let total = run.summary?["total_steps"]?.int, total > 0 { steps += " / \(total)" }
+        let status = run.summary?["status"]?.stringValue ?? (run.metrics.isEmpty ? "no steps yet" : "InProgress")
+        var steps = (run.summary?["steps"]?.intValue ?? run.metrics.last?.step).map(String.init) ?? "—"
+        if let total = run.summary?["total_steps"]?.intValue, total > 0 { steps += " / \(total)" }
         let base = baselineValReward, final = finalValReward
         var headline = "No validation reward yet."
         if let base, let final, base.isFinite, final.isFinite {
@@ -110,7 +111,7 @@ struct ReportPage {
             switch run.summary?["best_checkpoint"] {
             case .string(let s)?: return s
             case nil, .null?: return "—"
-            case let v?: return v["path"]?.string ?? v.jsonText
+            case let v?: return v["path"]?.stringValue ?? v.reportText
             }
         }()
         let lastTrain = run.series("reward").last?.y
@@ -127,7 +128,7 @@ struct ReportPage {
         s += graderErrorBanner()
         s += "<p class=\"headline\">\(HTMLText.escape(headline))</p>"
         s += "<p class=\"path\">\(HTMLText.escape(run.directory.path))</p>"
-        if let error = run.summary?["error"]?.string, !error.isEmpty {
+        if let error = run.summary?["error"]?.stringValue, !error.isEmpty {
             s += "<p class=\"banner\">The run stopped with an error: \(HTMLText.escape(error))</p>"
         }
         s += "<dl class=\"stats\">"
@@ -144,9 +145,9 @@ struct ReportPage {
     /// from `summary.json`'s `grader_errors`, else from the `grader/errors/<type>` metrics.
     func graderErrorBanner() -> String {
         var rows: [(type: String, count: Double, examples: [String])] = []
-        if let members = run.summary?["grader_errors"]?.members {
+        if let members = run.summary?["grader_errors"]?.objectValue {
             for (type, entry) in members {
-                rows.append((type, entry["count"]?.double ?? 0, (entry["examples"]?.array ?? []).compactMap(\.string)))
+                rows.append((type, entry["count"]?.numericValue ?? 0, (entry["examples"]?.arrayValue ?? []).compactMap(\.stringValue)))
             }
         } else {
             for t in errorTypes { rows.append((t, run.series("grader/errors/\(t)").reduce(0) { $0 + $1.y }, [])) }
@@ -206,15 +207,15 @@ struct ReportPage {
     /// `{lower, upper, count}` bins (expanded to bin midpoints).
     static func evalDistribution(_ eval: JSONValue?) -> [Double]? {
         for key in ["rewards", "scores"] {
-            if let a = eval?[key]?.array {
-                let d = a.compactMap { $0.double ?? $0["reward"]?.double }
+            if let a = eval?[key]?.arrayValue {
+                let d = a.compactMap { $0.numericValue ?? $0["reward"]?.numericValue }
                 if !d.isEmpty { return d }
             }
         }
-        guard let bins = eval?["histogram"]?.array else { return nil }
+        guard let bins = eval?["histogram"]?.arrayValue else { return nil }
         var values: [Double] = []
         for bin in bins {
-            guard let lo = bin["lower"]?.double, let hi = bin["upper"]?.double, let n = bin["count"]?.double,
+            guard let lo = bin["lower"]?.numericValue, let hi = bin["upper"]?.numericValue, let n = bin["count"]?.numericValue,
                   lo.isFinite, hi.isFinite, n > 0, n < 1e7 else { continue }
             values += [Double](repeating: (lo + hi) / 2, count: Int(n))
         }
@@ -343,7 +344,7 @@ struct ReportPage {
     /// The same validation prompts answered before and after training (the eval files' `examples`).
     func examplesTable(limit: Int = 12) -> String {
         func examples(_ eval: JSONValue?) -> [(id: String, sample: RunSample)] {
-            (eval?["examples"]?.array ?? []).compactMap { json in
+            (eval?["examples"]?.arrayValue ?? []).compactMap { json in
                 guard let sample = RunSample(json: json), !sample.promptID.isEmpty else { return nil }
                 return (sample.promptID, sample)
             }
@@ -373,7 +374,7 @@ struct ReportPage {
 
     /// Numeric leaves of a JSON object as `a/b/c` paths (arrays skipped), in file order.
     static func numericLeaves(_ v: JSONValue?, prefix: String = "") -> [(String, Double)] {
-        guard let members = v?.members else { return [] }
+        guard let members = v?.objectValue else { return [] }
         return members.flatMap { key, value -> [(String, Double)] in
             let path = prefix.isEmpty ? key : prefix + "/" + key
             switch value {
@@ -447,10 +448,10 @@ struct ReportPage {
         switch v {
         case .object(let members) where !members.isEmpty:
             return members.flatMap { flatten($0.value, prefix: prefix.isEmpty ? $0.key : prefix + "." + $0.key) }
-        case .array(let items) where items.contains(where: { $0.members != nil }):
+        case .array(let items) where items.contains(where: { $0.objectValue != nil }):
             return items.enumerated().flatMap { flatten($1, prefix: "\(prefix)[\($0)]") }
         case .string(let s): return [(prefix.isEmpty ? "value" : prefix, s)]
-        default: return [(prefix.isEmpty ? "value" : prefix, v.jsonText)]
+        default: return [(prefix.isEmpty ? "value" : prefix, v.reportText)]
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GraderRuntime
 import GRPOTrainer
+import JSON
 import TransformerModel
 
 /// `rft eval`: the baseline before any training (Bedrock's "evaluate before training").

@@ -3,6 +3,7 @@ import GraderRuntime
 import TransformerModel
 import XCTest
 @testable import RewardServer
+import JSON
 
 /// `rft serve`'s OpenAI-compatible endpoint on a tiny random checkpoint, driven by OpenAI-shaped requests.
 final class ChatCompletionTests: XCTestCase {
