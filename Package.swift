@@ -6,6 +6,8 @@
 //   GRPOTrainer → RFTClient (remote scorer, chat-endpoint client: the only HTTP client code) → GraderRuntime
 //   RewardServer (rewards only), ModelServer (chat completions) → ServerSupport (shared HTTP server plumbing)
 //   GRPOTrainer → RunReports (TensorBoard events, HTML report, progress display)
+//   GraderRuntime, RFTClient, RunReports, GRPOTrainer, RewardServer, ModelServer, ServerSupport, rft → JSON
+//     (the one JSON value, parser and writer; no dependencies)
 //   GRPOTrainer, ModelServer → TransformerModel → CBLAS   (the model depends on nothing but BLAS)
 //   Scores come through one protocol, GraderRuntime.Scorer: SandboxScorer (local sandboxes) or
 //   RFTClient.RemoteScorer (a reward server over HTTP).
@@ -34,12 +36,15 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CSpawn", path: "Sources/CSpawn", exclude: ["README.md"]),
 
+        // JSON: the one JSON value type, its bounded parser and its writer (no dependencies).
+        .target(name: "JSON", exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // Sandbox: declarative policy, one place that applies it, typed outcomes.
         .target(name: "Sandbox", dependencies: ["CSpawn", "CSeccomp"], exclude: ["README.md"],
                 swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Grader runtime: manifests, contracts, warm worker pools, reward specs.
-        .target(name: "GraderRuntime", dependencies: ["Sandbox"], exclude: ["README.md"],
+        .target(name: "GraderRuntime", dependencies: ["Sandbox", "JSON"], exclude: ["README.md"],
                 // The rigged programs of `rft grader audit`, compiled into the binary.
                 resources: ["eq_always_true", "exit_zero", "os_exit_zero", "forged_result", "patched_builtins",
                             "read_grader_memory", "read_secrets", "find_expected", "lingering_daemon",
@@ -51,7 +56,7 @@ let package = Package(
 
         // Clients of rft's HTTP services: the remote scorer (a reward server's graders) and the
         // OpenAI-compatible chat-endpoint client, over one HTTP helper.
-        .target(name: "RFTClient", dependencies: ["GraderRuntime"], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "RFTClient", dependencies: ["GraderRuntime", "JSON"], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Transformer policy on BLAS (no other dependency).
         .target(name: "TransformerModel", dependencies: ["CBLAS"], exclude: ["README.md"],
@@ -59,17 +64,17 @@ let package = Package(
                     // SIMD kernels are ~100× slower unoptimised; keep debug test runs quick.
                     + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-        // Run reports: TensorBoard event files, HTML report, live progress (no dependencies).
-        .target(name: "RunReports", exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Run reports: TensorBoard event files, HTML report, live progress (JSON only).
+        .target(name: "RunReports", dependencies: ["JSON"], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // GRPO trainer: rollouts scored by the runtime, losses, monitoring, checkpoints.
-        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "RFTClient", "TransformerModel", "RunReports"], exclude: ["README.md"],
+        .target(name: "GRPOTrainer", dependencies: ["GraderRuntime", "RFTClient", "TransformerModel", "RunReports", "JSON"], exclude: ["README.md"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized),
 
         // HTTP server plumbing both servers share: binding and graceful stop, bearer auth, admission,
         // deadlines, JSON API errors, configuration.
         .target(name: "ServerSupport", dependencies: [
-            "GraderRuntime",
+            "GraderRuntime", "JSON",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -81,7 +86,7 @@ let package = Package(
 
         // Reward server: graders over HTTP (Bedrock batch invoke, OpenRLHF, metrics).
         .target(name: "RewardServer", dependencies: [
-            "GraderRuntime", "ServerSupport",
+            "GraderRuntime", "ServerSupport", "JSON",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -89,7 +94,7 @@ let package = Package(
 
         // Model server: an OpenAI-compatible chat endpoint for trained policies.
         .target(name: "ModelServer", dependencies: [
-            "GraderRuntime", "ServerSupport", "TransformerModel",
+            "GraderRuntime", "ServerSupport", "TransformerModel", "JSON",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -97,19 +102,20 @@ let package = Package(
 
         // The command-line interface.
         .executableTarget(name: "rft", dependencies: [
-            "Sandbox", "GraderRuntime", "RFTClient", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer", "ModelServer",
+            "Sandbox", "GraderRuntime", "RFTClient", "TransformerModel", "GRPOTrainer", "RunReports", "RewardServer", "ModelServer", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel"],
                     exclude: ["Fixtures"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "RunReportsTests", dependencies: ["RunReports"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer", "ModelServer", "RFTClient"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RunReportsTests", dependencies: ["RunReports", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "RewardServerTests", dependencies: ["RewardServer", "ModelServer", "RFTClient", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "GRPOTrainerTests", dependencies: ["GRPOTrainer", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "CLITests", dependencies: ["rft"], exclude: ["Fixtures"], swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 import TransformerModel
 
 /// The demo task: one-step arithmetic word problems ("Mia has 7 apples and gets 5 more. How

@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// A training config that cannot be used, naming the field and what is allowed.
 public enum ConfigError: Error, CustomStringConvertible, Equatable, Sendable {

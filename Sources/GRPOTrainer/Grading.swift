@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// One completion to grade.
 public struct GradingRequest: Sendable {

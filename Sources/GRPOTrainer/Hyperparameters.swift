@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 import TransformerModel
 
 /// How the per-sequence losses are normalised (see docs/TRAINING.md).

@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// Turns Bedrock model invocation log records into Bedrock RFT prompts.
 ///

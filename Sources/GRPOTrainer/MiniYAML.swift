@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// The YAML subset that training configs need: nested block mappings, block lists (`- item`),
 /// scalars (numbers, booleans, null, plain or quoted strings), `#` comments, and flow

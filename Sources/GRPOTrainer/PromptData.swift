@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 import TransformerModel
 
 /// One training prompt in Bedrock RFT format:

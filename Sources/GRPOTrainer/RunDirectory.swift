@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// A run's lifecycle, as Bedrock names it.
 public enum RunStatus: String, Codable, Sendable, CaseIterable {

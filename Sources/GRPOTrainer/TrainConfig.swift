@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 import TransformerModel
 
 /// Where the policy starts from.

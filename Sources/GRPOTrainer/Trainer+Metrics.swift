@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import GraderRuntime
 import struct RunReports.StepMetrics
 

@@ -1,7 +1,7 @@
 import Foundation
 import GraderRuntime
-import class RunReports.ProgressDisplay
-import class RunReports.TensorBoardWriter
+import JSON
+import RunReports
 import TransformerModel
 
 /// The embedded GRPO loop: sample G completions per prompt, grade them in the background while

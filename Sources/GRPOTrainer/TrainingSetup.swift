@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 import RFTClient
 
 /// Builds the pieces a config names.

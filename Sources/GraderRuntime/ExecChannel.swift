@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Sandbox
 
 /// Serves one grader process's exec requests (see docs/GRADERS.md, "The exec service").

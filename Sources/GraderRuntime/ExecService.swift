@@ -2,6 +2,7 @@ import Foundation
 import Sandbox
 #if canImport(Glibc)
 import Glibc
+import JSON
 #endif
 
 /// The exec service: runs untrusted code for a grader in fresh sandboxes of its own.

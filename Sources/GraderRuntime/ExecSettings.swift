@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Sandbox
 
 /// A grader's opt-in to the exec service: `"exec": {…}` in `grader.json`.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The common case of a bootstrap response, read without building a JSON tree:
 /// `{"request_id": "<id>", "result": [{"id": "<ids[0]>", "aggregate_reward_score": <finite number or null>}, ...]}`

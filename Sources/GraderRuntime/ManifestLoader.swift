@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Sandbox
 
 /// Every problem found in one manifest (validation does not stop at the first).

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Checks a grader's output against the Bedrock batch contract, sample by sample.
 ///

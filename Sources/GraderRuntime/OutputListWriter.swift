@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 extension SampleResult {
     /// Appends this result's Bedrock output entry to `out`: byte for byte what `json.jsonBytes()` writes,

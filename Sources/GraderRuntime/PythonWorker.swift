@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Sandbox
 
 /// A warm, sandboxed Python worker running rft's bootstrap (see ``PythonBootstrap``).

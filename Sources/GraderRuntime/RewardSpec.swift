@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Several graders combined into one reward, each with a weight.
 ///

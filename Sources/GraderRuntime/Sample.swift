@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One sample to grade, in Bedrock's batch format: the training record with the generated assistant
 /// turn appended to `messages`, and a unique `id`.

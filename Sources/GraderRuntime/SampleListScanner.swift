@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 extension Sample {
     /// The common case of a batch request body, read without building JSON trees: a JSON list of

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Why a sample has no score. Each maps to one kernel or protocol fact, never a guess from an exit code.
 public enum GraderErrorType: String, Codable, Sendable, CaseIterable {

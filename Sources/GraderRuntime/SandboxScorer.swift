@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Scores with graders run on this machine, in warm sandboxed worker pools: grader directories (each
 /// result passed through as the grader wrote it) and reward specs (several graders run concurrently,

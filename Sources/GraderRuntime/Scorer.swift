@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Where rewards come from: graders in local sandboxes (``SandboxScorer``), a reward server over HTTP
 /// (`RFTClient.RemoteScorer`), or anything else that scores samples by grader name. The trainer, the

@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// An OpenAI-compatible chat completions server (vLLM, Ollama, llama.cpp, `rft serve`) used as a
 /// sampler for evaluation: `POST {base}/v1/chat/completions`.

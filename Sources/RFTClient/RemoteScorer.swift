@@ -1,5 +1,6 @@
 import Foundation
 import GraderRuntime
+import JSON
 
 /// Scores with a grader (or reward spec) served by `rft serve-rewards` on another machine, over HTTP:
 /// one ``RewardResult`` per sample, the server's output and typed errors kept as it reported them.

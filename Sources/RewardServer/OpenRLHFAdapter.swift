@@ -1,4 +1,5 @@
 import GraderRuntime
+import JSON
 import ServerSupport
 
 /// How `POST /get_reward` (OpenRLHF's remote reward-model protocol) maps onto a grader batch.

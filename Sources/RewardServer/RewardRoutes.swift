@@ -1,6 +1,7 @@
 import Foundation
 import GraderRuntime
 import Hummingbird
+import JSON
 import Logging
 import ServerSupport
 

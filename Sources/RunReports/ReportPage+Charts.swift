@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The charts: reward, distribution, per-grader, policy, graders and throughput.
 extension ReportPage {
@@ -37,15 +38,15 @@ extension ReportPage {
     /// `{lower, upper, count}` bins (expanded to bin midpoints).
     static func evalDistribution(_ eval: JSONValue?) -> [Double]? {
         for key in ["rewards", "scores"] {
-            if let a = eval?[key]?.array {
-                let d = a.compactMap { $0.double ?? $0["reward"]?.double }
+            if let a = eval?[key]?.arrayValue {
+                let d = a.compactMap { $0.numericValue ?? $0["reward"]?.numericValue }
                 if !d.isEmpty { return d }
             }
         }
-        guard let bins = eval?["histogram"]?.array else { return nil }
+        guard let bins = eval?["histogram"]?.arrayValue else { return nil }
         var values: [Double] = []
         for bin in bins {
-            guard let lo = bin["lower"]?.double, let hi = bin["upper"]?.double, let n = bin["count"]?.double,
+            guard let lo = bin["lower"]?.numericValue, let hi = bin["upper"]?.numericValue, let n = bin["count"]?.numericValue,
                   lo.isFinite, hi.isFinite, n > 0, n < 1e7 else { continue }
             values += [Double](repeating: (lo + hi) / 2, count: Int(n))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The tables of monitor warnings and of baseline against final evaluation.
 extension ReportPage {
@@ -51,7 +52,7 @@ extension ReportPage {
     /// The same validation prompts answered before and after training (the eval files' `examples`).
     func examplesTable(limit: Int = 12) -> String {
         func examples(_ eval: JSONValue?) -> [(id: String, sample: RunSample)] {
-            (eval?["examples"]?.array ?? []).compactMap { json in
+            (eval?["examples"]?.arrayValue ?? []).compactMap { json in
                 guard let sample = RunSample(json: json), !sample.promptID.isEmpty else { return nil }
                 return (sample.promptID, sample)
             }
@@ -81,7 +82,7 @@ extension ReportPage {
 
     /// Numeric leaves of a JSON object as `a/b/c` paths (arrays skipped), in file order.
     static func numericLeaves(_ v: JSONValue?, prefix: String = "") -> [(String, Double)] {
-        guard let members = v?.members else { return [] }
+        guard let members = v?.objectValue else { return [] }
         return members.flatMap { key, value -> [(String, Double)] in
             let path = prefix.isEmpty ? key : prefix + "/" + key
             switch value {

@@ -1,11 +1,12 @@
 import Foundation
+import JSON
 
 /// The header: status, headline figures, the grader-error banner and the section links.
 extension ReportPage {
     func header(name: String) -> String {
-        let status = run.summary?["status"]?.string ?? (run.metrics.isEmpty ? "no steps yet" : "InProgress")
-        var steps = (run.summary?["steps"]?.int ?? run.metrics.last?.step).map(String.init) ?? "—"
-        if let total = run.summary?["total_steps"]?.int, total > 0 { steps += " / \(total)" }
+        let status = run.summary?["status"]?.stringValue ?? (run.metrics.isEmpty ? "no steps yet" : "InProgress")
+        var steps = (run.summary?["steps"]?.intValue ?? run.metrics.last?.step).map(String.init) ?? "—"
+        if let total = run.summary?["total_steps"]?.intValue, total > 0 { steps += " / \(total)" }
         let base = baselineValReward, final = finalValReward
         var headline = "No validation reward yet."
         if let base, let final, base.isFinite, final.isFinite {
@@ -23,7 +24,7 @@ extension ReportPage {
             switch run.summary?["best_checkpoint"] {
             case .string(let s)?: return s
             case nil, .null?: return "—"
-            case let v?: return v["path"]?.string ?? v.jsonText
+            case let v?: return v["path"]?.stringValue ?? v.reportText
             }
         }()
         let lastTrain = run.series(.reward).last?.y
@@ -40,7 +41,7 @@ extension ReportPage {
         s += graderErrorBanner()
         s += "<p class=\"headline\">\(HTMLText.escape(headline))</p>"
         s += "<p class=\"path\">\(HTMLText.escape(run.directory.path))</p>"
-        if let error = run.summary?["error"]?.string, !error.isEmpty {
+        if let error = run.summary?["error"]?.stringValue, !error.isEmpty {
             s += "<p class=\"banner\">The run stopped with an error: \(HTMLText.escape(error))</p>"
         }
         s += "<dl class=\"stats\">"
@@ -57,9 +58,9 @@ extension ReportPage {
     /// from `summary.json`'s `grader_errors`, else from the `grader/errors/<type>` metrics.
     func graderErrorBanner() -> String {
         var rows: [(type: String, count: Double, examples: [String])] = []
-        if let members = run.summary?["grader_errors"]?.members {
+        if let members = run.summary?["grader_errors"]?.objectValue {
             for (type, entry) in members {
-                rows.append((type, entry["count"]?.double ?? 0, (entry["examples"]?.array ?? []).compactMap(\.string)))
+                rows.append((type, entry["count"]?.numericValue ?? 0, (entry["examples"]?.arrayValue ?? []).compactMap(\.stringValue)))
             }
         } else {
             for t in errorTypes { rows.append((t, run.series(.graderErrors(type: t)).reduce(0) { $0 + $1.y }, [])) }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The sample table, the configuration and summary tables, and read problems.
 extension ReportPage {
@@ -65,10 +66,10 @@ extension ReportPage {
         switch v {
         case .object(let members) where !members.isEmpty:
             return members.flatMap { flatten($0.value, prefix: prefix.isEmpty ? $0.key : prefix + "." + $0.key) }
-        case .array(let items) where items.contains(where: { $0.members != nil }):
+        case .array(let items) where items.contains(where: { $0.objectValue != nil }):
             return items.enumerated().flatMap { flatten($1, prefix: "\(prefix)[\($0)]") }
         case .string(let s): return [(prefix.isEmpty ? "value" : prefix, s)]
-        default: return [(prefix.isEmpty ? "value" : prefix, v.jsonText)]
+        default: return [(prefix.isEmpty ? "value" : prefix, v.reportText)]
         }
     }
 

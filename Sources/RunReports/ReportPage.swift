@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Lays out one run's report: headline figures, charts, warnings, samples, comparison, config.
 struct ReportPage {
@@ -32,18 +33,18 @@ struct ReportPage {
     }
 
     var baselineValReward: Double? {
-        run.summary?["baseline_val_reward"]?.double ?? Self.meanReward(run.baseline)
+        run.summary?["baseline_val_reward"]?.numericValue ?? Self.meanReward(run.baseline)
     }
 
     var finalValReward: Double? {
-        run.summary?["final_val_reward"]?.double ?? Self.meanReward(run.finalEval) ?? run.series(.valReward).last?.y
+        run.summary?["final_val_reward"]?.numericValue ?? Self.meanReward(run.finalEval) ?? run.series(.valReward).last?.y
     }
 
     /// Held-out test splits from summary.json (`test_splits`): name, baseline and final reward, and
     /// one standard error of each.
     var testSplits: [(name: String, baseline: Double?, final: Double?, baselineSE: Double?, finalSE: Double?)] {
-        (run.summary?["test_splits"]?.array ?? []).compactMap(\.string).map { n in
-            let v = { (k: String) in self.run.summary?["\(n)_\(k)"]?.double }
+        (run.summary?["test_splits"]?.arrayValue ?? []).compactMap(\.stringValue).map { n in
+            let v = { (k: String) in self.run.summary?["\(n)_\(k)"]?.numericValue }
             return (n, v("baseline_reward"), v("final_reward"), v("baseline_stderr"), v("final_stderr"))
         }
     }
@@ -51,7 +52,7 @@ struct ReportPage {
     static func meanReward(_ eval: JSONValue?) -> Double? {
         guard let eval else { return nil }
         for key in ["mean_reward", "val_reward", "reward", "mean", "mean_val_reward"] {
-            if let d = eval[key]?.double { return d }
+            if let d = eval[key]?.numericValue { return d }
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Everything a report shows, loaded from a run directory:
 /// `metrics.jsonl`, `samples.jsonl`, `summary.json`, `config.json`, `baseline.json`, `final_eval.json`.
@@ -31,7 +32,7 @@ public struct RunData: Sendable {
 
         var byStep: [Int: LoggedStep] = [:]
         for (line, value) in readJSONLines("metrics.jsonl") {
-            guard let step = value[StepMetrics.CodingKeys.step.rawValue]?.int else {
+            guard let step = value[StepMetrics.CodingKeys.step.rawValue]?.intValue else {
                 problems.append("metrics.jsonl:\(line): no whole-number \"step\" (skipped)")
                 continue
             }
@@ -92,7 +93,7 @@ public struct RunData: Sendable {
             while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 || bytes[hi - 1] == 0x0D { hi -= 1 }
             if lo < hi {
                 do {
-                    out.append((lineNumber, try JSONValue.parse(bytes: Array(bytes[lo..<hi]))))
+                    out.append((lineNumber, try JSONValue.parse(bytes[lo..<hi], allowNonFinite: true)))
                 } catch {
                     let note = newline == nil ? " (half-written last line)" : ""  // no newline yet: still being written
                     problems.append("\(name):\(lineNumber): \(error)\(note) (skipped)")
@@ -107,7 +108,7 @@ public struct RunData: Sendable {
         let url = directory.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         do {
-            return try JSONValue.parse(String(decoding: try Data(contentsOf: url), as: UTF8.self))
+            return try JSONValue.parse(try Data(contentsOf: url), allowNonFinite: true)
         } catch {
             problems.append("\(name): \(error)")
             return nil
@@ -136,11 +137,11 @@ public struct LoggedStep: Sendable {
         self.step = step
         values = [:]
         warnings = []
-        for (key, value) in json.members ?? [] {
+        for (key, value) in json.objectValue ?? [:] {
             if key == StepMetrics.CodingKeys.warnings.rawValue {
-                warnings = (value.array ?? []).map { w in
-                    RunWarning(step: step, kind: w["kind"]?.string ?? "warning",
-                               message: w["message"]?.string ?? w.string ?? w.jsonText)
+                warnings = (value.arrayValue ?? []).map { w in
+                    RunWarning(step: step, kind: w["kind"]?.stringValue ?? "warning",
+                               message: w["message"]?.stringValue ?? w.stringValue ?? w.reportText)
                 }
             } else if case .number(let d) = value {
                 values[key] = d
@@ -174,26 +175,26 @@ public struct RunSample: Sendable {
     public var truncated: Bool
 
     init?(json: JSONValue) {
-        guard json.members != nil else { return nil }
-        step = json["step"]?.int ?? 0
+        guard json.objectValue != nil else { return nil }
+        step = json["step"]?.intValue ?? 0
         switch json["prompt_id"] {
         case .string(let s)?: promptID = s
-        case let v?: promptID = v.jsonText
+        case let v?: promptID = v.reportText
         case nil: promptID = ""
         }
         prompt = Self.text(json["prompt"])
         completion = Self.text(json["completion"])
-        reward = json["reward"]?.double
-        rewards = (json["rewards"]?.members ?? []).map { ($0.key, $0.value.double) }
+        reward = json["reward"]?.numericValue
+        rewards = (json["rewards"]?.objectValue ?? [:]).map { ($0.key, $0.value.numericValue) }
         truncated = json["truncated"] == .bool(true)
         switch json["error"] {
         case nil, .null?: error = nil
         case .string(let s)?: error = s
         case let v?:
-            if let type = v["type"]?.string ?? v["kind"]?.string {
-                error = [type, v["message"]?.string].compactMap { $0 }.joined(separator: ": ")
+            if let type = v["type"]?.stringValue ?? v["kind"]?.stringValue {
+                error = [type, v["message"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
             } else {
-                error = v.jsonText
+                error = v.reportText
             }
         }
     }
@@ -204,11 +205,11 @@ public struct RunSample: Sendable {
         case .string(let s)?: return s
         case .array(let items)?:
             return items.map { m in
-                if let content = m["content"]?.string { return (m["role"]?.string.map { "\($0): " } ?? "") + content }
-                return m.string ?? m.jsonText
+                if let content = m["content"]?.stringValue { return (m["role"]?.stringValue.map { "\($0): " } ?? "") + content }
+                return m.stringValue ?? m.reportText
             }.joined(separator: "\n")
         case nil, .null?: return ""
-        case let other?: return other.jsonText
+        case let other?: return other.reportText
         }
     }
 }

@@ -1,5 +1,6 @@
 import GraderRuntime
 import Hummingbird
+import JSON
 
 /// An error answered as an HTTP status with a JSON body `{"error": {"type", "message"}}`.
 public struct APIError: Error, CustomStringConvertible {

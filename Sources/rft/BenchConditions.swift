@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import GraderRuntime
 
 /// The conditions a benchmark was measured under, printed with its figures by every `rft bench`
@@ -36,11 +37,6 @@ struct BenchConditions: Sendable, Codable {
     var json: JSONValue {
         ["commit": .string(commit), "build": .string(build), "load_average": .array(loadAverage.map(JSONValue.number)),
          "cpus": .number(Double(cpus)), "started_at": .string(startedAt)]
-    }
-
-    /// The same as a `[String: Any]` for JSONSerialization-based reports.
-    var dictionary: [String: Any] {
-        ["commit": commit, "build": build, "load_average": loadAverage, "cpus": cpus, "started_at": startedAt]
     }
 
     /// One line for text reports: `conditions: commit 1a2b3c4, release build, load average 0.52 0.80 1.10 at start, 2 CPUs, 2026-...`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GraderRuntime
 import GRPOTrainer
+import JSON
 import TransformerModel
 
 /// `rft bench grpo`: seconds per GRPO step on the reference config.

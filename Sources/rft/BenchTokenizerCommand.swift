@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import TransformerModel
 
 /// `rft bench tokenizer`: BPE encode/decode throughput against a baseline from the same run.
@@ -49,32 +50,36 @@ struct BenchTokenizerCommand: ParsableCommand {
         let decode = mbps(Date().timeIntervalSince(t))
         let tokens = ids.reduce(0) { $0 + $1.count }
 
-        var result: [String: Any] = ["lines": lines.count, "bytes": Int(bytes), "tokens": tokens, "vocab_size": tok.vocabSize,
-                                     "load_s": loadSeconds, "encode_cold_mb_per_s": cold, "encode_warm_mb_per_s": warm,
-                                     "decode_mb_per_s": decode, "conditions": conditions.dictionary]
+        var result: JSONObject = ["lines": .number(Double(lines.count)), "bytes": .number(Double(bytes)),
+                                  "tokens": .number(Double(tokens)), "vocab_size": .number(Double(tok.vocabSize)),
+                                  "load_s": .num(loadSeconds), "encode_cold_mb_per_s": .num(cold), "encode_warm_mb_per_s": .num(warm),
+                                  "decode_mb_per_s": .num(decode), "conditions": conditions.json]
         if let python = baselinePython {
             let hf = try huggingFace(python: python, tokenizerFile: dir.appendingPathComponent("tokenizer.json").path)
             result["baseline"] = "huggingface-tokenizers"
-            result["baseline_load_s"] = hf.load
-            result["baseline_encode_mb_per_s"] = mbps(hf.encode)
-            result["baseline_decode_mb_per_s"] = mbps(hf.decode)
-            result["encode_ratio"] = cold / mbps(hf.encode)
-            result["decode_ratio"] = decode / mbps(hf.decode)
-            result["ids_identical"] = hf.ids == ids
+            result["baseline_load_s"] = .num(hf.load)
+            result["baseline_encode_mb_per_s"] = .num(mbps(hf.encode))
+            result["baseline_decode_mb_per_s"] = .num(mbps(hf.decode))
+            result["encode_ratio"] = .num(cold / mbps(hf.encode))
+            result["decode_ratio"] = .num(decode / mbps(hf.decode))
+            result["ids_identical"] = .bool(hf.ids == ids)
         } else {
             let byte = ByteTokenizer()
             t = Date()
             let n = lines.reduce(0) { $0 + byte.encode($1).count }
             result["baseline"] = "byte-tokenizer"
-            result["baseline_encode_mb_per_s"] = mbps(Date().timeIntervalSince(t))
-            result["encode_ratio"] = cold / (result["baseline_encode_mb_per_s"] as! Double)
+            let byteRate = mbps(Date().timeIntervalSince(t))
+            result["baseline_encode_mb_per_s"] = .num(byteRate)
+            result["encode_ratio"] = .num(cold / byteRate)
             precondition(n == Int(bytes))
         }
         if json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+            print(JSONValue.object(result).jsonString(sortedKeys: true))
         } else {
             print(conditions.line)
-            for key in result.keys.sorted() where key != "conditions" { print("\(key): \(result[key]!)") }
+            for (key, value) in result.sorted(by: { $0.key < $1.key }) where key != "conditions" {
+                print("\(key): \(value.stringValue ?? value.jsonString)")
+            }
         }
     }
 
@@ -98,11 +103,12 @@ struct BenchTokenizerCommand: ParsableCommand {
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0, let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let load = obj["load"] as? Double, let e = obj["encode"] as? Double, let d = obj["decode"] as? Double,
-              let ids = obj["ids"] as? [[Int]] else {
+        guard p.terminationStatus == 0, let obj = try? JSONValue.parse(data),
+              let load = obj["load"]?.doubleValue, let e = obj["encode"]?.doubleValue, let d = obj["decode"]?.doubleValue,
+              let rows = obj["ids"]?.arrayValue?.map({ $0.arrayValue?.compactMap(\.intValue) }), !rows.contains(where: { $0 == nil })
+        else {
             throw ValidationError("the baseline (\(python) with the tokenizers package) failed")
         }
-        return (load, e, d, ids)
+        return (load, e, d, rows.map { $0! })
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GraderRuntime
 import GRPOTrainer
+import JSON
 
 /// `rft data`: check and build Bedrock-format prompt datasets.
 struct DataCommand: ParsableCommand {

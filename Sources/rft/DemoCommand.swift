@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GraderRuntime
 import GRPOTrainer
+import JSON
 import TransformerModel
 
 /// `rft demo`: the whole loop on the embedded default, in about 8 minutes on 2 cores.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GraderRuntime
 import GRPOTrainer
+import JSON
 import RFTClient
 import TransformerModel
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import TransformerModel
 
 /// `rft generate`: sample from a checkpoint (rft's or Hugging Face's).
@@ -90,9 +91,10 @@ struct GenerateCommand: ParsableCommand {
             for c in out {
                 let body = tokenizer.decode(c.tokens, skipSpecial: true)
                 if json {
-                    let obj: [String: Any] = ["prompt": text, "completion": body, "finish_reason": c.finishReason.rawValue,
-                                              "tokens": c.tokens.count, "token_ids": c.tokens]
-                    print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+                    let obj: JSONValue = ["prompt": .string(text), "completion": .string(body),
+                                          "finish_reason": .string(c.finishReason.rawValue), "tokens": .number(Double(c.tokens.count)),
+                                          "token_ids": .array(c.tokens.map { .number(Double($0)) })]
+                    print(obj.jsonString(sortedKeys: true))
                 } else {
                     print(completions == 1 && prompts.count == 1 ? body : "\(text) → \(body)")
                 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraderRuntime
+import JSON
 
 /// `rft grader audit DIR [--input samples.jsonl] [--json] [--min-gap X]`.
 struct GraderAuditCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import GraderRuntime
 #if canImport(Glibc)
 import Glibc
+import JSON
 #endif
 
 /// `rft grader bench DIR`: throughput and latency against the same handler called in-process.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraderRuntime
+import JSON
 
 /// `rft grader`: run, test, validate and benchmark graders.
 struct GraderCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import TransformerModel
 
 /// `rft bench model`: training and sampling throughput of the transformer against the
@@ -11,12 +12,15 @@ struct BenchModelCommand: ParsableCommand {
         discussion: """
         For each config: training tokens/s (forward + backward + clipping + AdamW on 4 sequences of 256 tokens); the achieved GFLOP/s as a fraction of the single-threaded sgemm peak measured in the same run; sampling tokens/s for 64 sequences × 16 new tokens (by default 8 prompts of 16 tokens × 8 completions each, as GRPO samples; KV cache, prefill included); and the peak RSS while that config ran.
 
-        Times are the fastest of several runs, like the sgemm peak (best of 5). The one-thread figures are in thread CPU time: on a shared machine, time slices lost to other processes do not count, so the ratio to the peak stays meaningful. The scaling figures are wall-clock, one thread against --threads threads (default: the cores available), runs alternating so both see the same load; the load average is reported with them. --peer-json embeds the PyTorch peer's figures from the same run. Build with -c release.
+        Times are the fastest of several runs, like the sgemm peak (best of 5). The one-thread figures are in thread CPU time: on a shared machine, time slices lost to other processes do not count, so the ratio to the peak stays meaningful. The scaling figures are wall-clock, one thread against --threads threads (default: the cores available), runs alternating so both see the same load; the conditions (commit, build, load average) are reported with them.
+
+        The PyTorch peer (Benchmarks/peer/pytorch_peer.py --sections train,generate: PyTorch forward+backward+AdamW and HF generate on the same shapes) runs after each config at the same thread count when .venv-peer exists (Benchmarks/peer/setup.sh) or --peer-python is given; the report then carries each config's peer rates and the ratios train_vs_peer and sampling_vs_peer (rft at --threads threads over the peer at --threads threads, both wall-clock). --peer-json reads a report the peer wrote earlier instead. Build with -c release.
 
         Examples:
           swift build -c release && .build/release/rft bench model
           .build/release/rft bench model --json --config ref-1m
           .build/release/rft bench model --config ref-1m --prompts 64 --prompt-length 4
+          Benchmarks/peer/setup.sh && .build/release/rft bench model --config ref-1m --threads 2
           .build/release/rft bench model --json --threads 2 --peer-json peer.json
         """
     )
@@ -52,8 +56,12 @@ struct BenchModelCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
 
-    @Option(help: "A JSON file written by the PyTorch peer (Benchmarks/peer) in this run, embedded in the --json report as \"peer\".")
+    @Option(help: "Read the PyTorch peer's report from this file (pytorch_peer.py --sections train,generate --json) instead of running it.")
     var peerJson: String?
+    @Option(help: "Python with torch and transformers to run the peer (default: .venv-peer/bin/python when it exists).")
+    var peerPython: String?
+    @Option(help: "The peer script.") var peerScript = PyTorchPeer.defaultScript
+    @Flag(help: "Do not run or read the PyTorch peer.") var noPeer = false
 
     struct Result: Codable {
         var name: String
@@ -71,11 +79,25 @@ struct BenchModelCommand: ParsableCommand {
         /// GFLOP/s at `threads` threads over `threads` × the single-thread sgemm peak.
         var peak_fraction_all: Double
         var peak_rss_mib: Double
+        /// The PyTorch peer at `threads` threads, wall-clock (absent without a peer).
+        var peer_train_tokens_per_s: Double?
+        var peer_sampling_tokens_per_s: Double?
+        /// `train_tokens_per_s_all` / `peer_train_tokens_per_s`, `sampling_tokens_per_s_all` / `peer_sampling_tokens_per_s`.
+        var train_vs_peer: Double?
+        var sampling_vs_peer: Double?
+    }
+
+    /// The peer's version and thread count, from its report's conditions.
+    struct Peer: Codable {
+        var threads: Int
+        var torch: String?
+        var transformers: String?
     }
 
     struct Report: Codable {
         var sgemm_peak_gflops: Double
         var threads: Int
+        var peer: Peer?
         var configs: [Result]
         var conditions: BenchConditions
     }
@@ -86,23 +108,34 @@ struct BenchModelCommand: ParsableCommand {
         let n = threads.count
         let peak = measureSgemmPeak()
         var results: [Result] = []
+        var peerInfo: Peer?
         for (name, config) in selected {
             resetPeakRSS()
             let train = try benchTraining(config, threads: n)
             let sample = try benchSampling(config, threads: n)
             let gflops = train.cpu * train.flopsPerToken / 1e9, gflopsAll = train.all * train.flopsPerToken / 1e9
-            results.append(Result(name: name, params: ParameterLayout(config).totalCount,
-                                  train_tokens_per_s: train.cpu.rounded(), train_gflops: round1(gflops),
-                                  peak_fraction: round3(gflops / peak), sampling_tokens_per_s: sample.cpu.rounded(),
-                                  train_tokens_per_s_wall: train.wall.rounded(), train_tokens_per_s_all: train.all.rounded(),
-                                  sampling_tokens_per_s_wall: sample.wall.rounded(), sampling_tokens_per_s_all: sample.all.rounded(),
-                                  peak_fraction_all: round3(gflopsAll / (Double(n) * peak)), peak_rss_mib: round1(peakRSSMiB())))
+            var result = Result(name: name, params: ParameterLayout(config).totalCount,
+                                train_tokens_per_s: train.cpu.rounded(), train_gflops: round1(gflops),
+                                peak_fraction: round3(gflops / peak), sampling_tokens_per_s: sample.cpu.rounded(),
+                                train_tokens_per_s_wall: train.wall.rounded(), train_tokens_per_s_all: train.all.rounded(),
+                                sampling_tokens_per_s_wall: sample.wall.rounded(), sampling_tokens_per_s_all: sample.all.rounded(),
+                                peak_fraction_all: round3(gflopsAll / (Double(n) * peak)), peak_rss_mib: round1(peakRSSMiB()))
+            if !noPeer, let report = try PyTorchPeer.report(
+                jsonFile: peerJson, python: peerPython, script: peerScript, sections: ["train", "generate"], threads: n, config: name,
+                extraArguments: ["--train-steps", String(trainSteps), "--sample-runs", String(sampleRuns),
+                                 "--prompts", String(prompts), "--prompt-length", String(promptLength)]) {
+                result.peer_train_tokens_per_s = report["train"]?["tokens_per_s"]?.numericValue
+                result.peer_sampling_tokens_per_s = report["generate"]?["tokens_per_s"]?.numericValue
+                result.train_vs_peer = result.peer_train_tokens_per_s.map { round3(train.all / $0) }
+                result.sampling_vs_peer = result.peer_sampling_tokens_per_s.map { round3(sample.all / $0) }
+                peerInfo = Peer(threads: report["threads"]?.intValue ?? n, torch: report["conditions"]?["torch"]?.stringValue,
+                                transformers: report["conditions"]?["transformers"]?.stringValue)
+            }
+            results.append(result)
         }
-        let report = Report(sgemm_peak_gflops: round1(peak), threads: n, configs: results, conditions: conditions)
+        let report = Report(sgemm_peak_gflops: round1(peak), threads: n, peer: peerInfo, configs: results, conditions: conditions)
         if json {
-            var text = try cliJSON(report)
-            if let peerJson { text = try withPeer(text, file: peerJson) }
-            print(text)
+            print(try cliJSON(report))
             return
         }
         print(conditions.line)
@@ -115,7 +148,17 @@ struct BenchModelCommand: ParsableCommand {
                          r.train_tokens_per_s_wall, r.train_tokens_per_s_all, r.peak_fraction_all * 100,
                          r.sampling_tokens_per_s_wall, r.sampling_tokens_per_s_all, r.peak_rss_mib))
         }
-        if let peerJson { print("peer: " + (try String(contentsOfFile: peerJson, encoding: .utf8))) }
+        if let peer = report.peer {
+            print("PyTorch peer (torch \(peer.torch ?? "?"), transformers \(peer.transformers ?? "?"), \(peer.threads) threads), wall-clock at \(n) threads:")
+            for r in results {
+                guard let pt = r.peer_train_tokens_per_s, let ps = r.peer_sampling_tokens_per_s else { continue }
+                print(String(format: "%@ train %.0f vs %.0f tok/s (%.2f×)  sample %.0f vs %.0f tok/s (%.2f×)",
+                             r.name.padding(toLength: 8, withPad: " ", startingAt: 0) as NSString,
+                             r.train_tokens_per_s_all, pt, r.train_vs_peer ?? 0, r.sampling_tokens_per_s_all, ps, r.sampling_vs_peer ?? 0))
+            }
+        } else if !noPeer {
+            print("no PyTorch peer: run Benchmarks/peer/setup.sh (then this command runs it), or pass --peer-json/--peer-python")
+        }
     }
 
     /// Best tokens/s of `runs` runs of `body` (which returns the tokens it processed): at one
@@ -174,15 +217,6 @@ struct BenchModelCommand: ParsableCommand {
         _ = try run()
         return try measure(model, threads: n, runs: sampleRuns, run)
     }
-}
-
-/// `report` (a JSON object) with the peer's JSON object from `file` added as "peer".
-private func withPeer(_ report: String, file: String) throws -> String {
-    let data = try Data(contentsOf: URL(fileURLWithPath: file))
-    guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
-        throw ValidationError("--peer-json \(file): not a JSON object")
-    }
-    return String(report.dropLast()) + ",\"peer\":" + String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) + "}"
 }
 
 /// Seconds on a monotonic clock.

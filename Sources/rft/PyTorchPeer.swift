@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import GraderRuntime
 
 /// The PyTorch / Hugging Face / TRL peer (`Benchmarks/peer/pytorch_peer.py`, set up by

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GraderRuntime
 import GRPOTrainer
+import JSON
 
 /// `rft runs`: list training runs and show one.
 struct RunsCommand: ParsableCommand {

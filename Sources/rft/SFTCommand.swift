@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import TransformerModel
 
 /// `rft sft`: supervised fine-tuning on chat JSONL, loss on assistant tokens only.
@@ -170,10 +171,8 @@ struct SFTCommand: ParsableCommand {
         _ = FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
         let metrics = try FileHandle(forWritingTo: metricsURL)
         defer { try? metrics.close() }
-        func record(_ fields: [String: Any]) {
-            if let line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) {
-                metrics.write(line + Data("\n".utf8))
-            }
+        func record(_ fields: JSONObject) {
+            metrics.write(Data((JSONValue.object(fields).jsonString(sortedKeys: true) + "\n").utf8))
         }
 
         let sft = SupervisedFineTuning(model: model, optimizer: optimizer)
@@ -183,12 +182,14 @@ struct SFTCommand: ParsableCommand {
             case let .started(nTrain, nVal, steps, v):
                 log("training on \(nTrain) conversations, \(nVal) held out; \(steps) steps of \(batchSize), peak lr \(options.learningRate)"
                     + (v.map { "; held-out loss before training \(fmt($0))" } ?? ""))
-                record(["event": "start", "train": nTrain, "validation": nVal, "steps": steps, "validation_loss": v.map(Double.init) as Any])
+                record(["event": "start", "train": .number(Double(nTrain)), "validation": .number(Double(nVal)),
+                        "steps": .number(Double(steps)), "validation_loss": .num(v.map(Double.init))])
             case let .step(m):
                 windowLoss += Double(m.loss) * Double(m.trainedTokens); windowTrained += m.trainedTokens
                 windowTokens += m.tokens; windowSeconds += m.seconds
-                record(["event": "step", "step": m.step, "epoch": m.epoch, "loss": Double(m.loss), "lr": Double(m.learningRate),
-                        "grad_norm": Double(m.gradNorm), "tokens": m.tokens, "seconds": m.seconds])
+                record(["event": "step", "step": .number(Double(m.step)), "epoch": .number(Double(m.epoch)),
+                        "loss": .num(Double(m.loss)), "lr": .num(Double(m.learningRate)), "grad_norm": .num(Double(m.gradNorm)),
+                        "tokens": .number(Double(m.tokens)), "seconds": .num(m.seconds)])
                 if m.step % logEvery == 0 || m.step == m.totalSteps {
                     log("step \(m.step)/\(m.totalSteps) epoch \(m.epoch) loss \(fmt(Float(windowLoss / Double(max(1, windowTrained)))))"
                         + " lr \(String(format: "%.2e", m.learningRate)) grad-norm \(fmt(m.gradNorm))"
@@ -197,13 +198,14 @@ struct SFTCommand: ParsableCommand {
                 }
             case let .evaluated(step, epoch, v):
                 log("step \(step) epoch \(epoch) held-out loss \(fmt(v))")
-                record(["event": "eval", "step": step, "epoch": epoch, "validation_loss": Double(v)])
+                record(["event": "eval", "step": .number(Double(step)), "epoch": .number(Double(epoch)), "validation_loss": .num(Double(v))])
             case let .epochEnded(epoch, step, trainLoss, v):
                 try ModelCheckpoint.save(model, tokenizer: tokenizer, chatFormat: format, to: outURL)
                 try OptimizerCheckpoint.save(sft.optimizer, layout: model.layout, to: outURL)
-                let state: [String: Any] = ["epoch": epoch, "step": step, "train_loss": Double(trainLoss),
-                                            "validation_loss": v.map(Double.init) as Any, "data": data]
-                try JSONSerialization.data(withJSONObject: state, options: [.prettyPrinted, .sortedKeys])
+                let state: JSONValue = ["epoch": .number(Double(epoch)), "step": .number(Double(step)),
+                                        "train_loss": .num(Double(trainLoss)), "validation_loss": .num(v.map(Double.init)),
+                                        "data": .string(data)]
+                try Data(state.jsonString(sortedKeys: true, pretty: true).utf8)
                     .write(to: outURL.appendingPathComponent("sft_state.json"), options: .atomic)
                 log("epoch \(epoch) train loss \(fmt(trainLoss)); saved \(out)")
             }
@@ -230,8 +232,8 @@ struct SFTCommand: ParsableCommand {
         guard let data = try? Data(contentsOf: url) else {
             throw ValidationError("--model-config: '\(name)' is neither a preset (\(ModelConfig.presets.map(\.name).joined(separator: ", "))) nor a readable file")
         }
-        if let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], json["hidden_size"] != nil {
-            return try ModelConfig(huggingFace: json, path: url.path)
+        if let json = try? JSONValue.parse(data), let object = json.objectValue, json["hidden_size"] != nil {
+            return try ModelConfig(huggingFace: object.foundationObject, path: url.path)
         }
         do { return try JSONDecoder().decode(ModelConfig.self, from: data) } catch {
             throw ModelIOError.malformed(path: url.path, detail: "not a model config (\(error))")

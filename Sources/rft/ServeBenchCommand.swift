@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraderRuntime
+import JSON
 import RewardServer
 
 /// `rft bench serve-rewards`: the reward server under load against the in-process runtime.

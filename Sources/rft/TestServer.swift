@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraderRuntime
+import JSON
 import Sandbox
 
 /// A helper server a grader's cases need (the judge template's fake judge), described by

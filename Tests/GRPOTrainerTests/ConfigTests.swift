@@ -1,6 +1,7 @@
 import XCTest
 import GraderRuntime
 @testable import GRPOTrainer
+import JSON
 
 final class ConfigTests: XCTestCase {
     let minimal: JSONValue = ["data": ["train": "train.jsonl"], "model": ["preset": "ref-1m"], "rewards": "rewards.json"]

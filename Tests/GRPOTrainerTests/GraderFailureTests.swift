@@ -1,6 +1,7 @@
 import XCTest
 import GraderRuntime
 @testable import GRPOTrainer
+import JSON
 import TransformerModel
 
 /// A grader that fails never goes unnoticed: the run fails with the reason and the first messages by

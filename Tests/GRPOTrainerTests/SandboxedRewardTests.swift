@@ -2,6 +2,7 @@ import XCTest
 import GraderRuntime
 import TransformerModel
 @testable import GRPOTrainer
+import JSON
 
 /// GRPO steps whose rewards come from templates/math running in the sandboxed grader runtime.
 final class SandboxedRewardTests: XCTestCase {

@@ -2,6 +2,7 @@ import XCTest
 import GraderRuntime
 import TransformerModel
 @testable import GRPOTrainer
+import JSON
 
 /// The trainer end to end on a toy task, with an in-process reward: "Q: a+b=? A:" → the last digit.
 final class TrainerTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import GraderRuntime
+import JSON
 
 /// The audit's hack generators, verdict rules and phases, with graders written as Swift closures
 /// (the sandboxed runs are in CLITests/GraderAuditTests).

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import GraderRuntime
+import JSON
 
 /// The reward hacks of issue 13 against `templates/code-execution`, all in one warm worker and one batch:
 /// every rigged program scores exactly 0, every correct neighbour 1, and nothing stalls or survives.

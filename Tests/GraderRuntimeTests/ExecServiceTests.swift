@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import GraderRuntime
+import JSON
 import Sandbox
 
 /// The exec service on its own: typed outcomes, per-run limits, identity, environment, sessions, cleanup.

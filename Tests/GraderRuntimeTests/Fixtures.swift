@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import GraderRuntime
+import JSON
 
 /// Temporary grader directories for tests.
 enum Fixture {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GraderRuntime
+import JSON
 
 final class OutputCheckerTests: XCTestCase {
     private func check(_ output: String, ids: [String] = ["a", "b"], range: ClosedRange<Double>? = nil) -> [SampleResult] {

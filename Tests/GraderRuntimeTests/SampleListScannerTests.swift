@@ -1,5 +1,6 @@
 import XCTest
 @testable import GraderRuntime
+import JSON
 
 /// The server's tree-free split of a batch body must give exactly the samples the general path gives,
 /// and must refuse (return nil) whatever it cannot spell the same way, so the general path words errors.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GraderRuntime
+import JSON
 
 /// 10,000 samples through graders where about 10% of batches crash, hang, print garbage, return wrong
 /// ids, exceed memory or leave threads behind, plus a flood that overruns the queue (threat rows 23, 24).

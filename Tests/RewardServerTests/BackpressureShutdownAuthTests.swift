@@ -5,6 +5,7 @@ import FoundationNetworking
 import XCTest
 import GraderRuntime
 @testable import RewardServer
+import JSON
 
 /// A gate the test opens to let blocked scorer calls finish, and a signal when each call starts.
 final class Latch: @unchecked Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import GraderRuntime
 import TransformerModel
 import XCTest
+import JSON
 @testable import ModelServer
 import RewardServer
 

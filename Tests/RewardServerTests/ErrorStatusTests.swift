@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import GraderRuntime
 @testable import RewardServer
+import JSON
 
 /// Every error status the server answers, each with a JSON body saying what went wrong.
 final class ErrorStatusTests: XCTestCase {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import GraderRuntime
 @testable import RewardServer
+import JSON
 
 /// Both reward protocols and the read-only endpoints, over real HTTP on 127.0.0.1.
 final class RewardEndpointTests: XCTestCase {

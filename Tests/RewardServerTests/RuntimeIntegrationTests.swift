@@ -2,6 +2,7 @@ import Foundation
 import GraderRuntime
 import XCTest
 @testable import RewardServer
+import JSON
 
 /// The server on the real grader runtime: sandboxed Python workers, reward specs, crashing workers,
 /// and the Python clients from graders/clients.

@@ -5,6 +5,7 @@ import FoundationNetworking
 import XCTest
 import GraderRuntime
 @testable import RewardServer
+import JSON
 
 /// A scorer driven by a closure that writes output entries, standing in for the grader runtime.
 final class ClosureScorer: Scorer, @unchecked Sendable {

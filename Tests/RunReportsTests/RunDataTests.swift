@@ -15,7 +15,7 @@ final class RunDataTests: XCTestCase {
         let errored = run.samples.first { $0.error != nil }
         XCTAssertEqual(errored?.error, "timeout: grader exceeded 2000 ms")
         XCTAssertNil(errored?.reward)
-        XCTAssertEqual(run.summary?["status"]?.string, "Completed")
+        XCTAssertEqual(run.summary?["status"]?.stringValue, "Completed")
     }
 
     func testHalfWrittenLastLineAndNaNAreTolerated() throws {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import RunReports
+import JSON
 
 /// Writes a realistic synthetic run directory in the trainer's format (metrics.jsonl, samples.jsonl,
 /// summary.json, config.json, baseline.json, final_eval.json), so report tests need no trainer.
@@ -61,14 +62,12 @@ struct RunFixture {
                 m.append(("val/pass@4", .number(min(1, baselineVal + 0.55 * progress))))
             }
             if step == 24 {
-                m.append(("warnings", .array([.object([("kind", .string("reward_variance_rising")),
-                                                        ("message", .string("reward std rose 3 evaluations in a row"))])])))
+                m.append(("warnings", [["kind": "reward_variance_rising", "message": "reward std rose 3 evaluations in a row"]]))
             }
             if step == 41 {
-                m.append(("warnings", .array([.object([("kind", .string("grader_error_rate")),
-                                                        ("message", .string("grader errors 6% > 5% <threshold>"))])])))
+                m.append(("warnings", [["kind": "grader_error_rate", "message": "grader errors 6% > 5% <threshold>"]]))
             }
-            metrics += JSONValue.object(m.map { (key: $0.0, value: $0.1) }).jsonText + "\n"
+            metrics += JSONValue.object(JSONObject(m)).jsonString(sortedKeys: false, nonFinite: .literals) + "\n"
 
             if step % sampleInterval == 0 || step == 1 {
                 for i in 0..<samplesPerStep {
@@ -79,15 +78,15 @@ struct RunFixture {
                     let errored = i == 7 && step % 20 == 0
                     let hostile = i == 0 && step == 30  // scores 1.0 first, so it is the best row of its step
                     let completion = hostile ? Self.hostileCompletion : " \(answer)"
-                    let sample: JSONValue = .object([
+                    let sample: JSONValue = .object(JSONObject([
                         ("step", .number(Double(step))), ("prompt_id", .string("p\(step)-\(i)")),
                         ("prompt", .string("Q: \(a)+\(b)=? A:")), ("completion", .string(completion)),
                         ("reward", errored ? .null : .number(hostile ? 1 : 0.8 * (right ? 1 : 0) + 0.2 * f)),
-                        ("rewards", .object([("accuracy", errored ? .null : .number(right ? 1 : 0)), ("format", .number(f))])),
+                        ("rewards", ["accuracy": errored ? .null : .number(right ? 1 : 0), "format": .number(f)]),
                         ("truncated", .bool(i == 5)),
-                        ("error", errored ? .object([("type", .string("timeout")), ("message", .string("grader exceeded 2000 ms"))]) : .null),
-                    ].map { (key: $0.0, value: $0.1) })
-                    samples += sample.jsonText + "\n"
+                        ("error", errored ? ["type": "timeout", "message": "grader exceeded 2000 ms"] : .null),
+                    ]))
+                    samples += sample.jsonString(sortedKeys: false) + "\n"
                 }
             }
         }

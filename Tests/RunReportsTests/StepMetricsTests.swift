@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import XCTest
 @testable import RunReports
 
@@ -7,7 +8,7 @@ import XCTest
 final class StepMetricsTests: XCTestCase {
     /// The line as the report parses it.
     func object(_ m: StepMetrics) throws -> JSONValue {
-        try JSONValue.parse(bytes: Array(JSONEncoder().encode(m)))
+        try JSONValue.parse(Array(JSONEncoder().encode(m)))
     }
 
     func testEncodesFlatNamesAndDecodesBack() throws {
@@ -19,22 +20,22 @@ final class StepMetricsTests: XCTestCase {
         m.validation = .init(reward: 0.75, passRate: 0.5, passAtK: (k: 4, value: 0.875))
         m.warnings = [.init(kind: "reward_collapse", message: "all rewards 0")]
         let json = try object(m)
-        XCTAssertEqual(json["step"]?.int, 7)
-        XCTAssertEqual(json["reward"]?.double, 0.5)
+        XCTAssertEqual(json["step"]?.intValue, 7)
+        XCTAssertEqual(json["reward"]?.numericValue, 0.5)
         XCTAssertTrue(json["reward_std"] == .null, "NaN is written as null")
         XCTAssertTrue(json["loss"] == .null, "always-present keys are null when unknown")
-        XCTAssertEqual(json["rewards/math/mean"]?.double, 0.25)
-        XCTAssertEqual(json["rewards/math/std"]?.double, 0.5)
+        XCTAssertEqual(json["rewards/math/mean"]?.numericValue, 0.25)
+        XCTAssertEqual(json["rewards/math/std"]?.numericValue, 0.5)
         XCTAssertTrue(json["rewards/format/std"] == .null)
-        XCTAssertEqual(json["grader/errors/timeout"]?.int, 2)
-        XCTAssertEqual(json["val/reward"]?.double, 0.75)
-        XCTAssertEqual(json["val/pass_rate"]?.double, 0.5)
-        XCTAssertEqual(json["val/pass@4"]?.double, 0.875)
-        XCTAssertEqual(json["warnings"]?.array?.first?["kind"]?.string, "reward_collapse")
+        XCTAssertEqual(json["grader/errors/timeout"]?.intValue, 2)
+        XCTAssertEqual(json["val/reward"]?.numericValue, 0.75)
+        XCTAssertEqual(json["val/pass_rate"]?.numericValue, 0.5)
+        XCTAssertEqual(json["val/pass@4"]?.numericValue, 0.875)
+        XCTAssertEqual(json["warnings"]?.arrayValue?.first?["kind"]?.stringValue, "reward_collapse")
         XCTAssertNil(json["grader/abstained"]); XCTAssertNil(json["dynamic_sampling/groups_kept"])
         // Every key written is a CodingKey or a FlatKey name.
         let fixed = Set(StepMetrics.CodingKeys.allCases.map(\.rawValue))
-        for key in (json.members ?? []).map(\.key) { XCTAssertTrue(fixed.contains(key) || StepMetrics.FlatKey(name: key) != nil, key) }
+        for key in (json.objectValue?.keys ?? []) { XCTAssertTrue(fixed.contains(key) || StepMetrics.FlatKey(name: key) != nil, key) }
 
         let back = try JSONDecoder().decode(StepMetrics.self, from: JSONEncoder().encode(m))
         XCTAssertNil(back.rewardStd, "NaN reads back as no value")
@@ -45,7 +46,7 @@ final class StepMetricsTests: XCTestCase {
     func testStepsWithoutValidationOmitItsKeys() throws {
         let json = try object(StepMetrics(step: 1, epoch: 0, time: 0, numTokens: 0))
         for key in ["val/reward", "val/pass_rate", "warnings", "grader/abstained"] { XCTAssertNil(json[key], key) }
-        XCTAssertFalse((json.members ?? []).map(\.key).contains { $0.hasPrefix("val/pass@") || $0.hasPrefix("rewards/") || $0.hasPrefix("grader/errors/") })
+        XCTAssertFalse((json.objectValue?.keys ?? []).contains { $0.hasPrefix("val/pass@") || $0.hasPrefix("rewards/") || $0.hasPrefix("grader/errors/") })
         XCTAssertEqual(try JSONDecoder().decode(StepMetrics.self, from: JSONEncoder().encode(StepMetrics(step: 1, epoch: 0, time: 0, numTokens: 0))).validation, nil)
     }
 

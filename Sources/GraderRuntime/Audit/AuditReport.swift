@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// What an audit found: one outcome per hack, the baseline of each subject, and the cost.
 public struct AuditReport: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One sample an audit derives hacks from: the record as the grader sees it, what a correct
 /// answer and a clearly wrong answer look like for it, and what kind of task it is.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Hacks aimed at a model judge: injected instructions, claims of a perfect score, the rubric echoed.
 enum JudgeHacks {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// `audit.json` in a grader directory: the hacks the grader documents as known limitations.
 ///

@@ -1,6 +1,13 @@
-import Foundation
-
 extension JSONValue {
+    /// How the writer spells the numbers JSON cannot hold (NaN, +infinity, -infinity).
+    public enum NonFiniteNumbers: Sendable {
+        /// `null`, which every JSON reader accepts (the default; grader input, HTTP bodies, `--json` output).
+        case null
+        /// `NaN`, `Infinity` and `-Infinity`, as Python's `json` module writes them: for run files and report
+        /// text where a diverging run's NaN must stay visible. Read back with `parse(_:allowNonFinite: true)`.
+        case literals
+    }
+
     /// Compact JSON bytes. Non-finite numbers are written as `null` (they are never valid JSON).
     public func jsonBytes() -> [UInt8] {
         var out: [UInt8] = []
@@ -18,14 +25,15 @@ extension JSONValue {
     ///   - sortedKeys: write object keys in sorted order instead of insertion order.
     ///   - pretty: one member per line, indented by two spaces, as `"key" : value`
     ///     (the layout Foundation's `JSONEncoder` writes); otherwise one line, fit for JSONL.
-    public func jsonString(sortedKeys: Bool, pretty: Bool = false) -> String {
+    ///   - nonFinite: how NaN and infinities are written (`null` unless asked otherwise).
+    public func jsonString(sortedKeys: Bool, pretty: Bool = false, nonFinite: NonFiniteNumbers = .null) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        write(into: &out, sortedKeys: sortedKeys, indent: pretty ? 0 : nil)
+        write(into: &out, sortedKeys: sortedKeys, indent: pretty ? 0 : nil, nonFinite: nonFinite)
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends this value's compact JSON to `out`.
+    /// Appends this value's compact JSON to `out` (the fast path: insertion order, non-finite numbers as `null`).
     public func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
@@ -56,7 +64,7 @@ extension JSONValue {
     private func writeString(_ s: String, into out: inout [UInt8]) { JSONValue.writeString(s, into: &out) }
 
     /// The general form of ``write(into:)``: `indent` is the current depth when pretty-printing, nil for compact.
-    private func write(into out: inout [UInt8], sortedKeys: Bool, indent: Int?) {
+    private func write(into out: inout [UInt8], sortedKeys: Bool, indent: Int?, nonFinite: NonFiniteNumbers) {
         func newline(_ depth: Int) {
             out.append(0x0A)
             out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
@@ -67,7 +75,7 @@ extension JSONValue {
             for (k, v) in a.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
                 if let indent { newline(indent + 1) }
-                v.write(into: &out, sortedKeys: sortedKeys, indent: indent.map { $0 + 1 })
+                v.write(into: &out, sortedKeys: sortedKeys, indent: indent.map { $0 + 1 }, nonFinite: nonFinite)
             }
             if let indent { if a.isEmpty { newline(0) }; newline(indent) }
             out.append(UInt8(ascii: "]"))
@@ -79,16 +87,19 @@ extension JSONValue {
                 if let indent { newline(indent + 1) }
                 writeString(m.key, into: &out)
                 out.append(contentsOf: indent == nil ? [UInt8(ascii: ":")] : Array(" : ".utf8))
-                m.value.write(into: &out, sortedKeys: sortedKeys, indent: indent.map { $0 + 1 })
+                m.value.write(into: &out, sortedKeys: sortedKeys, indent: indent.map { $0 + 1 }, nonFinite: nonFinite)
             }
             if let indent { if members.isEmpty { newline(0) }; newline(indent) }
             out.append(UInt8(ascii: "}"))
+        case .number(let d) where !d.isFinite && nonFinite == .literals:
+            out.append(contentsOf: (d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity").utf8)
         default:
             write(into: &out)
         }
     }
 
-    static func writeNumber(_ d: Double, into out: inout [UInt8]) {
+    /// Integral values below 2^53 as integers (`3`, not `3.0`); others in Swift's shortest round-trip form.
+    public static func writeNumber(_ d: Double, into out: inout [UInt8]) {
         guard d.isFinite else { out.append(contentsOf: "null".utf8); return }
         if d == d.rounded(), abs(d) < 9.007_199_254_740_992e15 {
             out.append(contentsOf: String(Int64(d)).utf8)
@@ -97,7 +108,8 @@ extension JSONValue {
         }
     }
 
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    /// A quoted string: `"`, `\\`, newline, return and tab escaped by name, other control characters as `\\u00XX`.
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Fast path: nothing to escape, copy the UTF-8 bytes in one go.
         let clean = s.utf8.withContiguousStorageIfAvailable { buf in
@@ -116,7 +128,8 @@ extension JSONValue {
             case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
             case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
             case 0..<0x20:
-                out.append(contentsOf: Array(String(format: "\\u%04x", Int(c)).utf8))
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
             default: out.append(c)
             }
         }
