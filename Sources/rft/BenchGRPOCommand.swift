@@ -3,6 +3,7 @@ import Foundation
 import GraderRuntime
 import GRPOTrainer
 import JSON
+import RunReports
 import TransformerModel
 
 /// `rft bench grpo`: seconds per GRPO step on the reference config.
@@ -36,7 +37,7 @@ struct BenchGRPOCommand: ParsableCommand {
     @Option(help: "Read the TRL peer's report from this file (pytorch_peer.py --sections grpo --json) instead of running it.") var peerJson: String?
     @Option(help: "Python with torch, transformers and trl to run the TRL peer (default: .venv-peer/bin/python when it exists).") var peerPython: String?
     @Option(help: "The peer script.") var peerScript = PyTorchPeer.defaultScript
-    @Option(help: "torch.set_num_threads for the peer (rft's model runs on one thread).") var peerThreads = 1
+    @Option(help: "torch.set_num_threads for the peer (default: the model's thread count, --threads).") var peerThreads: Int?
     @Flag(help: "Do not run or read the TRL peer.") var noPeer = false
 
     /// User + system CPU seconds of this process so far.
@@ -81,11 +82,14 @@ struct BenchGRPOCommand: ParsableCommand {
                 print(line["step"]!, st.split(separator: "\n").filter { $0.hasPrefix("VmRSS") || $0.hasPrefix("VmHWM") }.joined(separator: " "))
             }
             defer { lastCPU = cpu }
-            guard let step = line["step"]?.doubleValue, Int(step) > warmup else { return }
+            typealias Key = StepMetrics.CodingKeys
+            guard let step = line[Key.step.rawValue]?.doubleValue, Int(step) > warmup else { return }
             cpuSteps.append(cpu - lastCPU)
-            stepTimes.append(line["step_time"]?.doubleValue ?? .nan)
-            sampling.append(line["sampling_tokens_per_s"]?.doubleValue ?? .nan)
-            for k in ["timing/sampling_s", "timing/grading_wait_s", "timing/update_s"] { phases[k, default: []].append(line[k]?.doubleValue ?? .nan) }
+            stepTimes.append(line[Key.stepTime.rawValue]?.doubleValue ?? .nan)
+            sampling.append(line[Key.samplingTokensPerS.rawValue]?.doubleValue ?? .nan)
+            for k in [Key.timingSamplingS, .timingGradingWaitS, .timingUpdateS] {
+                phases[k.rawValue, default: []].append(line[k.rawValue]?.doubleValue ?? .nan)
+            }
         }
         try trainer.run()
         let median = { (xs: [Double]) -> Double in let s = xs.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
@@ -95,7 +99,7 @@ struct BenchGRPOCommand: ParsableCommand {
         let rss = Double(usage.ru_maxrss) / 1024
         let stepCPU = median(cpuSteps)
         let peer = noPeer ? nil : try PyTorchPeer.report(jsonFile: peerJson, python: peerPython, script: peerScript,
-                                                         sections: ["grpo"], threads: peerThreads, config: "ref-1m")
+                                                         sections: ["grpo"], threads: peerThreads ?? threads.count, config: "ref-1m")
         let trl = peer?["grpo"]
         let trlWall = trl?["step_seconds"]?.doubleValue, trlCPU = trl?["step_cpu_seconds"]?.doubleValue
         if json {

@@ -49,8 +49,10 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Rebuild the base model even when RUN_DIR/base exists.") var rebuildBase = false
 
     @OptionGroup var degraded: DegradedModeOption
+    @OptionGroup var threads: ThreadsOption
 
     func run() throws {
+        threads.apply()
         degraded.apply()
         setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe
         let started = Date()

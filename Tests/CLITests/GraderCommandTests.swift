@@ -165,7 +165,10 @@ final class GraderCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(Set(obj?.keys.map { $0 } ?? []),
-                       ["samples_per_s", "inprocess_samples_per_s", "ratio", "p50_ms", "p99_ms", "cold_start_ms"])
-        for (k, v) in obj ?? [:] { XCTAssertGreaterThan((v as? Double) ?? 0, 0, k) }
+                       ["samples_per_s", "inprocess_samples_per_s", "ratio", "p50_ms", "p99_ms", "cold_start_ms", "conditions"])
+        for (k, v) in obj ?? [:] where k != "conditions" { XCTAssertGreaterThan((v as? Double) ?? 0, 0, k) }
+        let conditions = obj?["conditions"] as? [String: Any]
+        XCTAssertEqual(conditions?["build"] as? String, "debug")
+        XCTAssertEqual((conditions?["load_average"] as? [Double])?.count, 3)
     }
 }
