@@ -27,9 +27,12 @@ final class ModelGradientTests: XCTestCase {
         return model
     }
 
-    func checkLogProbGradients(_ config: ModelConfig, batch: TokenBatch = batch,
-                               file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Checks every parameter's gradient of Σ c ⊙ logp against finite differences, with the
+    /// model's passes split across `threads` threads (gradients reduced in part order).
+    static func checkLogProbGradients(_ config: ModelConfig, batch: TokenBatch = batch, threads: Int = 1,
+                                      file: StaticString = #filePath, line: UInt = #line) throws {
         let model = Self.randomModel(config, seed: 11)
+        model.threads = threads
         var rng = RandomGenerator(seed: 5)
         let weights = batch.lossMask.indices.map { i in (0..<batch.scoredCount(i)).map { _ in rng.nextGaussian() } }
         // loss = Σ c ⊙ logp  ⇒  dLoss/dlogp = c
@@ -47,9 +50,9 @@ final class ModelGradientTests: XCTestCase {
         }
     }
 
-    func testLlamaGQAUntiedGradients() throws { try checkLogProbGradients(Self.llama) }
-    func testQwen2BiasTiedGradients() throws { try checkLogProbGradients(Self.qwen2) }
-    func testQwen3QKNormGradients() throws { try checkLogProbGradients(Self.qwen3) }
+    func testLlamaGQAUntiedGradients() throws { try Self.checkLogProbGradients(Self.llama) }
+    func testQwen2BiasTiedGradients() throws { try Self.checkLogProbGradients(Self.qwen2) }
+    func testQwen3QKNormGradients() throws { try Self.checkLogProbGradients(Self.qwen3) }
 
     /// Sequences longer than one 64-row attention block, packed after a short one.
     func testGradientsAcrossAttentionBlocks() throws {
@@ -58,21 +61,21 @@ final class ModelGradientTests: XCTestCase {
         var rng = RandomGenerator(seed: 1)
         let long = (0..<70).map { _ in Int(rng.next() % 11) }
         let batch = TokenBatch(sequences: [[3, 1, 4], long], completionStart: [1, 60])
-        try checkLogProbGradients(config, batch: batch)
+        try Self.checkLogProbGradients(config, batch: batch)
     }
 
     /// Groups sharing a prompt packed once (`SharedPromptTests`), GQA with and without q/k-norm.
     func testSharedPromptLayoutGradients() throws {
-        try checkLogProbGradients(Self.llama, batch: SharedPromptTests.batches().shared)
-        try checkLogProbGradients(Self.qwen3, batch: SharedPromptTests.batches().shared)
+        try Self.checkLogProbGradients(Self.llama, batch: SharedPromptTests.batches().shared)
+        try Self.checkLogProbGradients(Self.qwen3, batch: SharedPromptTests.batches().shared)
     }
 
     /// Log-probs at the rollout temperature (GRPO's loss): `softmax(logits / T)`, untied and tied head.
     func testTemperatureGradients() throws {
         var batch = Self.batch
         batch.temperature = 0.7
-        try checkLogProbGradients(Self.llama, batch: batch)
-        try checkLogProbGradients(Self.qwen2, batch: batch)
+        try Self.checkLogProbGradients(Self.llama, batch: batch)
+        try Self.checkLogProbGradients(Self.qwen2, batch: batch)
     }
 
     /// Temperature T is the same distribution as an lm_head scaled by 1/T at temperature 1.

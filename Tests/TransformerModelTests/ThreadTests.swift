@@ -45,19 +45,7 @@ final class ThreadTests: XCTestCase {
         model.threads = 3
         let batch = ModelGradientTests.batch
         XCTAssertGreaterThan(try model.split(batch, keeping: true).packed.count, 1)
-        let weights = batch.lossMask.indices.map { i in (0..<batch.scoredCount(i)).map { Float($0 + i) * 0.3 - 0.4 } }
-        func loss() -> Double {
-            let lp = try! model.tokenLogProbs(batch)
-            return zip(lp.logProbs.joined(), weights.joined()).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        }
-        _ = loss()
-        model.zeroGrad()
-        try model.backward(batch, dLogProbs: weights)
-        let analytic = Array(model.gradients)
-        for t in model.layout.tensors {
-            let range = t.offset..<(t.offset + t.count)
-            assertGradientAnyStep(t.name, analytic[range], model.parameters, indices: range, loss)
-        }
+        try ModelGradientTests.checkLogProbGradients(Self.config, batch: batch, threads: 3)
     }
 
     /// Sampling split across sequences draws the same tokens at every thread count (uniforms
