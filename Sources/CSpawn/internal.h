@@ -155,6 +155,11 @@ static inline long send_fd(int sock, const struct rft_msg *msg, int fd) {
 // Shared across the shim's files (spawn.c, namespaces.c, process.c).
 __attribute__((visibility("hidden"))) long apply_fs_op(const struct rft_fs_op *op);
 __attribute__((visibility("hidden"))) int killer_child(void *arg);
-__attribute__((visibility("hidden"))) int run_helper(int (*fn)(void *), void *arg, int share_files, int *status);
+// Starts fn(arg) in a vfork-style helper (CLONE_VM | CLONE_VFORK | SIGCHLD | flags) on a mapped stack
+// of stack_size bytes and waits for it (namespaces.c); used by every helper child outside clone-to-exec.
+// HELPER_STACK_SIZE suits helpers that only make a few raw system calls.
+#define HELPER_STACK_SIZE 16384
+__attribute__((visibility("hidden"))) int run_helper(int (*fn)(void *), void *arg, unsigned long flags, size_t stack_size,
+                                                     int *status);
 
 #endif

@@ -3,6 +3,28 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+// Runs fn(arg) in a vfork-style helper sharing our memory (CLONE_VM | CLONE_VFORK | SIGCHLD plus
+// `flags`, on a fresh stack of `stack_size` bytes, all signals blocked around the clone), waits
+// for it, and stores its wait status in *status when status is not NULL. Returns 0, or -errno when
+// the stack cannot be mapped or the clone fails. Every helper the parent (P) starts and waits for
+// goes through here; A's kill_round (spawn.c) cannot: it runs between clone and exec, raw syscalls only.
+int run_helper(int (*fn)(void *), void *arg, unsigned long flags, size_t stack_size, int *status) {
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -errno;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int p = clone(fn, (char *)stack + stack_size, (int)(CLONE_VM | CLONE_VFORK | flags | SIGCHLD), arg);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (p < 0) { munmap(stack, stack_size); return -e; }
+    int st = 0;
+    while (waitpid(p, &st, __WALL) < 0 && errno == EINTR) {}
+    munmap(stack, stack_size);
+    if (status) *status = st;
+    return 0;
+}
+
 static int netns_child(void *arg) {
     int *out = arg;
     long fd = RS4(SYS_openat, AT_FDCWD, "/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC, 0);
@@ -12,21 +34,9 @@ static int netns_child(void *arg) {
 
 int rft_make_netns(int *fd_out) {
     // A vfork-style child with a shared fd table creates the namespace and opens it for us.
-    static const size_t size = 16384;
-    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return -errno;
     volatile int result = -EINVAL;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int p = clone(netns_child, (char *)stack + size, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNET | SIGCHLD,
-                  (void *)&result);
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (p < 0) { munmap(stack, size); return -e; }
-    int st;
-    while (waitpid(p, &st, __WALL) < 0 && errno == EINTR) {}
-    munmap(stack, size);
+    int r = run_helper(netns_child, (void *)&result, CLONE_FILES | CLONE_NEWNET, HELPER_STACK_SIZE, NULL);
+    if (r < 0) return r;
     if (result < 0) return result;
     *fd_out = result;
     return 0;
@@ -60,20 +70,9 @@ static int template_child(void *arg) {
 }
 
 int rft_make_mount_template(const struct rft_fs_op *ops, int n, const char *new_root, int *fd_out, int *failed_op) {
-    static const size_t size = 65536;
-    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return -errno;
     struct template_args t = {.ops = ops, .n = n, .new_root = new_root, .fd = -1, .failed_op = -1, .err = 0};
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int p = clone(template_child, (char *)stack + size, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNS | SIGCHLD, &t);
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (p < 0) { munmap(stack, size); return -e; }
-    int st;
-    while (waitpid(p, &st, __WALL) < 0 && errno == EINTR) {}
-    munmap(stack, size);
+    int r = run_helper(template_child, &t, CLONE_FILES | CLONE_NEWNS, 65536, NULL); // apply_fs_op runs deeper
+    if (r < 0) return r;
     *failed_op = t.failed_op;
     if (t.fd < 0) return t.err ? t.err : -EINVAL;
     *fd_out = t.fd;
@@ -113,29 +112,9 @@ static int cleanup_child(void *arg) {
     c_exit(0);
 }
 
-// Runs fn(arg) in a vfork-style helper sharing our memory (all signals blocked meanwhile), waits
-// for it, and stores its wait status in *status when status is not NULL.
-int run_helper(int (*fn)(void *), void *arg, int share_files, int *status) {
-    static const size_t size = 16384;
-    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return -errno;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int p = clone(fn, (char *)stack + size, CLONE_VM | CLONE_VFORK | (share_files ? CLONE_FILES : 0) | SIGCHLD, arg);
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (p < 0) { munmap(stack, size); return -e; }
-    int st = 0;
-    while (waitpid(p, &st, __WALL) < 0 && errno == EINTR) {}
-    munmap(stack, size);
-    if (status) *status = st;
-    return 0;
-}
-
 int rft_make_mount_copy(int template_fd, int *fd_out) {
     struct mnt_helper_args t = {.mnt_fd = template_fd, .fd = -1, .err = 0};
-    int r = run_helper(copy_child, &t, 1, NULL);
+    int r = run_helper(copy_child, &t, CLONE_FILES, HELPER_STACK_SIZE, NULL);
     if (r < 0) return r;
     if (t.fd < 0) return t.err ? t.err : -EINVAL;
     *fd_out = t.fd;
@@ -144,7 +123,7 @@ int rft_make_mount_copy(int template_fd, int *fd_out) {
 
 int rft_mount_cleanup(int mnt_fd, const char *const *paths, int n) {
     struct mnt_helper_args t = {.mnt_fd = mnt_fd, .paths = paths, .n = n, .fd = -1, .err = 0};
-    int r = run_helper(cleanup_child, &t, 0, NULL);
+    int r = run_helper(cleanup_child, &t, 0, HELPER_STACK_SIZE, NULL);
     return r < 0 ? r : t.err;
 }
 
@@ -154,21 +133,7 @@ static int probe_child(void *arg) {
 }
 
 int rft_probe_clone(unsigned long flags) {
-    static const size_t size = 16384;
-    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return -errno;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int p = clone(probe_child, (char *)stack + size, (int)(CLONE_VM | CLONE_VFORK | flags | SIGCHLD), NULL);
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (p > 0) {
-        int st;
-        while (waitpid(p, &st, __WALL) < 0 && errno == EINTR) {}
-    }
-    munmap(stack, size);
-    return p < 0 ? -e : 0;
+    return run_helper(probe_child, NULL, flags, HELPER_STACK_SIZE, NULL);
 }
 
 int rft_thread_unshare_fs(void) {

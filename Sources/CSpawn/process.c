@@ -80,7 +80,7 @@ int rft_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errn
 int rft_kill_uid(uint32_t uid) {
     uint32_t u = uid;
     int st = -1;
-    int r = run_helper(killer_child, &u, 0, &st);
+    int r = run_helper(killer_child, &u, 0, HELPER_STACK_SIZE, &st);
     if (r < 0) return r;
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EPERM;
 }

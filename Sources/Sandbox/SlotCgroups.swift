@@ -1,124 +1,5 @@
 import Foundation
 
-/// Which cgroup controllers rft can use here, where their hierarchies are mounted, and where rft
-/// places its own cgroups.
-///
-/// - **cgroup v1** (one hierarchy per controller): rft's cgroups go to `<mount>/rft/…`; root only.
-/// - **cgroup v2** (one unified hierarchy): rft's cgroups go below the cgroup rft itself runs in
-///   (from `/proc/self/cgroup`), so under systemd they stay inside rft's own unit or scope. That
-///   cgroup must be writable: root, or a delegated subtree (a systemd user session,
-///   `systemd-run --user --scope -p Delegate=yes`, a delegating container runtime). cgroup v2 lets
-///   a cgroup enable controllers for its children only while it has no processes of its own, so
-///   the processes of rft's own cgroup are first moved into a `rft-leaf` child (the root cgroup is
-///   exempt from that rule).
-struct CgroupSupport: Sendable {
-    enum Version: String, Sendable { case v1, v2 }
-    /// Controller name ("memory", "pids", "cpuacct", "cpu") → mount point of its hierarchy.
-    var mounts: [String: String] = [:]
-    var version: Version? = nil
-    /// Controller → why it is unusable, and the fix.
-    var missing: [String: String] = [:]
-    /// cgroup v2: the cgroup below which rft makes `rft/…` (rft's own cgroup, or its parent when
-    /// rft already runs in the `rft-leaf` that an earlier rft process made).
-    var v2Base: String? = nil
-
-    static let wanted = ["memory", "pids", "cpuacct", "cpu"]
-    /// Where the processes of rft's own cgroup go on cgroup v2 (no-internal-processes rule).
-    static let leafName = "rft-leaf"
-
-    static let shared: CgroupSupport = detect()
-
-    /// The one line that gives an ordinary user a delegated cgroup subtree under systemd.
-    static let delegationFix = "run rft in a delegated cgroup: systemd-run --user --scope -p Delegate=yes rft ..."
-
-    static func detect() -> CgroupSupport {
-        var s = CgroupSupport()
-        guard let text = readText("/proc/self/mountinfo") else {
-            for c in wanted { s.missing[c] = "cannot read /proc/self/mountinfo" }
-            return s
-        }
-        var v1: [String: String] = [:]
-        var v2Mount: String?
-        for line in text.split(separator: "\n") {
-            // "... mountpoint opts - fstype source superopts"
-            let halves = line.components(separatedBy: " - ")
-            guard halves.count == 2 else { continue }
-            let left = halves[0].split(separator: " "), right = halves[1].split(separator: " ")
-            guard left.count >= 5, right.count >= 3 else { continue }
-            let mountPoint = String(left[4])
-            if right[0] == "cgroup" {
-                for opt in right[2].split(separator: ",") where wanted.contains(String(opt)) { v1[String(opt)] = mountPoint }
-            } else if right[0] == "cgroup2" && v2Mount == nil {
-                v2Mount = mountPoint
-            }
-        }
-        if !v1.isEmpty {
-            // cgroup v1 (or hybrid, where the unified hierarchy has no controllers): v1 only.
-            s.version = .v1
-            s.mounts = v1
-            for c in wanted where s.mounts[c] == nil { s.missing[c] = "the \(c) controller is not mounted (cgroup v1)" }
-            for (c, m) in s.mounts where access(m, W_OK) != 0 {
-                s.missing[c] = "\(m) is not writable by uid \(geteuid()): cgroup v1 needs root (v1 has no safe delegation)"
-                s.mounts[c] = nil
-            }
-            return s
-        }
-        guard let mount = v2Mount else {
-            for c in wanted { s.missing[c] = "no cgroup filesystem is mounted (neither v1 nor v2); fix: mount -t cgroup2 none /sys/fs/cgroup" }
-            return s
-        }
-        s.version = .v2
-        let base = v2BaseDirectory(mount: mount)
-        s.v2Base = base
-        if access(base, W_OK) != 0 || access(base + "/cgroup.procs", W_OK) != 0 || access(base + "/cgroup.subtree_control", W_OK) != 0 {
-            let why = "\(base) (rft's own cgroup, from /proc/self/cgroup) is not writable by uid \(geteuid()); fix: "
-                + (geteuid() == 0 ? "mount cgroup2 read-write (a container needs a writable /sys/fs/cgroup, e.g. docker run --cgroupns=private with a cgroup v2 host)" : delegationFix)
-            for c in wanted { s.missing[c] = why }
-            return s
-        }
-        let available = Set((readText(base + "/cgroup.controllers") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
-        for c in wanted {
-            // cpu.stat (CPU time) is a core file of every v2 cgroup: "cpuacct" needs no controller.
-            if c == "cpuacct" || available.contains(c) {
-                s.mounts[c] = mount
-            } else {
-                s.missing[c] = "the \(c) controller is not delegated to \(base) (its parent's cgroup.subtree_control lacks +\(c)); fix: "
-                    + (geteuid() == 0 ? "echo +\(c) > \(parentDirectory(base))/cgroup.subtree_control"
-                                      : "ask for it in the delegation: systemd-run --user --scope -p Delegate=\"memory pids cpu\" rft ...")
-            }
-        }
-        return s
-    }
-
-    /// rft's own cgroup v2 directory, or its parent when rft runs in an `rft-leaf` (moved there by
-    /// an earlier rft process that shares the cgroup).
-    static func v2BaseDirectory(mount: String) -> String {
-        var path = "/"
-        for line in (readText("/proc/self/cgroup") ?? "").split(separator: "\n") where line.hasPrefix("0::") {
-            path = String(line.dropFirst(3))
-        }
-        let own = path == "/" ? mount : mount + path
-        if own.hasSuffix("/" + leafName) { return parentDirectory(own) }
-        return own
-    }
-
-    static func parentDirectory(_ dir: String) -> String {
-        guard let i = dir.lastIndex(of: "/"), i != dir.startIndex else { return "/" }
-        return String(dir[..<i])
-    }
-
-    func isV2(_ controller: String) -> Bool { version == .v2 && mounts[controller] != nil }
-
-    /// The directory under which `rft/` is made for this controller.
-    func base(_ controller: String) -> String? {
-        guard let m = mounts[controller] else { return nil }
-        return version == .v2 ? v2Base : m
-    }
-
-    /// Every directory holding an `rft/` hierarchy.
-    var bases: Set<String> { Set(Self.wanted.compactMap { base($0) }) }
-}
-
 /// The cgroups of one slot: created once, configured for the policy, reused by each run.
 final class SlotCgroups {
     private(set) var dirs: [String] = []
@@ -144,7 +25,7 @@ final class SlotCgroups {
         }
     }
 
-    // MARK: cgroup v2
+    // MARK: cgroup v2 (rft's own cgroup is made able to delegate in CgroupDelegation.swift)
 
     private func initV2(support: CgroupSupport, name: String, policy: SandboxPolicy) throws {
         guard let base = support.v2Base else { return }
@@ -177,57 +58,6 @@ final class SlotCgroups {
         }
         cpuDir = dir; cpuV2 = true
         if enable.contains("cpu") { try Self.setCPUBandwidth(dir: dir, v2: true, msPerSec: policy.cpuMsPerSec) }
-    }
-
-    private static let baseLock = NSLock()
-
-    /// Makes `base` able to enable controllers for its children: moves its processes (rft itself,
-    /// and whatever shares its cgroup) into `base/rft-leaf`, then enables the controllers.
-    static func prepareV2Base(_ base: String, enable: [String]) throws {
-        baseLock.lock(); defer { baseLock.unlock() }
-        let isRoot = access(base + "/cgroup.type", F_OK) != 0 // only the root cgroup lacks it
-        if !isRoot && !hasControllers(enable, in: base) {
-            let leaf = base + "/" + CgroupSupport.leafName
-            // Processes may fork while we move them: repeat until the cgroup is empty.
-            for _ in 0..<20 {
-                let pids = (readText(base + "/cgroup.procs") ?? "").split(separator: "\n")
-                if pids.isEmpty { break }
-                try mkdirOK(leaf)
-                for pid in pids {
-                    do { try write(leaf + "/cgroup.procs", String(pid)) } catch let e as SandboxError {
-                        if kill(Int32(pid) ?? 0, 0) != 0 && errno == ESRCH { continue } // it exited meanwhile
-                        throw SandboxError(layer: "cgroup", message: "moving process \(pid) out of \(base) into \(leaf) (cgroup v2 allows child cgroups with controllers only below a cgroup without processes): \(e.message)")
-                    }
-                }
-            }
-        }
-        try enableControllers(enable, in: base)
-    }
-
-    static func hasControllers(_ names: [String], in dir: String) -> Bool {
-        let on = Set((readText(dir + "/cgroup.subtree_control") ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
-        return names.allSatisfy(on.contains)
-    }
-
-    /// Writes `+c` for each controller to `dir/cgroup.subtree_control`, naming the cause on failure.
-    static func enableControllers(_ names: [String], in dir: String) throws {
-        if names.isEmpty || hasControllers(names, in: dir) { return }
-        let file = dir + "/cgroup.subtree_control"
-        let fd = open(file, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SandboxError(layer: "cgroup", message: "open \(file): \(errnoText(errno))") }
-        defer { close(fd) }
-        let text = names.map { "+" + $0 }.joined(separator: " ")
-        if text.withCString({ Glibc.write(fd, $0, strlen($0)) }) < 0 {
-            let e = errno
-            let hint: String
-            switch e {
-            case EBUSY: hint = "the cgroup has processes of its own (cgroup v2's no-internal-processes rule)"
-            case ENOENT: hint = "a controller is not available here: the parent's cgroup.subtree_control lacks it"
-            case EACCES, EPERM: hint = geteuid() == 0 ? "permission denied" : CgroupSupport.delegationFix
-            default: hint = errnoText(e)
-            }
-            throw SandboxError(layer: "cgroup", message: "writing \"\(text)\" to \(file): \(errnoText(e)) (\(hint))")
-        }
     }
 
     // MARK: cgroup v1
@@ -380,7 +210,8 @@ final class SlotCgroups {
         }
     }
 
-    private static func mkdirOK(_ dir: String) throws {
+    /// mkdir that accepts an existing directory and names the fix when permission is denied.
+    static func mkdirOK(_ dir: String) throws {
         if mkdir(dir, 0o755) != 0 && errno != EEXIST {
             let e = errno
             throw SandboxError(layer: "cgroup", message: "mkdir \(dir): \(errnoText(e))\(e == EACCES || e == EPERM ? " (\(geteuid() == 0 ? "permission denied" : CgroupSupport.delegationFix))" : "")")
@@ -401,38 +232,4 @@ final class SlotCgroups {
             }
         }
     }
-}
-
-func write(_ path: String, _ text: String) throws {
-    let fd = open(path, O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SandboxError(layer: "cgroup", message: "open \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    let n = text.withCString { Glibc.write(fd, $0, strlen($0)) }
-    guard n >= 0 else { throw SandboxError(layer: "cgroup", message: "write \(path): \(String(cString: strerror(errno)))") }
-}
-
-func readText(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4096) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        out += buf[0..<n]
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
-func listDirectory(_ path: String) -> [String] {
-    guard let d = opendir(path) else { return [] }
-    defer { closedir(d) }
-    var out: [String] = []
-    while let e = readdir(d) {
-        let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-        if name != "." && name != ".." && e.pointee.d_type == UInt8(DT_DIR) { out.append(name) }
-    }
-    return out
 }
