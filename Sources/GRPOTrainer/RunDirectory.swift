@@ -38,6 +38,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// flat keys `<name>_baseline_reward`, `<name>_final_reward`, `<name>_baseline_stderr`, … and
     /// listed in order under `test_splits`.
     public var testSplits: [TestSplitRewards] = []
+    /// The threads the model's passes ran on (results are reproducible for a seed and thread
+    /// count; docs/TRAINING.md, "Threads"); nil for a policy that is not rft's transformer.
+    public var modelThreads: Int?
 
     public init(status: RunStatus = .inProgress, steps: Int = 0, totalSteps: Int = 0) {
         self.status = status; self.steps = steps; self.totalSteps = totalSteps; self.epoch = 0
@@ -52,7 +55,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         case bestValReward = "best_val_reward", bestCheckpoint = "best_checkpoint"
         case finalCheckpoint = "final_checkpoint", checkpoints
         case startedAt = "started_at", updatedAt = "updated_at", pid, error, graderErrors = "grader_errors"
-        case testSplits = "test_splits"
+        case testSplits = "test_splits", modelThreads = "model_threads"
     }
 
     public init(from decoder: Decoder) throws {
@@ -69,6 +72,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         startedAt = try c.decode(Double.self, forKey: .startedAt); updatedAt = try c.decode(Double.self, forKey: .updatedAt)
         pid = try c.decodeIfPresent(Int32.self, forKey: .pid); error = try c.decodeIfPresent(String.self, forKey: .error)
         graderErrors = try c.decodeIfPresent(GraderErrorTally.self, forKey: .graderErrors)
+        modelThreads = try c.decodeIfPresent(Int.self, forKey: .modelThreads)
         let names = try c.decodeIfPresent([String].self, forKey: .testSplits) ?? []
         let flat = try decoder.container(keyedBy: FlatKey.self)
         testSplits = try names.map { name in
@@ -97,6 +101,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         try c.encode(startedAt, forKey: .startedAt); try c.encode(updatedAt, forKey: .updatedAt)
         try c.encodeIfPresent(pid, forKey: .pid); try c.encodeIfPresent(error, forKey: .error)
         try c.encodeIfPresent(graderErrors, forKey: .graderErrors)
+        try c.encodeIfPresent(modelThreads, forKey: .modelThreads)
         guard !testSplits.isEmpty else { return }
         try c.encode(testSplits.map(\.name), forKey: .testSplits)
         var flat = encoder.container(keyedBy: FlatKey.self)

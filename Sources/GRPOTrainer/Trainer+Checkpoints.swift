@@ -34,6 +34,7 @@ extension Trainer {
         summary.pid = ProcessInfo.processInfo.processIdentifier
         summary.error = nil
         summary.totalSteps = totalSteps
+        summary.modelThreads = (policy as? TransformerPolicy)?.model.threads
         guard let (name, restored) = checkpoints.latest() else {
             tell("no checkpoint yet: restarting from step 0")
             state = TrainerState(seed: hyperparameters.seed)

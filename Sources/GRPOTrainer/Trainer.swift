@@ -105,6 +105,7 @@ public final class Trainer {
         try runDirectory.writeJSON(config.resolvedJSON, to: "config.json")
         for f in ["metrics.jsonl", "samples.jsonl"] { try? FileManager.default.removeItem(at: runDirectory.file(f)) }
         summary = RunSummary(totalSteps: totalSteps)
+        summary.modelThreads = (policy as? TransformerPolicy)?.model.threads
         try runDirectory.writeSummary(summary)
         runDirectory.log("start: \(train.count) train prompts, \(validation.count) validation prompts, \(totalSteps) steps")
     }

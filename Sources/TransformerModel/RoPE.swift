@@ -30,6 +30,19 @@ struct RoPETable {
 /// `x[i] ← x[i]·cos − x[i+h]·sin`, `x[i+h] ← x[i+h]·cos + x[i]·sin`.
 func ropeForward(_ x: FloatPtr, ld: Int, N: Int, heads: Int, headDim: Int,
                  positions: UnsafePointer<Int32>, table: RoPETable) {
+    ropeRotate(x, ld: ld, N: N, heads: heads, headDim: headDim, positions: positions, table: table, sinSign: 1)
+}
+
+/// Backward, in place: the transpose (inverse) rotation applied to the gradient,
+/// `d[i] ← d[i]·cos + d[i+h]·sin`, `d[i+h] ← d[i+h]·cos − d[i]·sin`.
+func ropeBackward(_ d: FloatPtr, ld: Int, N: Int, heads: Int, headDim: Int,
+                  positions: UnsafePointer<Int32>, table: RoPETable) {
+    ropeRotate(d, ld: ld, N: N, heads: heads, headDim: headDim, positions: positions, table: table, sinSign: -1)
+}
+
+/// The rotation of both: by +θ (`sinSign` 1, forward) or −θ (`sinSign` −1, its transpose).
+private func ropeRotate(_ x: FloatPtr, ld: Int, N: Int, heads: Int, headDim: Int,
+                        positions: UnsafePointer<Int32>, table: RoPETable, sinSign: Float) {
     let h = headDim / 2
     table.cos.withUnsafeBufferPointer { cosT in
         table.sin.withUnsafeBufferPointer { sinT in
@@ -39,45 +52,15 @@ func ropeForward(_ x: FloatPtr, ld: Int, N: Int, heads: Int, headDim: Int,
                     let v = x + n * ld + hd * headDim
                     var i = 0
                     while i + 8 <= h {
-                        let a = load8(v, i), b = load8(v, i + h), cv = load8(c, i), sv = load8(s, i)
+                        let a = load8(v, i), b = load8(v, i + h), cv = load8(c, i), sv = load8(s, i) * sinSign
                         store8(v, i, a * cv - b * sv)
                         store8(v, i + h, b * cv + a * sv)
                         i += 8
                     }
                     while i < h {
-                        let a = v[i], b = v[i + h]
-                        v[i] = a * c[i] - b * s[i]
-                        v[i + h] = b * c[i] + a * s[i]
-                        i += 1
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Backward, in place: the transpose (inverse) rotation applied to the gradient,
-/// `d[i] ← d[i]·cos + d[i+h]·sin`, `d[i+h] ← d[i+h]·cos − d[i]·sin`.
-func ropeBackward(_ d: FloatPtr, ld: Int, N: Int, heads: Int, headDim: Int,
-                  positions: UnsafePointer<Int32>, table: RoPETable) {
-    let h = headDim / 2
-    table.cos.withUnsafeBufferPointer { cosT in
-        table.sin.withUnsafeBufferPointer { sinT in
-            for n in 0..<N {
-                let c = cosT.baseAddress! + Int(positions[n]) * h, s = sinT.baseAddress! + Int(positions[n]) * h
-                for hd in 0..<heads {
-                    let v = d + n * ld + hd * headDim
-                    var i = 0
-                    while i + 8 <= h {
-                        let a = load8(v, i), b = load8(v, i + h), cv = load8(c, i), sv = load8(s, i)
-                        store8(v, i, a * cv + b * sv)
-                        store8(v, i + h, b * cv - a * sv)
-                        i += 8
-                    }
-                    while i < h {
-                        let a = v[i], b = v[i + h]
-                        v[i] = a * c[i] + b * s[i]
-                        v[i + h] = b * c[i] - a * s[i]
+                        let a = v[i], b = v[i + h], sv = s[i] * sinSign
+                        v[i] = a * c[i] - b * sv
+                        v[i + h] = b * c[i] + a * sv
                         i += 1
                     }
                 }

@@ -45,6 +45,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Validation prompts (they choose the best checkpoint).") var validationPrompts = 200
     @Option(help: "Held-out in-distribution test prompts (scored before and after training only).") var testPrompts = 300
     @Option(help: "Held-out out-of-distribution prompts: names, objects and phrasings never seen in SFT or training.") var oodPrompts = 300
+    @Option(help: "Steps between validation evaluations (each scores the validation prompts greedily; the best one's checkpoint is kept).") var evalInterval = 20
+    @Option(help: "Prompts sampled per model call; graders score one chunk while the model samples the next.") var samplingChunk = 4
     @Option(help: "Seed for data, model and sampling.") var seed = 7
     @Flag(help: "Rebuild the base model even when RUN_DIR/base exists.") var rebuildBase = false
 
@@ -52,9 +54,7 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
 
     func run() throws {
-        threads.apply()
-        degraded.apply()
-        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe
+        beginLongRun(threads: threads, degraded: degraded)
         let started = Date()
         let dir = URL(fileURLWithPath: runDir).standardized
         let dataDir = dir.appendingPathComponent("data"), baseDir = dir.appendingPathComponent("base")
@@ -108,8 +108,8 @@ struct DemoCommand: ParsableCommand {
                 "learning_rate": .number(learningRate), "lr_scheduler": "constant", "warmup_steps": .number(Double(warmupSteps)),
                 "max_completion_length": 10, "temperature": .number(temperature), "beta": .number(beta),
                 "loss_type": .string(lossType), "dynamic_sampling": .bool(dynamicSampling), "mask_truncated_completions": false,
-                "eval_interval": 20, "save_interval": 50, "keep_last": 2, "log_samples_interval": 10,
-                "eval_temperature": .number(evalTemperature), "pass_threshold": 1.0, "seed": .number(Double(seed)), "sampling_chunk": 4,
+                "eval_interval": .number(Double(evalInterval)), "save_interval": 50, "keep_last": 2, "log_samples_interval": 10,
+                "eval_temperature": .number(evalTemperature), "pass_threshold": 1.0, "seed": .number(Double(seed)), "sampling_chunk": .number(Double(samplingChunk)),
             ],
         ])
         print("[3/5] baseline: greedy answers to the validation, test and OOD prompts, graded by templates/math in the sandbox")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TransformerModel
 
 /// `--threads N`: how many threads the model's passes use (sampling, log-probs, training).
@@ -15,4 +16,13 @@ struct ThreadsOption: ParsableArguments {
 
     /// Makes `--threads` the default of every model created from now on.
     func apply() { if let threads { ModelThreads.defaultCount = threads } }
+}
+
+/// What a long-running command (`rft train`, `rft demo`) does first: applies `--threads` and the
+/// degraded-mode flags, and line-buffers stdout so progress lines appear as they happen, also in
+/// a pipe.
+func beginLongRun(threads: ThreadsOption, degraded: DegradedModeOption) {
+    threads.apply()
+    degraded.apply()
+    setvbuf(stdout, nil, _IOLBF, 0)
 }

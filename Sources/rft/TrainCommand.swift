@@ -47,9 +47,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
 
     func run() throws {
-        threads.apply()
-        degraded.apply()
-        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe
+        beginLongRun(threads: threads, degraded: degraded)
         let cfg: TrainConfig
         do {
             if let resume {

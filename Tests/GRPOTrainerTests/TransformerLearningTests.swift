@@ -30,6 +30,8 @@ final class TransformerLearningTests: XCTestCase {
         try trainer.run()
         let first = rewards.prefix(5).reduce(0, +) / 5, last = rewards.suffix(5).reduce(0, +) / 5
         XCTAssertGreaterThan(last, first + 0.3, "reward \(first) → \(last): \(rewards)")
+        // The run says which thread count reproduces it.
+        XCTAssertEqual(try RunDirectory(dir.path).readSummary().modelThreads, policy.model.threads)
     }
 
     /// The loss, its ratios and the KL see the distribution the completions were sampled from:
