@@ -64,12 +64,13 @@ bench-grader: release
 bench-serve: release
 	$(RFT) bench serve-rewards --graders graders/trivial --clients 32 --batch 64 --seconds 30 --baseline-seconds 10 --json
 
+## bench model runs the PyTorch peer itself, per config, at the same thread count.
 bench-model: release
-	$(RFT) bench model --json
 ifneq ($(HAVE_PEER),)
-	$(PEER_PY) Benchmarks/peer/pytorch_peer.py --sections train,generate --config ref-1m --threads 1 --json
+	$(RFT) bench model --json --peer-python $(PEER_PY)
 else
-	@echo "skipped: PyTorch peer for bench model (no $(PEER_PY); run Benchmarks/peer/setup.sh)"
+	$(RFT) bench model --json --no-peer
+	@echo "no PyTorch peer (no $(PEER_PY); run Benchmarks/peer/setup.sh)"
 endif
 
 bench-tokenizer: release
