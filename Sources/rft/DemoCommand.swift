@@ -23,6 +23,7 @@ struct DemoCommand: ParsableCommand {
         Examples:
           rft demo
           rft demo --run-dir /tmp/demo --steps 100 --seed 3
+          rft demo --threads 1          # the model on one core (results depend on the seed and thread count)
         """
     )
 
