@@ -52,6 +52,9 @@ demo: release
 ## Hugging Face tokenizers, math-verify) run when .venv-peer exists: Benchmarks/peer/setup.sh makes it.
 PEER_PY    := .venv-peer/bin/python
 HAVE_PEER  := $(wildcard $(PEER_PY))
+## rft bench model/grpo run the peer themselves, at the model's thread count, when it exists.
+PEER_ARGS  := $(if $(HAVE_PEER),--peer-python $(PEER_PY),--no-peer)
+NO_PEER    := $(if $(HAVE_PEER),,@echo "no PyTorch/TRL peer (no $(PEER_PY); run Benchmarks/peer/setup.sh)")
 BENCH_DIR  := .build/bench
 BENCHES    := bench-grader bench-serve bench-model bench-tokenizer bench-spawn bench-math bench-grpo bench-code-exec bench-audit
 .PHONY: $(BENCHES)
@@ -64,14 +67,9 @@ bench-grader: release
 bench-serve: release
 	$(RFT) bench serve-rewards --graders graders/trivial --clients 32 --batch 64 --seconds 30 --baseline-seconds 10 --json
 
-## bench model runs the PyTorch peer itself, per config, at the same thread count.
 bench-model: release
-ifneq ($(HAVE_PEER),)
-	$(RFT) bench model --json --peer-python $(PEER_PY)
-else
-	$(RFT) bench model --json --no-peer
-	@echo "no PyTorch peer (no $(PEER_PY); run Benchmarks/peer/setup.sh)"
-endif
+	$(RFT) bench model --json $(PEER_ARGS)
+	$(NO_PEER)
 
 bench-tokenizer: release
 ifneq ($(HAVE_PEER),)
@@ -94,12 +92,8 @@ else
 endif
 
 bench-grpo: release
-ifneq ($(HAVE_PEER),)
-	$(RFT) bench grpo --json --peer-python $(PEER_PY)
-else
-	$(RFT) bench grpo --json --no-peer
-	@echo "no TRL peer (no $(PEER_PY); run Benchmarks/peer/setup.sh)"
-endif
+	$(RFT) bench grpo --json $(PEER_ARGS)
+	$(NO_PEER)
 
 bench-code-exec: release
 	$(RFT) grader bench templates/code-execution --samples 47 --rounds 2 --cold-starts 3 --json
