@@ -21,8 +21,7 @@ public struct ModelServer: Sendable {
     }
 
     public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
-        if let key = configuration.apiKey { router.add(middleware: BearerAuthMiddleware(key: key)) }
+        let router = HTTPServer.router(configuration)
         // One generation at a time: the model uses every core it is given.
         let gate = AdmissionGate(capacity: 1, queueLimit: configuration.maxQueuedBatches)
         ChatRoutes(model: model, configuration: configuration, gate: gate).register(on: router)
@@ -31,8 +30,6 @@ public struct ModelServer: Sendable {
 
     /// Validates the configuration, binds, and returns once listening.
     public func start(signals: [UnixSignal] = []) async throws -> RunningServer {
-        try configuration.validate()
-        return try await HTTPServer.start(router: makeRouter(), host: configuration.host, port: configuration.port,
-                                          signals: signals, logger: logger)
+        try await HTTPServer.start(router: makeRouter(), configuration: configuration, signals: signals, logger: logger)
     }
 }

@@ -28,8 +28,7 @@ public struct RewardServer: Sendable {
 
     /// The router with every reward endpoint (and bearer auth when an API key is set).
     public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
-        if let key = configuration.apiKey { router.add(middleware: BearerAuthMiddleware(key: key)) }
+        let router = HTTPServer.router(configuration)
         let gate = AdmissionGate(capacity: configuration.maxConcurrentBatches, queueLimit: configuration.maxQueuedBatches)
         RewardRoutes(scorer: scorer, configuration: configuration, openRLHF: openRLHF, metrics: metrics,
                      gate: gate, logger: logger).register(on: router)
@@ -38,8 +37,6 @@ public struct RewardServer: Sendable {
 
     /// Validates the configuration, binds, and returns once listening.
     public func start(signals: [UnixSignal] = []) async throws -> RunningServer {
-        try configuration.validate()
-        return try await HTTPServer.start(router: makeRouter(), host: configuration.host, port: configuration.port,
-                                          signals: signals, logger: logger)
+        try await HTTPServer.start(router: makeRouter(), configuration: configuration, signals: signals, logger: logger)
     }
 }

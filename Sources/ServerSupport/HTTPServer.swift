@@ -30,6 +30,21 @@ public final class RunningServer: Sendable {
 
 /// Starts Hummingbird applications on a bound address and reports the port (the reward and model servers).
 package enum HTTPServer {
+    /// An empty router, behind bearer auth when `configuration` has an API key.
+    package static func router(_ configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+        let router = Router()
+        if let key = configuration.apiKey { router.add(middleware: BearerAuthMiddleware(key: key)) }
+        return router
+    }
+
+    /// Validates `configuration`, then binds `router` on its host and port (see the overload below).
+    package static func start(router: Router<BasicRequestContext>, configuration: ServerConfiguration,
+                              signals: [UnixSignal], logger: Logger) async throws -> RunningServer {
+        try configuration.validate()
+        return try await start(router: router, host: configuration.host, port: configuration.port,
+                               signals: signals, logger: logger)
+    }
+
     /// Binds `router` on `host:port` and returns once it is listening. `signals` (SIGTERM, SIGINT for the
     /// CLI) trigger a graceful shutdown: no new connections, in-flight requests drain.
     package static func start(router: Router<BasicRequestContext>, host: String, port: Int, signals: [UnixSignal],
