@@ -4,7 +4,9 @@ proxying, decoding and scoring are tested quickly. The real isolation (fresh san
 neighbours) is tested through rft itself: Tests/GraderRuntimeTests/CodeExecutionAttackTests.swift,
 ExecServiceTests.swift and `rft grader test templates/code-execution` (TemplateCasesTests)."""
 import os
+import shutil
 import subprocess
+import tempfile
 import types
 import unittest
 
@@ -39,11 +41,17 @@ def fake_exec():
 
     def run(argv, stdin="", env=None, **limits):
         mod.calls.append(("run", limits))
+        # Each sandboxed run has a fresh private /tmp; here, a fresh directory stands in for it, so
+        # no other process on the machine can touch the program file between its write and exec.
+        scratch = tempfile.mkdtemp(prefix="rft-fake-exec-")
+        argv = [a.replace("path = '/tmp/'", "path = %r" % (scratch + "/")) for a in argv]
         try:
             p = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=env,
                                timeout=limits["timeout_ms"] / 1000)
         except subprocess.TimeoutExpired:
             return _Result("timeout")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         return _Result("ok" if p.returncode == 0 else "nonzero_exit", p.stdout, p.stderr, p.returncode)
 
     class Session:
@@ -138,7 +146,7 @@ class GradingTests(unittest.TestCase):
     def test_other_languages_via_command(self):
         cfg = dict(M.CONFIG, command=["/bin/bash", "{file}"], fence_languages=["bash"])
         tests = M.parse_tests({"tests": [{"stdin": "3\n", "stdout": "6"}, {"stdin": "4\n", "stdout": "9"}]}, cfg)
-        # /tmp is the sandbox's fresh scratch; outside rft the fake writes there too
+        # /tmp is the sandbox's fresh scratch; outside rft the fake gives each run a fresh directory
         self.assertEqual([s for s, _ in M.run_tests("read x; echo $((x*2))", tests, cfg)], ["passed", "wrong_answer"])
         with self.assertRaises(M.ReferenceError_):
             M.parse_tests(FN, cfg)
