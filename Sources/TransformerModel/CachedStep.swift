@@ -18,7 +18,7 @@ extension Transformer {
                     weights: DecodeWeights? = nil, parts: Int = 1) {
         let c = config, M = tokens.count, d = dim, F = c.ffnDim
         let p = parameters.baseAddress!
-        let wts = weights ?? DecodeWeights(self, transpose: false)
+        let wts = weights ?? DecodeWeights(self)
         let parts = min(parts, s.parts)
         // Per-row cache coordinates as raw Int32 buffers (no array traffic in the loops).
         for r in 0..<M {
