@@ -35,25 +35,24 @@ struct CachePrefix {
     let lengths: [Int32]
 }
 
-/// Work buffers of a cached forward step over up to `rows` rows, split across up to `parts`
-/// threads (each has its own attention scores and sampling probabilities).
+/// Work buffers of a cached forward step over up to `rows` rows.
 final class DecodeScratch {
-    let rows: Int, logitRows: Int, parts: Int, capacity: Int
+    let rows: Int, logitRows: Int
     let x: FloatPtr, xn: FloatPtr, rstd: FloatPtr, qkv: FloatPtr, qk: FloatPtr, rstdQ: FloatPtr, rstdK: FloatPtr
     let att: FloatPtr, gateUp: FloatPtr, act: FloatPtr, scores: FloatPtr, logits: FloatPtr, probs: FloatPtr
     /// Per row: cache slot, prefix slot and prefix length.
     let slot: UnsafeMutablePointer<Int32>, prefixSlot: UnsafeMutablePointer<Int32>, prefixLength: UnsafeMutablePointer<Int32>
     private var all: [FloatPtr] = []
 
-    init(config c: ModelConfig, rows M: Int, logitRows: Int, capacity: Int, parts: Int = 1) {
-        rows = M; self.logitRows = logitRows; self.parts = parts; self.capacity = capacity
+    init(config c: ModelConfig, rows M: Int, logitRows: Int, capacity: Int) {
+        rows = M; self.logitRows = logitRows
         let qDim = c.nHeads * c.headDim, kvDim = c.nKVHeads * c.headDim
         x = allocateFloats(M * c.dim); xn = allocateFloats(M * c.dim); rstd = allocateFloats(M)
         qkv = allocateFloats(M * (qDim + 2 * kvDim)); qk = allocateFloats(M * (qDim + kvDim))
         rstdQ = allocateFloats(M * c.nHeads); rstdK = allocateFloats(M * c.nKVHeads)
         att = allocateFloats(M * qDim); gateUp = allocateFloats(M * 2 * c.ffnDim); act = allocateFloats(M * c.ffnDim)
-        scores = allocateFloats(parts * capacity); logits = allocateFloats(logitRows * c.vocabSize)
-        probs = allocateFloats(parts * c.vocabSize)
+        scores = allocateFloats(capacity); logits = allocateFloats(logitRows * c.vocabSize)
+        probs = allocateFloats(c.vocabSize)
         all = [x, xn, rstd, qkv, qk, rstdQ, rstdK, att, gateUp, act, scores, logits, probs]
         slot = .allocate(capacity: M); prefixSlot = .allocate(capacity: M); prefixLength = .allocate(capacity: M)
     }

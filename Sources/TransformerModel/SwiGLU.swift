@@ -4,22 +4,19 @@ import Foundation
 
 /// Forward. `gateUp [N, 2F]` holds gate in columns `0..<F` and up in `F..<2F`
 /// (one fused matmul over the contiguous gate_proj/up_proj weights); `out [N, F]`.
-/// `sigmoid [N, F]`, when given, receives σ(gate) for the backward pass. `columns` limits the
-/// work to those activation columns (a decode step's thread computes its own gate/up columns);
-/// the 8-wide groups are the same as for the whole row when its bounds are multiples of 8.
-func swigluForward(out: FloatPtr, sigmoid: FloatPtr? = nil, gateUp: ConstFloatPtr, N: Int, F: Int,
-                   columns: Range<Int>? = nil) {
-    let one = F8(repeating: 1), lo = columns?.lowerBound ?? 0, hi = columns?.upperBound ?? F
+/// `sigmoid [N, F]`, when given, receives σ(gate) for the backward pass.
+func swigluForward(out: FloatPtr, sigmoid: FloatPtr? = nil, gateUp: ConstFloatPtr, N: Int, F: Int) {
+    let one = F8(repeating: 1)
     for n in 0..<N {
         let g = gateUp + n * 2 * F, u = g + F, y = out + n * F, sg = sigmoid.map { $0 + n * F }
-        var i = lo
-        while i + 8 <= hi {
+        var i = 0
+        while i + 8 <= F {
             let gv = load8(g, i), sig = one / (one + fastExp(-gv))
             store8(y, i, gv * sig * load8(u, i))
             if let sg { store8(sg, i, sig) }
             i += 8
         }
-        while i < hi {
+        while i < F {
             let sig = 1 / (1 + fastExp(-g[i]))
             y[i] = g[i] * sig * u[i]
             sg?[i] = sig

@@ -38,11 +38,6 @@ public final class Transformer {
         didSet { threads = max(1, threads) }
     }
 
-    /// A sampling step with fewer rows than this per thread is split by output columns, a larger
-    /// one by sequences (`ThreadedSampling.swift`); at 64 rows a thread the packing of the weights
-    /// that every thread repeats in the sequence split is small beside its matmuls.
-    var columnSplitRows = 64
-
     // Dimensions used everywhere.
     var dim: Int { config.dim }
     var qDim: Int { config.nHeads * config.headDim }
