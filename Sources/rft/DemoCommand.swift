@@ -5,7 +5,7 @@ import GRPOTrainer
 import JSON
 import TransformerModel
 
-/// `rft demo`: the whole loop on the embedded default, in about 8 minutes on 2 cores.
+/// `rft demo`: the whole loop on the embedded default, in 7-10 minutes on 2 cores.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -39,6 +39,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Completions per prompt (G).") var numGenerations = 8
     @Option(help: "Rollout sampling temperature.") var temperature = 1.0
     @Option(help: "Validation temperature (0 = greedy).") var evalTemperature = 0.0
+    @Option(help: "Policy updates per batch of rollouts (TRL's num_iterations; more than 1 reuses each batch with the clipped ratio).") var numIterations = 1
     @Option(help: "Loss variant: grpo, dr_grpo or dapo.") var lossType = "dapo"
     @Option(help: "KL coefficient against the base model (0, the default, skips the reference forward).") var beta = 0.0
     @Flag(inversion: .prefixedNo, help: "Drop groups whose completions all score the same and sample more prompts (DAPO).") var dynamicSampling = true
@@ -46,7 +47,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Validation prompts (they choose the best checkpoint).") var validationPrompts = 200
     @Option(help: "Held-out in-distribution test prompts (scored before and after training only).") var testPrompts = 300
     @Option(help: "Held-out out-of-distribution prompts: names, objects and phrasings never seen in SFT or training.") var oodPrompts = 300
-    @Option(help: "Steps between validation evaluations (each scores the validation prompts greedily; the best one's checkpoint is kept).") var evalInterval = 20
+    @Option(help: "Steps between validation evaluations (each scores the validation prompts greedily; the best one's checkpoint is kept).") var evalInterval = 40
     @Option(help: "Prompts sampled per model call; graders score one chunk while the model samples the next.") var samplingChunk = 4
     @Option(help: "Seed for data, model and sampling.") var seed = 7
     @Flag(help: "Rebuild the base model even when RUN_DIR/base exists.") var rebuildBase = false
@@ -105,7 +106,7 @@ struct DemoCommand: ParsableCommand {
             "output_dir": .string(dir.path),
             "hyperparameters": [
                 "max_steps": .number(Double(steps)), "batch_size": .number(Double(batchSize)),
-                "num_generations": .number(Double(numGenerations)),
+                "num_generations": .number(Double(numGenerations)), "num_iterations": .number(Double(numIterations)),
                 "learning_rate": .number(learningRate), "lr_scheduler": "constant", "warmup_steps": .number(Double(warmupSteps)),
                 "max_completion_length": 10, "temperature": .number(temperature), "beta": .number(beta),
                 "loss_type": .string(lossType), "dynamic_sampling": .bool(dynamicSampling), "mask_truncated_completions": false,
