@@ -5,7 +5,7 @@ import GRPOTrainer
 import JSON
 import TransformerModel
 
-/// `rft demo`: the whole loop on the embedded default, in 7-10 minutes on 2 cores.
+/// `rft demo`: the whole loop on the embedded default, in 6-10 minutes on 2 cores.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
