@@ -18,7 +18,12 @@ public struct SampledCompletion: Sendable, Equatable {
     public var tokens: [Int]
     /// No EOS within `maxNewTokens`.
     public var truncated: Bool
-    public init(tokens: [Int], truncated: Bool) { self.tokens = tokens; self.truncated = truncated }
+    /// log π of each token under the sampling model at the rollout temperature, when the policy
+    /// reports it (it then serves as π_old when a batch is reused, saving a forward pass).
+    public var logProbs: [Float]?
+    public init(tokens: [Int], truncated: Bool, logProbs: [Float]? = nil) {
+        self.tokens = tokens; self.truncated = truncated; self.logProbs = logProbs
+    }
 }
 
 /// A prompt and one completion of it, as the log-prob passes see them.

@@ -25,11 +25,12 @@ extension Trainer {
         let batch = rollouts.batch
         let batchRewards = batch.flatMap { rewards(of: $0, rollouts.outcomes) }
         let adv = Advantages.compute(rewards: batchRewards, groupSize: h.numGenerations, scale: h.scaleRewards)
-        var seqs: [PolicySequence] = [], masks: [[Float]] = []
+        var seqs: [PolicySequence] = [], masks: [[Float]] = [], sampledLogp: [[Float]]? = []
         var i = 0
         for g in batch {
             for c in g.completions {
                 seqs.append(PolicySequence(prompt: g.prompt, completion: c.tokens))
+                if let l = c.logProbs, l.count == c.tokens.count { sampledLogp?.append(l) } else { sampledLogp = nil }
                 let off = adv[i] == nil || (h.maskTruncatedCompletions && c.truncated)
                 masks.append([Float](repeating: off ? 0 : 1, count: c.tokens.count))
                 i += 1
@@ -43,7 +44,8 @@ extension Trainer {
             // Whole groups stay together, so each group's prompt is computed once.
             let chunks = Self.microBatches(groupSizes: batch.map(\.completions.count), limit: h.microBatchSize)
             // π_old is only needed when the batch is reused (μ > 1); the reference only when β > 0.
-            let old = h.numIterations > 1 ? try chunks.flatMap { try policy.logProbs(Array(seqs[$0])) } : nil
+            // The sampler's own log-probs are π_old when it reported them (same model, same temperature).
+            let old = h.numIterations > 1 ? try sampledLogp ?? chunks.flatMap { try policy.logProbs(Array(seqs[$0])) } : nil
             let ref = try reference.map { r in try chunks.flatMap { try r.logProbs(Array(seqs[$0])) } }
             let settings = PolicyLossSettings(h)
             let totals = BatchTotals(masks: masks)

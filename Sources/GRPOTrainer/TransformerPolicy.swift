@@ -74,7 +74,8 @@ public final class TransformerPolicy: GRPOPolicy {
                                       topK: settings.topK, topP: Float(settings.topP),
                                       eosTokenIDs: Set(template.stopTokenIDs))
         return try model.sample(prompts: fitted, completionsPerPrompt: count, options: options, rng: &rng).map { row in
-            row.map { SampledCompletion(tokens: $0.tokens, truncated: $0.finishReason == .length) }
+            row.map { SampledCompletion(tokens: $0.tokens, truncated: $0.finishReason == .length,
+                                       logProbs: settings.temperature == 1 ? $0.logProbs : nil) }
         }
     }
 
