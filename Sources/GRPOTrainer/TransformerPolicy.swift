@@ -73,9 +73,11 @@ public final class TransformerPolicy: GRPOPolicy {
         let options = SamplingOptions(maxNewTokens: settings.maxNewTokens, temperature: Float(settings.temperature),
                                       topK: settings.topK, topP: Float(settings.topP),
                                       eosTokenIDs: Set(template.stopTokenIDs))
-        return try model.sample(prompts: fitted, completionsPerPrompt: count, options: options, rng: &rng).map { row in
-            row.map { SampledCompletion(tokens: $0.tokens, truncated: $0.finishReason == .length,
-                                       logProbs: settings.temperature == 1 ? $0.logProbs : nil) }
+        // The sampler's log-probs are the model's own (temperature 1, before top-k/top-p): they are
+        // π_old exactly when the rollout temperature is 1 and the whole prompt was seen.
+        return try model.sample(prompts: fitted, completionsPerPrompt: count, options: options, rng: &rng).enumerated().map { p, row in
+            let exact = settings.temperature == 1 && fitted[p].count == prompts[p].count
+            return row.map { SampledCompletion(tokens: $0.tokens, truncated: $0.finishReason == .length, logProbs: exact ? $0.logProbs : nil) }
         }
     }
 

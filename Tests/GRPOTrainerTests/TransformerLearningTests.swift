@@ -50,6 +50,28 @@ final class TransformerLearningTests: XCTestCase {
         XCTAssertNotEqual(try policy.model.tokenLogProbs(TokenBatch(prompts: seqs.map(\.prompt), completions: seqs.map(\.completion))).logProbs, want)
     }
 
+    /// When a batch is reused (μ > 1) the sampler's log-probs stand in for π_old's forward pass:
+    /// they are the policy's own log-probs of the sampled tokens, and only reported when they are
+    /// exactly that (temperature 1, the whole prompt seen).
+    func testSampledLogProbsArePiOld() throws {
+        let tiny = ModelConfig(vocabSize: 260, dim: 32, nLayers: 2, nHeads: 2, ffnDim: 64, maxSeqLen: 64, tiedEmbeddings: false)
+        let policy = try TransformerPolicy.scratch(tiny, seed: 3, hyperparameters: Hyperparameters())
+        let prompts = [[72, 105], [65, 66, 67, 68, 69]]
+        let rows = try policy.sample(prompts: prompts, count: 4, settings: SamplingSettings(temperature: 1, maxNewTokens: 6), seed: 9)
+        let seqs = zip(prompts, rows).flatMap { p, row in row.map { PolicySequence(prompt: p, completion: $0.tokens) } }
+        let forward = try policy.logProbs(seqs), sampled = rows.joined().map(\.logProbs)
+        for (f, s) in zip(forward, sampled) {
+            let s = try XCTUnwrap(s)
+            XCTAssertEqual(f.count, s.count)
+            for (x, y) in zip(f, s) { XCTAssertEqual(x, y, accuracy: 1e-4) }
+        }
+        let cooled = try policy.sample(prompts: prompts, count: 2, settings: SamplingSettings(temperature: 0.7, maxNewTokens: 6), seed: 9)
+        XCTAssertTrue(cooled.joined().allSatisfy { $0.logProbs == nil }, "temperature 0.7: the sampler's log-probs are not π_old's")
+        let long = [Int](repeating: 65, count: 62)
+        let cut = try policy.sample(prompts: [long], count: 2, settings: SamplingSettings(temperature: 1, maxNewTokens: 6), seed: 9)
+        XCTAssertTrue(cut[0].allSatisfy { $0.logProbs == nil }, "a prompt cut to fit was not seen whole")
+    }
+
     /// Stop after step 3, resume from the checkpoint: the same curve as an uninterrupted run
     /// (parameters, AdamW state, data order and sampling RNG all restored).
     func testResumeIsExactWithTheTransformer() throws {
