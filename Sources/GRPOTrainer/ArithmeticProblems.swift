@@ -6,8 +6,8 @@ import TransformerModel
 /// The demo task: one-step arithmetic word problems ("Mia has 7 apples and gets 5 more. How
 /// many apples now?"), with the answer as `reference_answer` for templates/math.
 ///
-/// The task is wide on purpose: 120 names, 60 objects, 420,000 phrasings (10 openings, each with
-/// or without one of 6 times and 4 places, × 20 changes, with or without one of 5 connectives, ×
+/// The task is wide on purpose: 120 names, 60 objects, 672,000 phrasings (10 openings, each with
+/// or without one of 6 times and 4 places, × 32 changes, with or without one of 5 connectives, ×
 /// 10 questions), operands at many positions and numbers written as digits or words, so that what
 /// a model can learn from it is the arithmetic, not a word list or a sentence shape. A second, disjoint vocabulary (40 names, 20 objects, and 16
 /// phrasings from 2 openings, 4 changes and 2 questions never used in training) is kept for the
@@ -75,7 +75,7 @@ public enum ArithmeticProblems {
     }
 
     /// Changes whenever the vocabulary or the drawing changes (a demo's cached base model records it).
-    public static let version = "wide-5"
+    public static let version = "wide-6"
 
     static let numberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -110,6 +110,12 @@ public enum ArithmeticProblems {
             Phrasing(text: "A friend takes {B} of them.", op: "-"), Phrasing(text: "{N} drops {B} of them.", op: "-"),
             Phrasing(text: "{N} uses {B} of them.", op: "-"), Phrasing(text: "{N} throws away {B}.", op: "-"),
             Phrasing(text: "{B} of them get lost.", op: "-"), Phrasing(text: "{N} hands out {B}.", op: "-"),
+            Phrasing(text: "{N} grows {B} more.", op: "+"), Phrasing(text: "{N} orders {B} more.", op: "+"),
+            Phrasing(text: "{N} gathers {B} more.", op: "+"), Phrasing(text: "{N} saves up {B} more.", op: "+"),
+            Phrasing(text: "Mom gives {N} {B} more.", op: "+"), Phrasing(text: "{N} borrows {B} more.", op: "+"),
+            Phrasing(text: "{N} spends {B} of them.", op: "-"), Phrasing(text: "{N} lends out {B}.", op: "-"),
+            Phrasing(text: "{N} puts away {B}.", op: "-"), Phrasing(text: "{N} mails {B} of them.", op: "-"),
+            Phrasing(text: "{N} donates {B}.", op: "-"), Phrasing(text: "A dog chews up {B} of them.", op: "-"),
         ],
         questions: ["How many {T} now?", "How many {T} does {N} have?", "How many are there now?",
                     "What is the number of {T} now?", "How many {T} does {N} have now?", "How many {T} are there?",

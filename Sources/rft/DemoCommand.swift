@@ -5,7 +5,7 @@ import GRPOTrainer
 import JSON
 import TransformerModel
 
-/// `rft demo`: the whole loop on the embedded default, in 6-10 minutes on 2 cores.
+/// `rft demo`: the whole loop on the embedded default, in about 5 minutes on 2 cores.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -35,8 +35,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 2e-3
     @Option(help: "GRPO learning rate (constant after the warm-up).") var learningRate = 1e-4
     @Option(help: "GRPO warm-up steps (linear).") var warmupSteps = 10
-    @Option(help: "Prompts per GRPO step.") var batchSize = 16
-    @Option(help: "Completions per prompt (G).") var numGenerations = 8
+    @Option(help: "Prompts per GRPO step.") var batchSize = 8
+    @Option(help: "Completions per prompt (G).") var numGenerations = 16
     @Option(help: "Rollout sampling temperature.") var temperature = 1.0
     @Option(help: "Validation temperature (0 = greedy).") var evalTemperature = 0.0
     @Option(help: "Policy updates per batch of rollouts (TRL's num_iterations; more than 1 reuses each batch with the clipped ratio).") var numIterations = 1

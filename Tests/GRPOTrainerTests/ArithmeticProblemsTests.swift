@@ -45,8 +45,8 @@ final class ArithmeticProblemsTests: XCTestCase {
         XCTAssertTrue(Set(inside.allOpenings).isDisjoint(with: outside.allOpenings))
         XCTAssertTrue(Set(inside.allChanges.map(\.text)).isDisjoint(with: outside.allChanges.map(\.text)))
         XCTAssertTrue(Set(inside.questions).isDisjoint(with: outside.questions))
-        XCTAssertEqual([inside.allOpenings.count, inside.allChanges.count, inside.questions.count], [350, 120, 10],
-                       "420,000 training phrasings")
+        XCTAssertEqual([inside.allOpenings.count, inside.allChanges.count, inside.questions.count], [350, 192, 10],
+                       "672,000 training phrasings")
         func words(_ ps: [ArithmeticProblem]) -> Set<String> {
             Set(ps.flatMap { $0.question.split(whereSeparator: { !$0.isLetter }).map(String.init) })
         }
