@@ -18,8 +18,9 @@ public struct SampledCompletion: Sendable, Equatable {
     public var tokens: [Int]
     /// No EOS within `maxNewTokens`.
     public var truncated: Bool
-    /// log π of each token under the sampling model at the rollout temperature, when the policy
-    /// reports it (it then serves as π_old when a batch is reused, saving a forward pass).
+    /// log π of each token under the sampling model itself (temperature 1, before top-k/top-p),
+    /// when the policy reports it: only for rollouts at temperature 1, where it is π_old, so a
+    /// reused batch (`num_iterations` > 1) skips π_old's forward pass.
     public var logProbs: [Float]?
     public init(tokens: [Int], truncated: Bool, logProbs: [Float]? = nil) {
         self.tokens = tokens; self.truncated = truncated; self.logProbs = logProbs
