@@ -25,7 +25,9 @@ extension Trainer {
         let batch = rollouts.batch
         let batchRewards = batch.flatMap { rewards(of: $0, rollouts.outcomes) }
         let adv = Advantages.compute(rewards: batchRewards, groupSize: h.numGenerations, scale: h.scaleRewards)
-        var seqs: [PolicySequence] = [], masks: [[Float]] = [], sampledLogp: [[Float]]? = []
+        var seqs: [PolicySequence] = [], masks: [[Float]] = []
+        // π_old from the sampler, kept only when the batch is reused (μ > 1) and every completion has it.
+        var sampledLogp: [[Float]]? = h.numIterations > 1 ? [] : nil
         var i = 0
         for g in batch {
             for c in g.completions {
