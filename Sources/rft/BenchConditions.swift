@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import GraderRuntime
+import TransformerModel
 
 /// The conditions a benchmark was measured under, printed with its figures by every `rft bench`
 /// command (and `rft grader bench`): the commit of the checkout the binary was built in, the build
@@ -18,6 +19,8 @@ struct BenchConditions: Sendable, Codable {
     var cpus: Int
     /// UTC time the command started, ISO 8601.
     var startedAt: String
+    /// The OpenBLAS kernels in use, and how they were chosen (``BLASCore/description``).
+    var blasCore: String
 
     /// Reads the conditions now; call it before the benchmark's work starts.
     static func now() -> BenchConditions {
@@ -30,19 +33,21 @@ struct BenchConditions: Sendable, Codable {
             .split(separator: " ").prefix(3).compactMap { Double($0) }
         let formatter = ISO8601DateFormatter()
         return BenchConditions(commit: commitOfExecutable(), build: build, loadAverage: load,
-                               cpus: ProcessInfo.processInfo.activeProcessorCount, startedAt: formatter.string(from: Date()))
+                               cpus: ProcessInfo.processInfo.activeProcessorCount, startedAt: formatter.string(from: Date()),
+                               blasCore: BLASCore.description)
     }
 
-    /// `{"commit", "build", "load_average": [1m, 5m, 15m], "cpus", "started_at"}`.
+    /// `{"commit", "build", "load_average": [1m, 5m, 15m], "cpus", "started_at", "blas_core"}`.
     var json: JSONValue {
         ["commit": .string(commit), "build": .string(build), "load_average": .array(loadAverage.map(JSONValue.number)),
-         "cpus": .number(Double(cpus)), "started_at": .string(startedAt)]
+         "cpus": .number(Double(cpus)), "started_at": .string(startedAt),
+         "blas_core": .string(blasCore)]
     }
 
     /// One line for text reports: `conditions: commit 1a2b3c4, release build, load average 0.52 0.80 1.10 at start, 2 CPUs, 2026-...`.
     var line: String {
         "conditions: commit \(commit), \(build) build, load average "
-            + loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ") + " at start, \(cpus) CPUs, \(startedAt)"
+            + loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ") + " at start, \(cpus) CPUs, OpenBLAS \(blasCore), \(startedAt)"
     }
 
     /// HEAD of the git checkout that holds this executable (`.build/<config>/rft` lives inside it).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TransformerModel
 
 /// The `rft` command: reinforcement fine-tuning with sandboxed graders.
 @main
@@ -43,11 +44,27 @@ struct RFT: ParsableCommand {
 
     /// `--help` is rendered by ``HelpText`` (examples never wrapped); everything else by ArgumentParser.
     static func main() {
+        useFastBLASKernels()
         if let command = HelpText.requested(Array(CommandLine.arguments.dropFirst())) {
             print(HelpText.render(command, width: HelpText.terminalWidth))
             Foundation.exit(0)
         }
         main(nil)
+    }
+
+    /// Re-executes rft once with `OPENBLAS_CORETYPE` set when OpenBLAS loaded generic kernels on a
+    /// CPU with AVX2 or AVX-512 that it does not know (``BLASCore``); if the exec fails, rft goes
+    /// on with the generic kernels.
+    static func useFastBLASKernels() {
+        let env = ProcessInfo.processInfo.environment
+        guard env["OPENBLAS_CORETYPE"] == nil, env[BLASCore.detectedVariable] == nil else { return }
+        let loaded = BLASCore.current
+        guard let core = BLASCore.override(current: loaded, cpuFlags: BLASCore.cpuFlags()) else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        setenv(BLASCore.detectedVariable, loaded, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        unsetenv("OPENBLAS_CORETYPE")
+        unsetenv(BLASCore.detectedVariable)
     }
 }
 

@@ -14,7 +14,13 @@ final class BenchModelCLITests: XCTestCase {
         XCTAssertEqual(Set(object?.keys.map { $0 } ?? []), ["sgemm_peak_gflops", "threads", "conditions", "configs", "peer"])
         XCTAssertEqual(object?["threads"] as? Int, 2)
         let conditions = object?["conditions"] as? [String: Any]
-        XCTAssertEqual(Set(conditions?.keys.map { $0 } ?? []), ["commit", "build", "load_average", "cpus", "started_at"])
+        XCTAssertEqual(Set(conditions?.keys.map { $0 } ?? []), ["commit", "build", "load_average", "cpus", "started_at", "blas_core"])
+        // The kernels in use are named; generic ones only where the CPU has no AVX2 (rft re-executes itself otherwise).
+        let core = try XCTUnwrap(conditions?["blas_core"] as? String)
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if cpuinfo.contains(" avx2 ") && ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil {
+            XCTAssertFalse(core.hasPrefix("Prescott") || core.hasPrefix("Nehalem") || core.hasPrefix("Core2"), core)
+        }
         XCTAssertEqual((object?["peer"] as? [String: Any])?["torch"] as? String, "2.15.0")
         let configs = try XCTUnwrap(object?["configs"] as? [[String: Any]])
         XCTAssertEqual(configs.count, 1)
