@@ -86,8 +86,10 @@ public struct EvalReport: Codable, Equatable, Sendable {
     }
 }
 
-/// Samples completions for evaluation: (record, count, temperature, seed) → texts.
-public typealias CompletionSampler = (PromptRecord, Int, Double, UInt64) throws -> [String]
+/// Samples completions for evaluation: (records, count, temperature, seed) → `count` texts per
+/// record, in record order. A batch of records is decoded together (one batched forward per token
+/// for the embedded model); `seed` covers the whole batch.
+public typealias CompletionSampler = ([PromptRecord], Int, Double, UInt64) throws -> [[String]]
 
 /// Validation and baseline evaluation: one completion per prompt for the mean reward and pass rate,
 /// plus k more per prompt for pass@k when asked. Grading overlaps sampling.
@@ -96,7 +98,8 @@ public struct Evaluator {
     public var passThreshold: Double
     /// Above this share of failed gradings the recommendation is "fix the grader first".
     public var maxErrorRate: Double
-    public var chunk = 16
+    /// Prompts sampled together, and handed to the grader together while the next ones are sampled.
+    public var chunk = 64
 
     public init(scorer: Scorer, passThreshold: Double, maxErrorRate: Double = 0.5) {
         self.scorer = scorer; self.passThreshold = passThreshold; self.maxErrorRate = maxErrorRate
@@ -109,21 +112,22 @@ public struct Evaluator {
         var rng = TrainerRNG(seed: seed)
         var main: [(GradingRequest, Int)] = [], extra: [(GradingRequest, Int)] = []
         var pending: [GradingRequest] = []
-        for (pi, r) in records.enumerated() {
-            let texts = try sampler(r, 1, temperature, rng.next())
-            for (k, t) in texts.enumerated() {
-                let q = GradingRequest(id: "\(r.id)#\(tag).\(k)", record: r, completion: t)
-                main.append((q, pi)); pending.append(q)
-            }
-            if let K = passK {
-                for (k, t) in try sampler(r, K, passKTemperature, rng.next()).enumerated() {
+        for start in stride(from: 0, to: records.count, by: max(1, chunk)) {
+            let part = Array(records[start..<min(start + max(1, chunk), records.count)])
+            let texts = try sampler(part, 1, temperature, rng.next())
+            let kTexts = try passK.map { try sampler(part, $0, passKTemperature, rng.next()) }
+            for (i, r) in part.enumerated() {
+                for (k, t) in texts[i].enumerated() {
+                    let q = GradingRequest(id: "\(r.id)#\(tag).\(k)", record: r, completion: t)
+                    main.append((q, start + i)); pending.append(q)
+                }
+                for (k, t) in (kTexts?[i] ?? []).enumerated() {
                     let q = GradingRequest(id: "\(r.id)#\(tag).k\(k)", record: r, completion: t)
-                    extra.append((q, pi)); pending.append(q)
+                    extra.append((q, start + i)); pending.append(q)
                 }
             }
-            if pending.count >= chunk { queue.submit(pending); pending = [] }
+            queue.submit(pending); pending = []
         }
-        queue.submit(pending)
         let outcomes = queue.collect().outcomes
         var rewards: [Double] = [], tally = GraderErrorTally(), abstained = 0
         var examples: [EvalSample] = []

@@ -11,9 +11,10 @@ extension Trainer {
         let evaluator = Evaluator(scorer: scorer, passThreshold: hyperparameters.passThreshold,
                                   maxErrorRate: hyperparameters.maxGraderErrorRate)
         let maxNew = hyperparameters.maxCompletionLength, topP = hyperparameters.topP, topK = hyperparameters.topK
-        return try evaluator.evaluate(records, sampler: { [policy, self] r, n, temperature, seed in
+        return try evaluator.evaluate(records, sampler: { [policy, self] rs, n, temperature, seed in
             let s = SamplingSettings(temperature: temperature, topP: topP, topK: topK, maxNewTokens: maxNew)
-            return try policy.sample(prompts: [self.promptTokens(r)], count: n, settings: s, seed: seed)[0].map { policy.decode($0.tokens) }
+            return try policy.sample(prompts: rs.map(self.promptTokens), count: n, settings: s, seed: seed)
+                .map { $0.map { policy.decode($0.tokens) } }
         }, temperature: hyperparameters.evalTemperature, passK: hyperparameters.evalPassK,
            passKTemperature: hyperparameters.temperature, seed: UInt64(hyperparameters.seed) &+ 7_777, tag: tag)
     }

@@ -68,15 +68,20 @@ struct EvalCommand: ParsableCommand {
                                                       lengthOption: "--max-tokens")
                 TrainingSetup.fitCompletionLength(&h, maxSeqLen: policy.model.config.maxSeqLen)
                 let maxNew = h.maxCompletionLength
-                sampler = { r, n, t, s in
-                    try policy.sample(prompts: [policy.encodePrompt(r.messages)], count: n,
-                                      settings: SamplingSettings(temperature: t, maxNewTokens: maxNew), seed: s)[0].map { policy.decode($0.tokens) }
+                sampler = { rs, n, t, s in
+                    try policy.sample(prompts: rs.map { policy.encodePrompt($0.messages) }, count: n,
+                                      settings: SamplingSettings(temperature: t, maxNewTokens: maxNew), seed: s)
+                        .map { $0.map { policy.decode($0.tokens) } }
                 }
             } else {
                 guard let url = URL(string: endpoint!) else { throw ValidationError("--endpoint is not a URL") }
                 let key = apiKeyEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
                 let ep = ChatEndpoint(baseURL: url, model: modelName!, apiKey: key, maxTokens: maxTokens ?? 256)
-                sampler = { r, n, t, s in try ep.complete(r.messages.map { ($0.role, $0.content) }, count: n, temperature: t, seed: s) }
+                sampler = { rs, n, t, s in
+                    try rs.enumerated().map { i, r in
+                        try ep.complete(r.messages.map { ($0.role, $0.content) }, count: n, temperature: t, seed: s &+ UInt64(i))
+                    }
+                }
             }
             let report = try Evaluator(scorer: scorer, passThreshold: passThreshold, maxErrorRate: maxGraderErrorRate)
                 .evaluate(records, sampler: sampler, temperature: temperature, passK: passK, passKTemperature: 1, seed: UInt64(seed))

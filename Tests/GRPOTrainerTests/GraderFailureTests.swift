@@ -93,7 +93,7 @@ final class GraderFailureTests: XCTestCase {
     func testEvaluationCountsErrorsUnderEveryOnErrorAndAdvisesFixingTheGrader() throws {
         for zero in [true, false] {
             let report = try Evaluator(scorer: DownScorer(zero: zero), passThreshold: 1, maxErrorRate: 0.5)
-                .evaluate(records(10), sampler: { _, n, _, _ in Array(repeating: "2", count: n) }, temperature: 0, seed: 1)
+                .evaluate(records(10), sampler: { rs, n, _, _ in rs.map { _ in Array(repeating: "2", count: n) } }, temperature: 0, seed: 1)
             XCTAssertEqual(report.errors, ["handler_error": 10], "on_error \(zero ? "zero" : "skip")")
             XCTAssertEqual(report.errorRate, 1)
             XCTAssertEqual(report.recommendation, .fixGrader)
@@ -106,10 +106,33 @@ final class GraderFailureTests: XCTestCase {
         }
         // Below the threshold the usual advice stands, with a note about the errors.
         let flaky = ClosureScorer(name: "x") { _ in 0 }
-        let ok = try Evaluator(scorer: flaky, passThreshold: 1).evaluate(records(4), sampler: { _, n, _, _ in Array(repeating: "1", count: n) },
+        let ok = try Evaluator(scorer: flaky, passThreshold: 1).evaluate(records(4), sampler: { rs, n, _, _ in rs.map { _ in Array(repeating: "1", count: n) } },
                                                                           temperature: 0, seed: 1)
         XCTAssertEqual(ok.errors, [:])
         XCTAssertEqual(ok.recommendation, .sftFirst)
+    }
+
+    /// Prompts are sampled in batches of `chunk`, in order, and each text is graded against its own record.
+    func testEvaluationSamplesInBatchesAndKeepsEachAnswerWithItsPrompt() throws {
+        let exact = ClosureScorer(name: "exact") { s in s.completionText == s.referenceAnswer?.stringValue ? 1 : 0 }
+        var evaluator = Evaluator(scorer: exact, passThreshold: 1)
+        evaluator.chunk = 4
+        var batches: [[String]] = []
+        // Right on p0, p3, p6, p9 (answer = reference), wrong elsewhere; pass@2 right on the second draw.
+        let report = try evaluator.evaluate(records(10), sampler: { rs, n, _, _ in
+            batches.append(rs.map(\.id))
+            return rs.map { r in
+                let i = Int(r.id.dropFirst())!, ref = String(i % 5 + 1)
+                return n == 1 ? [i % 3 == 0 ? ref : "0"] : ["0", ref]
+            }
+        }, temperature: 0, passK: 2, seed: 1)
+        XCTAssertEqual(batches, [["p0", "p1", "p2", "p3"], ["p0", "p1", "p2", "p3"], ["p4", "p5", "p6", "p7"],
+                                 ["p4", "p5", "p6", "p7"], ["p8", "p9"], ["p8", "p9"]])
+        XCTAssertEqual(report.samples, 10)
+        XCTAssertEqual(report.meanReward ?? -1, 0.4, accuracy: 1e-12)
+        XCTAssertEqual(report.passAtK, 1)
+        XCTAssertEqual(report.examples.map(\.promptID), (0..<10).map { "p\($0)" })
+        XCTAssertEqual(report.examples.map(\.reward), (0..<10).map { $0 % 3 == 0 ? 1 : 0 })
     }
 
     func testEveryUnknownConfigKeyIsReportedAtOnceWithASuggestion() throws {
