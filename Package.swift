@@ -8,7 +8,8 @@
 //   GRPOTrainer → RunReports (TensorBoard events, HTML report, progress display)
 //   GraderRuntime, RFTClient, RunReports, GRPOTrainer, RewardServer, ModelServer, ServerSupport, rft → JSON
 //     (the one JSON value, parser and writer; no dependencies)
-//   GRPOTrainer, ModelServer → TransformerModel → CBLAS   (the model depends on nothing but BLAS)
+//   GRPOTrainer, ModelServer → TransformerModel → CBLAS, CKernels   (the model depends on nothing but BLAS
+//     and its own C kernels)
 //   Scores come through one protocol, GraderRuntime.Scorer: SandboxScorer (local sandboxes) or
 //   RFTClient.RemoteScorer (a reward server over HTTP).
 import PackageDescription
@@ -35,6 +36,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CSpawn", path: "Sources/CSpawn", exclude: ["README.md"]),
+        // The model's decode-step kernels (AVX-512 / AVX2 chosen at run time, plain C elsewhere).
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"])]),
 
         // JSON: the one JSON value type, its bounded parser and its writer (no dependencies).
         .target(name: "JSON", exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -59,7 +62,7 @@ let package = Package(
         .target(name: "RFTClient", dependencies: ["GraderRuntime", "JSON"], exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // Transformer policy on BLAS (no other dependency).
-        .target(name: "TransformerModel", dependencies: ["CBLAS"], exclude: ["README.md"],
+        .target(name: "TransformerModel", dependencies: ["CBLAS", "CKernels"], exclude: ["README.md"],
                 swiftSettings: [.swiftLanguageMode(.v5)] + optimized
                     // SIMD kernels are ~100× slower unoptimised; keep debug test runs quick.
                     + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -110,7 +113,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "GraderRuntimeTests", dependencies: ["GraderRuntime", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel"],
+        .testTarget(name: "TransformerModelTests", dependencies: ["TransformerModel", "CKernels"],
                     exclude: ["Fixtures"],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "RunReportsTests", dependencies: ["RunReports", "JSON"], swiftSettings: [.swiftLanguageMode(.v5)]),

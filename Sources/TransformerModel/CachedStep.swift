@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // The forward pass of sampling: a batch of rows through every layer over the KV cache.
@@ -9,8 +10,9 @@ extension Transformer {
     /// Each row's k and v are written first, then every row attends over all its positions up to
     /// its own, so a whole prompt can be prefilled in one step.
     /// Leaves `s.logits [logitRows.count, V]` for the rows listed in `logitRows` (increasing).
+    /// The linear maps read `packed` weights when given (`PackedWeights`), else run on OpenBLAS.
     func cachedStep(tokens: [Int32], slots: [Int32], positions: [Int32], logitRows: [Int],
-                    cache: KVCache, prefix: CachePrefix? = nil, s: DecodeScratch) {
+                    cache: KVCache, prefix: CachePrefix? = nil, s: DecodeScratch, packed: PackedWeights? = nil) {
         let c = config, M = tokens.count, d = dim, F = c.ffnDim, hd = c.headDim
         let p = parameters.baseAddress!
         let scale = 1 / Float(hd).squareRoot(), group = c.nHeads / c.nKVHeads
@@ -28,7 +30,14 @@ extension Transformer {
                 let w = layers[l]
                 // xn [M, d] = rmsnorm(x);  qkv [M, qkvDim];  qk = rope(qk_norm(q|k))
                 rmsnormForward(out: s.xn, rstd: s.rstd, inp: s.x, weight: p + w.norm1, N: M, C: d, eps: c.normEps)
-                qkvForward(qkv: s.qkv, xn: s.xn, N: M, w: w)
+                if w.fusedQKV {
+                    decodeLinear(out: s.qkv, ldOut: qkvDim, inp: s.xn, ldInp: d, offset: w.wq, N: M, I: d, O: qkvDim, packed: packed)
+                } else {
+                    for (off, bias, col, O) in [(w.wq, w.bq, 0, qDim), (w.wk, w.bk, qDim, kvDim), (w.wv, w.bv, qDim + kvDim, kvDim)] {
+                        decodeLinear(out: s.qkv + col, ldOut: qkvDim, inp: s.xn, ldInp: d, offset: off, bias: bias,
+                                     N: M, I: d, O: O, packed: packed)
+                    }
+                }
                 qkNormForward(qk: s.qk, qkv: s.qkv, rstdQ: s.rstdQ, rstdK: s.rstdK, N: M, w: w)
                 ropeForward(s.qk, ld: qkDim, N: M, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
                 ropeForward(s.qk + qDim, ld: qkDim, N: M, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)
@@ -48,32 +57,24 @@ extension Transformer {
                         let kb = cache.keys(l, slot, g), vb = cache.values(l, slot, g)
                         let pk = prefixCache?.keys(l, Int(s.prefixSlot[r]), g)
                         let pv = prefixCache?.values(l, Int(s.prefixSlot[r]), g)
-                        if let pk { attentionScores(s.scores, q: q, keys: pk, n: n0, hd: hd, scale: scale) }
-                        attentionScores(s.scores + n0, q: q, keys: kb, n: n1, hd: hd, scale: scale)
-                        let sum = expShiftInPlace(s.scores, n0 + n1, shift: maxElement(s.scores, n0 + n1))
-                        scaleInPlace(s.scores, n0 + n1, 1 / sum)
-                        let out = s.att + r * qDim + h * hd
-                        memset(out, 0, hd * MemoryLayout<Float>.stride)
-                        if let pv { attentionWeightedSum(out, p: s.scores, values: pv, n: n0, hd: hd) }
-                        attentionWeightedSum(out, p: s.scores + n0, values: vb, n: n1, hd: hd)
+                        // softmax(scale · q·k) · v over [prefix keys ; own keys] (CKernels)
+                        rft_attend(s.att + r * qDim + h * hd, q, pk ?? kb, pv ?? vb, pk == nil ? 0 : Int32(n0),
+                                   kb, vb, Int32(n1), Int32(hd), scale, s.scores)
                     }
                 }
                 // x += att · Woᵀ ;  x += down(silu(gate) ⊙ up) of rmsnorm(x)
-                linearForward(out: s.x, ldOut: d, inp: s.att, ldInp: qDim, weight: p + w.wo, bias: nil,
-                              N: M, I: qDim, O: d, beta: 1)
+                decodeLinear(out: s.x, ldOut: d, inp: s.att, ldInp: qDim, offset: w.wo, N: M, I: qDim, O: d, beta: 1, packed: packed)
                 rmsnormForward(out: s.xn, rstd: s.rstd, inp: s.x, weight: p + w.norm2, N: M, C: d, eps: c.normEps)
-                linearForward(out: s.gateUp, ldOut: 2 * F, inp: s.xn, ldInp: d, weight: p + w.wGateUp, bias: nil,
-                              N: M, I: d, O: 2 * F)
-                swigluForward(out: s.act, gateUp: s.gateUp, N: M, F: F)
-                linearForward(out: s.x, ldOut: d, inp: s.act, ldInp: F, weight: p + w.wDown, bias: nil,
-                              N: M, I: F, O: d, beta: 1)
+                decodeLinear(out: s.gateUp, ldOut: 2 * F, inp: s.xn, ldInp: d, offset: w.wGateUp, N: M, I: d, O: 2 * F, packed: packed)
+                rft_swiglu(s.act, s.gateUp, Int32(M), Int32(F))
+                decodeLinear(out: s.x, ldOut: d, inp: s.act, ldInp: F, offset: w.wDown, N: M, I: F, O: d, beta: 1, packed: packed)
             }
         }
         // logits [R, V] = rmsnorm(x[logitRows]) · Wheadᵀ
         let R = logitRows.count
         for (i, r) in logitRows.enumerated() where i != r { (s.x + i * d).update(from: s.x + r * d, count: d) }
         rmsnormForward(out: s.xn, rstd: s.rstd, inp: s.x, weight: p + finalNormOffset, N: R, C: d, eps: c.normEps)
-        gemm(transB: true, m: R, n: c.vocabSize, k: d, a: s.xn, lda: d, b: p + headOffset, ldb: d,
-             beta: 0, c: s.logits, ldc: c.vocabSize)
+        decodeLinear(out: s.logits, ldOut: c.vocabSize, inp: s.xn, ldInp: d, offset: headOffset, N: R, I: d, O: c.vocabSize,
+                     packed: packed)
     }
 }

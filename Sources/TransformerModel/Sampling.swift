@@ -88,7 +88,7 @@ extension Transformer {
         // Prompt caches (one per prompt, shared by its G completions) and completion caches.
         let promptCache = KVCache(config: c, slots: P, capacity: longest)
         let cache = KVCache(config: c, slots: slots, capacity: newTokens)
-        let pool = DecodeScratchPool(config: c, capacity: longest + newTokens)
+        let pool = DecodeScratchPool(config: c, capacity: longest + newTokens, packed: PackedWeights(self))
         // One uniform per draw, taken in row order before each parallel step (none when greedy).
         let greedy = options.temperature == 0 || options.topK == 1
         func uniforms(_ n: Int) -> [Float] { greedy ? [Float](repeating: 0, count: n) : (0..<n).map { _ in rng.nextFloat() } }

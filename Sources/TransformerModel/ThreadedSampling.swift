@@ -16,8 +16,12 @@ struct DecodeRow {
 final class DecodeScratchPool {
     let config: ModelConfig, capacity: Int
     private(set) var scratch: [DecodeScratch] = []
+    /// The weights packed for this call's steps (nil: OpenBLAS packs them at every product).
+    let packed: PackedWeights?
 
-    init(config: ModelConfig, capacity: Int) { self.config = config; self.capacity = capacity }
+    init(config: ModelConfig, capacity: Int, packed: PackedWeights? = nil) {
+        self.config = config; self.capacity = capacity; self.packed = packed
+    }
 
     /// Makes part j's scratch hold `rows[j]` rows and `logitRows[j]` logit rows (call before the parallel region).
     func reserve(rows: [Int], logitRows: [Int]) {
@@ -51,7 +55,7 @@ extension Transformer {
             let s = pool.scratch[j]
             let prefix = prefixCache.map { CachePrefix(cache: $0, slots: prefixSlots, lengths: prefixLengths) }
             cachedStep(tokens: tokens, slots: slots, positions: positions, logitRows: logitRows,
-                       cache: cache, prefix: prefix, s: s)
+                       cache: cache, prefix: prefix, s: s, packed: pool.packed)
             for (i, u) in ranges[j].enumerated() { pick(u, s.logits + i * V, s.probs) }
         }
     }

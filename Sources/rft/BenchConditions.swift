@@ -21,6 +21,8 @@ struct BenchConditions: Sendable, Codable {
     var startedAt: String
     /// The OpenBLAS kernels in use, and how they were chosen (``BLASCore/description``).
     var blasCore: String
+    /// The version of the model's own decode kernels that runs here: "avx512", "avx2" or "generic".
+    var decodeKernels: String
 
     /// Reads the conditions now; call it before the benchmark's work starts.
     static func now() -> BenchConditions {
@@ -34,20 +36,20 @@ struct BenchConditions: Sendable, Codable {
         let formatter = ISO8601DateFormatter()
         return BenchConditions(commit: commitOfExecutable(), build: build, loadAverage: load,
                                cpus: ProcessInfo.processInfo.activeProcessorCount, startedAt: formatter.string(from: Date()),
-                               blasCore: BLASCore.description)
+                               blasCore: BLASCore.description, decodeKernels: Transformer.decodeKernels)
     }
 
-    /// `{"commit", "build", "load_average": [1m, 5m, 15m], "cpus", "started_at", "blas_core"}`.
+    /// `{"commit", "build", "load_average": [1m, 5m, 15m], "cpus", "started_at", "blas_core", "decode_kernels"}`.
     var json: JSONValue {
         ["commit": .string(commit), "build": .string(build), "load_average": .array(loadAverage.map(JSONValue.number)),
          "cpus": .number(Double(cpus)), "started_at": .string(startedAt),
-         "blas_core": .string(blasCore)]
+         "blas_core": .string(blasCore), "decode_kernels": .string(decodeKernels)]
     }
 
     /// One line for text reports: `conditions: commit 1a2b3c4, release build, load average 0.52 0.80 1.10 at start, 2 CPUs, 2026-...`.
     var line: String {
         "conditions: commit \(commit), \(build) build, load average "
-            + loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ") + " at start, \(cpus) CPUs, OpenBLAS \(blasCore), \(startedAt)"
+            + loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ") + " at start, \(cpus) CPUs, OpenBLAS \(blasCore), decode kernels \(decodeKernels), \(startedAt)"
     }
 
     /// HEAD of the git checkout that holds this executable (`.build/<config>/rft` lives inside it).

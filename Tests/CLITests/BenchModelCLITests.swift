@@ -14,7 +14,8 @@ final class BenchModelCLITests: XCTestCase {
         XCTAssertEqual(Set(object?.keys.map { $0 } ?? []), ["sgemm_peak_gflops", "threads", "conditions", "configs", "peer"])
         XCTAssertEqual(object?["threads"] as? Int, 2)
         let conditions = object?["conditions"] as? [String: Any]
-        XCTAssertEqual(Set(conditions?.keys.map { $0 } ?? []), ["commit", "build", "load_average", "cpus", "started_at", "blas_core"])
+        XCTAssertEqual(Set(conditions?.keys.map { $0 } ?? []), ["commit", "build", "load_average", "cpus", "started_at", "blas_core", "decode_kernels"])
+        XCTAssertTrue(["avx512", "avx2", "generic"].contains(conditions?["decode_kernels"] as? String ?? ""))
         // The kernels in use are named; generic ones only where the CPU has no AVX2 (rft re-executes itself otherwise).
         let core = try XCTUnwrap(conditions?["blas_core"] as? String)
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""

@@ -1,0 +1,84 @@
+import CKernels
+import Foundation
+
+/// The decode step's weight matrices packed once per `sample` call, for `rft_gemm_packed`
+/// (Sources/CKernels): panels of 16 outputs, so each step reads the weights as they are instead of
+/// OpenBLAS packing them again on every call (~15% of a decode step at 32-64 rows a thread).
+///
+/// Packed: each layer's q|k|v (or q, k and v), o, gate|up and down, and the output head; one
+/// allocation. Models above `maxParameters` decode on OpenBLAS alone (no second copy of a large model).
+final class PackedWeights {
+    /// The panel copy of the matrix at each parameter offset.
+    private var panels: [Int: UnsafePointer<Float>] = [:]
+    private let storage: FloatPtr
+
+    /// Larger models keep OpenBLAS's own packing: the copy would cost memory and time per call.
+    static let maxParameters = 64 << 20
+
+    /// Packs `model`'s decode matrices, or returns nil when the model is too large or
+    /// `RFT_KERNELS=blas` asks for OpenBLAS alone.
+    init?(_ model: Transformer) {
+        let c = model.config
+        guard model.parameters.count <= Self.maxParameters,
+              getenv("RFT_KERNELS").map({ String(cString: $0) }) != "blas" else { return nil }
+        var matrices: [(offset: Int, rows: Int)] = []
+        for w in model.layers {
+            if w.fusedQKV {
+                matrices.append((w.wq, model.qkvDim))
+            } else {
+                matrices += [(w.wq, model.qDim), (w.wk, model.kvDim), (w.wv, model.kvDim)]
+            }
+            matrices += [(w.wo, c.dim), (w.wGateUp, 2 * c.ffnDim), (w.wDown, c.dim)]
+        }
+        matrices.append((model.headOffset, c.vocabSize))
+        // Input width of each matrix: o and down read qDim and ffnDim, the rest dim.
+        var inputs: [Int] = []
+        for w in model.layers {
+            inputs += w.fusedQKV ? [c.dim] : [c.dim, c.dim, c.dim]
+            inputs += [model.qDim, c.dim, c.ffnDim]
+        }
+        inputs.append(c.dim)
+        let sizes = zip(matrices, inputs).map { Int(rft_packed_size(Int32($0.rows), Int32($1))) }
+        storage = allocateFloats(sizes.reduce(0, +))
+        let p = model.parameters.baseAddress!
+        var at = 0
+        for ((m, k), size) in zip(zip(matrices, inputs), sizes) {
+            rft_pack_panels(p + m.offset, Int32(m.rows), Int32(k), Int32(k), storage + at)
+            panels[m.offset] = UnsafePointer(storage + at)
+            at += size
+        }
+    }
+
+    deinit { free(storage) }
+
+    /// The packed copy of the matrix at `offset`, or nil if it was not packed.
+    subscript(offset: Int) -> UnsafePointer<Float>? { panels[offset] }
+
+}
+
+extension Transformer {
+    /// Which version of the decode step's C kernels runs here: "avx512", "avx2" or "generic"
+    /// (chosen from the CPU; `RFT_KERNELS=avx2|generic` picks a lower one, `RFT_KERNELS=blas`
+    /// also leaves the products to OpenBLAS).
+    public static var decodeKernels: String { String(cString: rft_kernels_isa()) }
+
+    /// `out [N, O] (ldOut) = beta · out + inp [N, I] (ldInp) · weightᵀ (+ bias)` for the weight at
+    /// `offset`: on its packed copy when there is one, else on OpenBLAS (`linearForward`).
+    func decodeLinear(out: FloatPtr, ldOut: Int, inp: ConstFloatPtr, ldInp: Int, offset: Int, bias: Int? = nil,
+                      N: Int, I: Int, O: Int, beta: Float = 0, packed: PackedWeights?) {
+        let p = parameters.baseAddress!
+        guard let panel = packed?[offset] else {
+            linearForward(out: out, ldOut: ldOut, inp: inp, ldInp: ldInp, weight: p + offset,
+                          bias: bias.map { ConstFloatPtr(p + $0) }, N: N, I: I, O: O, beta: beta)
+            return
+        }
+        rft_gemm_packed(Int32(N), Int32(O), Int32(I), inp, Int32(ldInp), panel, out, Int32(ldOut), beta == 0 ? 0 : 1)
+        if let bias {
+            let b = p + bias
+            for n in 0..<N {
+                let row = out + n * ldOut
+                for o in 0..<O { row[o] += b[o] }
+            }
+        }
+    }
+}
