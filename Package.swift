@@ -37,7 +37,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CSpawn", path: "Sources/CSpawn", exclude: ["README.md"]),
         // The model's decode-step kernels (AVX-512 / AVX2 chosen at run time, plain C elsewhere).
-        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CKernels", path: "Sources/CKernels", exclude: ["README.md"], cSettings: [.unsafeFlags(["-O2"])]),
 
         // JSON: the one JSON value type, its bounded parser and its writer (no dependencies).
         .target(name: "JSON", exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -29,7 +29,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Run directory.") var runDir = "runs/demo"
     @Option(help: "Directory holding templates/ (default: found from the working directory or the binary).") var templates: String?
-    @Option(help: "GRPO steps.") var steps = 470
+    @Option(help: "GRPO steps.") var steps = 600
     @Option(help: "Worked examples for the base model's SFT at most (one epoch; it stops earlier at --sft-target-loss).") var sftExamples = 12000
     @Option(help: "Stop the base model's SFT once its held-out loss is at or below this (measured every 20 steps on 200 held-out answers; 0 runs all examples).") var sftTargetLoss: Float = 0.55
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 2e-3
@@ -45,8 +45,8 @@ struct DemoCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Drop groups whose completions all score the same and sample more prompts (DAPO).") var dynamicSampling = true
     @Option(help: "Training prompts.") var trainPrompts = 4000
     @Option(help: "Validation prompts (they choose the best checkpoint).") var validationPrompts = 200
-    @Option(help: "Held-out in-distribution test prompts (scored before and after training only).") var testPrompts = 300
-    @Option(help: "Held-out out-of-distribution prompts: names, objects and phrasings never seen in SFT or training.") var oodPrompts = 300
+    @Option(help: "Held-out in-distribution test prompts (scored before and after training only).") var testPrompts = 600
+    @Option(help: "Held-out out-of-distribution prompts: names, objects and phrasings never seen in SFT or training.") var oodPrompts = 600
     @Option(help: "Steps between validation evaluations (each scores the validation prompts greedily; the best one's checkpoint is kept).") var evalInterval = 40
     @Option(help: "Prompts sampled per model call; graders score one chunk while the model samples the next.") var samplingChunk = 4
     @Option(help: "Seed for data, model and sampling.") var seed = 7
