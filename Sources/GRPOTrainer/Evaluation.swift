@@ -111,11 +111,11 @@ public struct Evaluator {
         let queue = GradingQueue(scorer: scorer)
         var rng = TrainerRNG(seed: seed)
         var main: [(GradingRequest, Int)] = [], extra: [(GradingRequest, Int)] = []
-        var pending: [GradingRequest] = []
         for start in stride(from: 0, to: records.count, by: max(1, chunk)) {
             let part = Array(records[start..<min(start + max(1, chunk), records.count)])
             let texts = try sampler(part, 1, temperature, rng.next())
             let kTexts = try passK.map { try sampler(part, $0, passKTemperature, rng.next()) }
+            var pending: [GradingRequest] = []
             for (i, r) in part.enumerated() {
                 for (k, t) in texts[i].enumerated() {
                     let q = GradingRequest(id: "\(r.id)#\(tag).\(k)", record: r, completion: t)
@@ -126,7 +126,7 @@ public struct Evaluator {
                     extra.append((q, start + i)); pending.append(q)
                 }
             }
-            queue.submit(pending); pending = []
+            queue.submit(pending)
         }
         let outcomes = queue.collect().outcomes
         var rewards: [Double] = [], tally = GraderErrorTally(), abstained = 0

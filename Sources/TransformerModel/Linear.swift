@@ -5,11 +5,14 @@
 func linearForward(out: FloatPtr, ldOut: Int, inp: ConstFloatPtr, ldInp: Int,
                    weight: ConstFloatPtr, bias: ConstFloatPtr?, N: Int, I: Int, O: Int, beta: Float = 0) {
     gemm(transB: true, m: N, n: O, k: I, a: inp, lda: ldInp, b: weight, ldb: I, beta: beta, c: out, ldc: ldOut)
-    if let bias {
-        for n in 0..<N {
-            let row = out + n * ldOut
-            for o in 0..<O { row[o] += bias[o] }
-        }
+    if let bias { addBias(out: out, ldOut: ldOut, bias: bias, N: N, O: O) }
+}
+
+/// `out[n, o] += bias[o]` for each of the `N` rows (stride `ldOut`).
+func addBias(out: FloatPtr, ldOut: Int, bias: ConstFloatPtr, N: Int, O: Int) {
+    for n in 0..<N {
+        let row = out + n * ldOut
+        for o in 0..<O { row[o] += bias[o] }
     }
 }
 

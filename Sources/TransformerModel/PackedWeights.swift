@@ -21,29 +21,23 @@ final class PackedWeights {
         let c = model.config
         guard model.parameters.count <= Self.maxParameters,
               getenv("RFT_KERNELS").map({ String(cString: $0) }) != "blas" else { return nil }
-        var matrices: [(offset: Int, rows: Int)] = []
+        // Each matrix: its offset, its outputs (rows) and its input width.
+        var matrices: [(offset: Int, rows: Int, inputs: Int)] = []
         for w in model.layers {
             if w.fusedQKV {
-                matrices.append((w.wq, model.qkvDim))
+                matrices.append((w.wq, model.qkvDim, c.dim))
             } else {
-                matrices += [(w.wq, model.qDim), (w.wk, model.kvDim), (w.wv, model.kvDim)]
+                matrices += [(w.wq, model.qDim, c.dim), (w.wk, model.kvDim, c.dim), (w.wv, model.kvDim, c.dim)]
             }
-            matrices += [(w.wo, c.dim), (w.wGateUp, 2 * c.ffnDim), (w.wDown, c.dim)]
+            matrices += [(w.wo, c.dim, model.qDim), (w.wGateUp, 2 * c.ffnDim, c.dim), (w.wDown, c.dim, c.ffnDim)]
         }
-        matrices.append((model.headOffset, c.vocabSize))
-        // Input width of each matrix: o and down read qDim and ffnDim, the rest dim.
-        var inputs: [Int] = []
-        for w in model.layers {
-            inputs += w.fusedQKV ? [c.dim] : [c.dim, c.dim, c.dim]
-            inputs += [model.qDim, c.dim, c.ffnDim]
-        }
-        inputs.append(c.dim)
-        let sizes = zip(matrices, inputs).map { Int(rft_packed_size(Int32($0.rows), Int32($1))) }
+        matrices.append((model.headOffset, c.vocabSize, c.dim))
+        let sizes = matrices.map { Int(rft_packed_size(Int32($0.rows), Int32($0.inputs))) }
         storage = allocateFloats(sizes.reduce(0, +))
         let p = model.parameters.baseAddress!
         var at = 0
-        for ((m, k), size) in zip(zip(matrices, inputs), sizes) {
-            rft_pack_panels(p + m.offset, Int32(m.rows), Int32(k), Int32(k), storage + at)
+        for (m, size) in zip(matrices, sizes) {
+            rft_pack_panels(p + m.offset, Int32(m.rows), Int32(m.inputs), Int32(m.inputs), storage + at)
             panels[m.offset] = UnsafePointer(storage + at)
             at += size
         }
@@ -53,7 +47,6 @@ final class PackedWeights {
 
     /// The packed copy of the matrix at `offset`, or nil if it was not packed.
     subscript(offset: Int) -> UnsafePointer<Float>? { panels[offset] }
-
 }
 
 extension Transformer {
@@ -73,12 +66,6 @@ extension Transformer {
             return
         }
         rft_gemm_packed(Int32(N), Int32(O), Int32(I), inp, Int32(ldInp), panel, out, Int32(ldOut), beta == 0 ? 0 : 1)
-        if let bias {
-            let b = p + bias
-            for n in 0..<N {
-                let row = out + n * ldOut
-                for o in 0..<O { row[o] += b[o] }
-            }
-        }
+        if let bias { addBias(out: out, ldOut: ldOut, bias: p + bias, N: N, O: O) }
     }
 }
