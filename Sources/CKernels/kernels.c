@@ -11,12 +11,15 @@ long rft_packed_size(int n, int k) { return (long)((n + 15) / 16) * 16 * k; }
 
 void rft_pack_panels(const float *w, int n, int k, int ldw, float *out) {
     int panels = (n + 15) / 16;
-    for (int p = 0; p < panels; p++)
-        for (int i = 0; i < k; i++)
-            for (int j = 0; j < 16; j++) {
-                int row = p * 16 + j;
-                out[((long)p * k + i) * 16 + j] = row < n ? w[(long)row * ldw + i] : 0.0f;
-            }
+    for (int p = 0; p < panels; p++) {
+        float *panel = out + (long)p * k * 16;
+        for (int j = 0; j < 16; j++) {  /* one weight row into lane j of every group: reads in order */
+            int row = p * 16 + j;
+            const float *wr = w + (long)row * ldw;
+            if (row < n) for (int i = 0; i < k; i++) panel[i * 16 + j] = wr[i];
+            else for (int i = 0; i < k; i++) panel[i * 16 + j] = 0.0f;
+        }
+    }
 }
 
 /* Stores the 16 lanes acc[0..16) of panel p into row c, adding c's values when accumulating;
@@ -190,26 +193,51 @@ static void swiglu_avx512(float *out, const float *gate_up, int n, int f) {
     }
 }
 
-/* Dot products of q with each row of k [len, hd], scaled, into s; hd <= 64 in registers. */
+/* Lane j of the result = the sum of the 16 lanes of in[slot(j)], slot(j) = 4 (j % 4) + j / 4,
+ * added in the order _mm512_reduce_add_ps adds them (256-bit halves, then 128-bit quarters, then
+ * pairs, then the last two): a score is bitwise the one a reduce per key gives, at about a third
+ * of the shuffles. */
 __attribute__((target("avx512f")))
-static inline void scores512(float *s, const float *q, const float *k, int len, int hd, float scale) {
-    __m512 qv[4];
-    __mmask16 mk[4];
-    int chunks = (hd + 15) / 16;
-    for (int c = 0; c < chunks; c++) {
-        mk[c] = hd - 16 * c >= 16 ? 0xFFFF : (__mmask16)((1u << (hd - 16 * c)) - 1);
-        qv[c] = _mm512_maskz_loadu_ps(mk[c], q + 16 * c);
+static inline __m512 sum16(const __m512 *in) {
+    __m512 u[8], w[4], z[2];
+    for (int i = 0; i < 8; i++)   /* halves: [a c0+c2, a c1+c3, b c0+c2, b c1+c3] */
+        u[i] = _mm512_add_ps(_mm512_shuffle_f32x4(in[2 * i], in[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(in[2 * i], in[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int m = 0; m < 4; m++)   /* quarters: one slot per 128-bit chunk, 4 partial lanes each */
+        w[m] = _mm512_add_ps(_mm512_shuffle_f32x4(u[2 * m], u[2 * m + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(u[2 * m], u[2 * m + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    for (int i = 0; i < 2; i++) { /* pairs: e0+e2, e1+e3 */
+        __m512d a = _mm512_castps_pd(w[2 * i]), b = _mm512_castps_pd(w[2 * i + 1]);
+        z[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
     }
-    for (int j = 0; j < len; j++) {
-        const float *kj = k + (long)j * hd;
-        __m512 acc = _mm512_mul_ps(qv[0], _mm512_maskz_loadu_ps(mk[0], kj));
-        for (int c = 1; c < chunks; c++) acc = _mm512_fmadd_ps(qv[c], _mm512_maskz_loadu_ps(mk[c], kj + 16 * c), acc);
-        s[j] = _mm512_reduce_add_ps(acc) * scale;
+    return _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_ps(z[0], z[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/* Dot products of q with each row of k [len, hd], scaled, into s; hd <= 64 in registers.
+ * Sixteen keys at a time: one product vector per key, summed across lanes together (sum16). */
+__attribute__((target("avx512f"), always_inline))
+static inline void scores512(float *s, const __m512 *qv, const __mmask16 *mk, int chunks,
+                             const float *k, int len, int hd, float scale) {
+    __m512 sc = _mm512_set1_ps(scale);
+    for (int j0 = 0; j0 < len; j0 += 16) {
+        int keys = len - j0 < 16 ? len - j0 : 16;
+        __m512 acc[16];
+        for (int j = 0; j < 16; j++) {
+            int slot = 4 * (j % 4) + j / 4;
+            if (j >= keys) { acc[slot] = _mm512_setzero_ps(); continue; }
+            const float *kj = k + (long)(j0 + j) * hd;
+            __m512 a = _mm512_mul_ps(qv[0], _mm512_maskz_loadu_ps(mk[0], kj));
+            for (int c = 1; c < chunks; c++) a = _mm512_fmadd_ps(qv[c], _mm512_maskz_loadu_ps(mk[c], kj + 16 * c), a);
+            acc[slot] = a;
+        }
+        __mmask16 m = keys == 16 ? 0xFFFF : (__mmask16)((1u << keys) - 1);
+        _mm512_mask_storeu_ps(s + j0, m, _mm512_mul_ps(sum16(acc), sc));
     }
 }
 
 /* acc[c] += p[j] * v[j] over the rows of v [len, hd]. */
-__attribute__((target("avx512f")))
+__attribute__((target("avx512f"), always_inline))
 static inline void weighted512(__m512 *acc, const __mmask16 *mk, int chunks, const float *p, const float *v, int len, int hd) {
     for (int j = 0; j < len; j++) {
         __m512 pj = _mm512_set1_ps(p[j]);
@@ -218,12 +246,22 @@ static inline void weighted512(__m512 *acc, const __mmask16 *mk, int chunks, con
     }
 }
 
-__attribute__((target("avx512f")))
-static void attend_avx512(float *out, const float *q, const float *k0, const float *v0, int n0,
-                          const float *k1, const float *v1, int n1, int hd, float scale, float *scores) {
-    int n = n0 + n1, chunks = (hd + 15) / 16;
-    scores512(scores, q, k0, n0, hd, scale);
-    scores512(scores + n0, q, k1, n1, hd, scale);
+/* One attention row with hd <= 16 * chunks; always inlined with a constant chunks, so the query and
+ * accumulator arrays live in registers. */
+__attribute__((target("avx512f"), always_inline))
+static inline void attend512(float *out, const float *q, const float *k0, const float *v0, int n0,
+                             const float *k1, const float *v1, int n1, int hd, float scale, float *scores,
+                             int chunks) {
+    int n = n0 + n1;
+    __m512 qv[4], acc[4];
+    __mmask16 mk[4];
+    for (int c = 0; c < chunks; c++) {
+        mk[c] = hd - 16 * c >= 16 ? 0xFFFF : (__mmask16)((1u << (hd - 16 * c)) - 1);
+        qv[c] = _mm512_maskz_loadu_ps(mk[c], q + 16 * c);
+        acc[c] = _mm512_setzero_ps();
+    }
+    scores512(scores, qv, mk, chunks, k0, n0, hd, scale);
+    scores512(scores + n0, qv, mk, chunks, k1, n1, hd, scale);
     __m512 mx = _mm512_set1_ps(-INFINITY);
     for (int j = 0; j < n; j += 16) {
         __mmask16 m = n - j >= 16 ? 0xFFFF : (__mmask16)((1u << (n - j)) - 1);
@@ -237,15 +275,20 @@ static void attend_avx512(float *out, const float *q, const float *k0, const flo
         sum = _mm512_add_ps(sum, e);
     }
     __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-    __m512 acc[4];
-    __mmask16 mk[4];
-    for (int c = 0; c < chunks; c++) {
-        acc[c] = _mm512_setzero_ps();
-        mk[c] = hd - 16 * c >= 16 ? 0xFFFF : (__mmask16)((1u << (hd - 16 * c)) - 1);
-    }
     weighted512(acc, mk, chunks, scores, v0, n0, hd);
     weighted512(acc, mk, chunks, scores + n0, v1, n1, hd);
     for (int c = 0; c < chunks; c++) _mm512_mask_storeu_ps(out + 16 * c, mk[c], _mm512_mul_ps(acc[c], inv));
+}
+
+__attribute__((target("avx512f")))
+static void attend_avx512(float *out, const float *q, const float *k0, const float *v0, int n0,
+                          const float *k1, const float *v1, int n1, int hd, float scale, float *scores) {
+    switch ((hd + 15) / 16) {
+    case 1: attend512(out, q, k0, v0, n0, k1, v1, n1, hd, scale, scores, 1); break;
+    case 2: attend512(out, q, k0, v0, n0, k1, v1, n1, hd, scale, scores, 2); break;
+    case 3: attend512(out, q, k0, v0, n0, k1, v1, n1, hd, scale, scores, 3); break;
+    default: attend512(out, q, k0, v0, n0, k1, v1, n1, hd, scale, scores, 4); break;
+    }
 }
 #endif
 

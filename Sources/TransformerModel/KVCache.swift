@@ -10,7 +10,7 @@ final class KVCache {
     init(config: ModelConfig, slots: Int, capacity: Int) {
         self.slots = slots; self.capacity = capacity; nLayers = config.nLayers
         nKVHeads = config.nKVHeads; headDim = config.headDim
-        kv = allocateFloats(nLayers * slots * nKVHeads * 2 * capacity * headDim)
+        kv = allocateFloats(nLayers * slots * nKVHeads * 2 * capacity * headDim, zeroed: false)
     }
 
     deinit { free(kv) }

@@ -21,12 +21,13 @@ func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, al
 /// (docs/PERFORMANCE.md), and the other vCPU serves graders.
 let blasSingleThreaded: Void = { openblas_set_num_threads(1) }()
 
-/// A 64-byte aligned, zeroed float allocation. Free with `free`.
-func allocateFloats(_ count: Int) -> FloatPtr {
+/// A 64-byte aligned float allocation, zeroed unless `zeroed` is false (for buffers every read
+/// of which follows a write: the KV cache, the packed weights). Free with `free`.
+func allocateFloats(_ count: Int, zeroed: Bool = true) -> FloatPtr {
     var raw: UnsafeMutableRawPointer?
     let bytes = max(count, 1) * MemoryLayout<Float>.stride
     guard posix_memalign(&raw, 64, bytes) == 0, let raw else { fatalError("out of memory allocating \(bytes) bytes") }
-    memset(raw, 0, bytes)
+    if zeroed { memset(raw, 0, bytes) }
     return raw.bindMemory(to: Float.self, capacity: max(count, 1))
 }
 

@@ -33,7 +33,7 @@ final class PackedWeights {
         }
         matrices.append((model.headOffset, c.vocabSize, c.dim))
         let sizes = matrices.map { Int(rft_packed_size(Int32($0.rows), Int32($0.inputs))) }
-        storage = allocateFloats(sizes.reduce(0, +))
+        storage = allocateFloats(sizes.reduce(0, +), zeroed: false)
         let p = model.parameters.baseAddress!
         var at = 0
         for (m, size) in zip(matrices, sizes) {

@@ -60,7 +60,7 @@ final class DecodeKernelTests: XCTestCase {
     func testAttentionIsSoftmaxWeightedValuesOverBothRuns() throws {
         var rng = RandomGenerator(seed: 7)
         try eachVersion { isa in
-            for (n0, n1, hd) in [(0, 1, 32), (5, 3, 32), (16, 17, 16), (2, 40, 8), (0, 33, 64), (7, 1, 20)] {
+            for (n0, n1, hd) in [(0, 1, 32), (5, 3, 32), (16, 17, 16), (2, 40, 8), (0, 33, 64), (7, 1, 20), (20, 13, 48)] {
                 let q = randoms(hd, &rng), k0 = randoms(max(n0, 1) * hd, &rng), v0 = randoms(max(n0, 1) * hd, &rng)
                 let k1 = randoms(n1 * hd, &rng), v1 = randoms(n1 * hd, &rng), scale = 1 / Float(hd).squareRoot()
                 var out = [Float](repeating: .nan, count: hd), scores = [Float](repeating: 0, count: n0 + n1)
