@@ -33,7 +33,8 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Worked examples for the base model's SFT at most (one epoch; it stops earlier at --sft-target-loss).") var sftExamples = 12000
     @Option(help: "Stop the base model's SFT once its held-out loss is at or below this (measured every 20 steps on 200 held-out answers; 0 runs all examples).") var sftTargetLoss: Float = 0.55
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 2e-3
-    @Option(help: "GRPO learning rate (constant after the warm-up).") var learningRate = 1e-4
+    @Option(help: "Peak GRPO learning rate, reached after the warm-up.") var learningRate = 1e-4
+    @Option(help: "GRPO learning-rate schedule after the warm-up: constant, linear or cosine (the last two decay to 0 at the last step).") var lrScheduler = "constant"
     @Option(help: "GRPO warm-up steps (linear).") var warmupSteps = 10
     @Option(help: "Prompts per GRPO step.") var batchSize = 16
     @Option(help: "Completions per prompt (G).") var numGenerations = 8
@@ -54,6 +55,12 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var degraded: DegradedModeOption
     @OptionGroup var threads: ThreadsOption
+
+    func validate() throws {
+        guard LRScheduler(rawValue: lrScheduler) != nil else {
+            throw ValidationError("--lr-scheduler must be one of \(LRScheduler.allCases.map(\.rawValue).joined(separator: ", ")), not '\(lrScheduler)'")
+        }
+    }
 
     func run() throws {
         beginLongRun(threads: threads, degraded: degraded)
@@ -107,7 +114,7 @@ struct DemoCommand: ParsableCommand {
             "hyperparameters": [
                 "max_steps": .number(Double(steps)), "batch_size": .number(Double(batchSize)),
                 "num_generations": .number(Double(numGenerations)), "num_iterations": .number(Double(numIterations)),
-                "learning_rate": .number(learningRate), "lr_scheduler": "constant", "warmup_steps": .number(Double(warmupSteps)),
+                "learning_rate": .number(learningRate), "lr_scheduler": .string(lrScheduler), "warmup_steps": .number(Double(warmupSteps)),
                 "max_completion_length": 10, "temperature": .number(temperature), "beta": .number(beta),
                 "loss_type": .string(lossType), "dynamic_sampling": .bool(dynamicSampling), "mask_truncated_completions": false,
                 "eval_interval": .number(Double(evalInterval)), "save_interval": 50, "keep_last": 2, "log_samples_interval": 10,
@@ -116,7 +123,7 @@ struct DemoCommand: ParsableCommand {
         ])
         print("[3/5] baseline: greedy answers to the validation, test and OOD prompts, graded by templates/math in the sandbox")
         print("[4/5] GRPO: \(steps) steps × \(batchSize) prompts × \(numGenerations) completions at temperature \(temperature),")
-        print("      learning rate \(learningRate) after \(warmupSteps) warm-up steps, loss \(lossType), β = \(beta) (KL to the base model)"
+        print("      learning rate \(learningRate) (\(lrScheduler)) after \(warmupSteps) warm-up steps, loss \(lossType), β = \(beta) (KL to the base model)"
               + (dynamicSampling ? "," : "."))
         if dynamicSampling {
             print("      dynamic sampling: prompts whose \(numGenerations) completions all score the same teach nothing and are replaced.")
