@@ -195,8 +195,8 @@ static void swiglu_avx512(float *out, const float *gate_up, int n, int f) {
 
 /* Lane j of the result = the sum of the 16 lanes of in[slot(j)], slot(j) = 4 (j % 4) + j / 4,
  * added in the order _mm512_reduce_add_ps adds them (256-bit halves, then 128-bit quarters, then
- * pairs, then the last two): a score is bitwise the one a reduce per key gives, at about a third
- * of the shuffles. */
+ * pairs, then the last two): a score is bitwise the one a reduce per key gives, in about a third
+ * of the shuffles and adds. */
 __attribute__((target("avx512f")))
 static inline __m512 sum16(const __m512 *in) {
     __m512 u[8], w[4], z[2];
