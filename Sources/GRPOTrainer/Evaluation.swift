@@ -111,8 +111,9 @@ public struct Evaluator {
         let queue = GradingQueue(scorer: scorer)
         var rng = TrainerRNG(seed: seed)
         var main: [(GradingRequest, Int)] = [], extra: [(GradingRequest, Int)] = []
-        for start in stride(from: 0, to: records.count, by: max(1, chunk)) {
-            let part = Array(records[start..<min(start + max(1, chunk), records.count)])
+        let chunk = max(1, self.chunk)
+        for start in stride(from: 0, to: records.count, by: chunk) {
+            let part = Array(records[start..<min(start + chunk, records.count)])
             let texts = try sampler(part, 1, temperature, rng.next())
             let kTexts = try passK.map { try sampler(part, $0, passKTemperature, rng.next()) }
             var pending: [GradingRequest] = []

@@ -68,6 +68,13 @@ public protocol GRPOPolicy: AnyObject {
     func restore(from directory: URL) throws
 }
 
+extension GRPOPolicy {
+    /// The texts of `count` completions of each prompt (`[prompt][k]`), as evaluation grades them.
+    public func sampleTexts(prompts: [[Int]], count: Int, settings: SamplingSettings, seed: UInt64) throws -> [[String]] {
+        try sample(prompts: prompts, count: count, settings: settings, seed: seed).map { $0.map { decode($0.tokens) } }
+    }
+}
+
 /// A small, fast, seedable generator whose whole state is one word (saved in checkpoints,
 /// so a resumed run draws the same numbers).
 public struct TrainerRNG: Sendable, Codable, Equatable {

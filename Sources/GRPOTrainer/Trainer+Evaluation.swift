@@ -13,8 +13,7 @@ extension Trainer {
         let maxNew = hyperparameters.maxCompletionLength, topP = hyperparameters.topP, topK = hyperparameters.topK
         return try evaluator.evaluate(records, sampler: { [policy, self] rs, n, temperature, seed in
             let s = SamplingSettings(temperature: temperature, topP: topP, topK: topK, maxNewTokens: maxNew)
-            return try policy.sample(prompts: rs.map(self.promptTokens), count: n, settings: s, seed: seed)
-                .map { $0.map { policy.decode($0.tokens) } }
+            return try policy.sampleTexts(prompts: rs.map(self.promptTokens), count: n, settings: s, seed: seed)
         }, temperature: hyperparameters.evalTemperature, passK: hyperparameters.evalPassK,
            passKTemperature: hyperparameters.temperature, seed: UInt64(hyperparameters.seed) &+ 7_777, tag: tag)
     }

@@ -30,14 +30,7 @@ extension Transformer {
                 let w = layers[l]
                 // xn [M, d] = rmsnorm(x);  qkv [M, qkvDim];  qk = rope(qk_norm(q|k))
                 rmsnormForward(out: s.xn, rstd: s.rstd, inp: s.x, weight: p + w.norm1, N: M, C: d, eps: c.normEps)
-                if w.fusedQKV {
-                    decodeLinear(out: s.qkv, ldOut: qkvDim, inp: s.xn, ldInp: d, offset: w.wq, N: M, I: d, O: qkvDim, packed: packed)
-                } else {
-                    for (off, bias, col, O) in [(w.wq, w.bq, 0, qDim), (w.wk, w.bk, qDim, kvDim), (w.wv, w.bv, qDim + kvDim, kvDim)] {
-                        decodeLinear(out: s.qkv + col, ldOut: qkvDim, inp: s.xn, ldInp: d, offset: off, bias: bias,
-                                     N: M, I: d, O: O, packed: packed)
-                    }
-                }
+                qkvForward(qkv: s.qkv, xn: s.xn, N: M, w: w, packed: packed)
                 qkNormForward(qk: s.qk, qkv: s.qkv, rstdQ: s.rstdQ, rstdK: s.rstdK, N: M, w: w)
                 ropeForward(s.qk, ld: qkDim, N: M, heads: c.nHeads, headDim: hd, positions: pos, table: rope)
                 ropeForward(s.qk + qDim, ld: qkDim, N: M, heads: c.nKVHeads, headDim: hd, positions: pos, table: rope)

@@ -98,17 +98,16 @@ extension Transformer {
 
     /// `qkv [N, qkvDim] = xn [N, dim] · [Wq; Wk; Wv]ᵀ (+ [bq; bk; bv])`: one matmul when the
     /// weights are adjacent in the buffer, three otherwise (Qwen2's biases sit between them).
-    func qkvForward(qkv: FloatPtr, xn: ConstFloatPtr, N: Int, w: LayerOffsets) {
-        let p = parameters.baseAddress!, d = dim
+    /// On the `packed` copies when given (the decode step), else on OpenBLAS.
+    func qkvForward(qkv: FloatPtr, xn: ConstFloatPtr, N: Int, w: LayerOffsets, packed: PackedWeights? = nil) {
+        let d = dim
         if w.fusedQKV {
-            linearForward(out: qkv, ldOut: qkvDim, inp: xn, ldInp: d, weight: p + w.wq, bias: nil, N: N, I: d, O: qkvDim)
+            decodeLinear(out: qkv, ldOut: qkvDim, inp: xn, ldInp: d, offset: w.wq, N: N, I: d, O: qkvDim, packed: packed)
         } else {
-            linearForward(out: qkv, ldOut: qkvDim, inp: xn, ldInp: d, weight: p + w.wq,
-                          bias: w.bq.map { ConstFloatPtr(p + $0) }, N: N, I: d, O: qDim)
-            linearForward(out: qkv + qDim, ldOut: qkvDim, inp: xn, ldInp: d, weight: p + w.wk,
-                          bias: w.bk.map { ConstFloatPtr(p + $0) }, N: N, I: d, O: kvDim)
-            linearForward(out: qkv + qDim + kvDim, ldOut: qkvDim, inp: xn, ldInp: d, weight: p + w.wv,
-                          bias: w.bv.map { ConstFloatPtr(p + $0) }, N: N, I: d, O: kvDim)
+            for (off, bias, col, O) in [(w.wq, w.bq, 0, qDim), (w.wk, w.bk, qDim, kvDim), (w.wv, w.bv, qDim + kvDim, kvDim)] {
+                decodeLinear(out: qkv + col, ldOut: qkvDim, inp: xn, ldInp: d, offset: off, bias: bias,
+                             N: N, I: d, O: O, packed: packed)
+            }
         }
     }
 

@@ -69,9 +69,8 @@ struct EvalCommand: ParsableCommand {
                 TrainingSetup.fitCompletionLength(&h, maxSeqLen: policy.model.config.maxSeqLen)
                 let maxNew = h.maxCompletionLength
                 sampler = { rs, n, t, s in
-                    try policy.sample(prompts: rs.map { policy.encodePrompt($0.messages) }, count: n,
-                                      settings: SamplingSettings(temperature: t, maxNewTokens: maxNew), seed: s)
-                        .map { $0.map { policy.decode($0.tokens) } }
+                    try policy.sampleTexts(prompts: rs.map { policy.encodePrompt($0.messages) }, count: n,
+                                           settings: SamplingSettings(temperature: t, maxNewTokens: maxNew), seed: s)
                 }
             } else {
                 guard let url = URL(string: endpoint!) else { throw ValidationError("--endpoint is not a URL") }
