@@ -62,8 +62,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public static let ref1m = ModelConfig(vocabSize: 260, dim: 128, nLayers: 4, nHeads: 4,
                                           ffnDim: 512, maxSeqLen: 256, tiedEmbeddings: false)
 
-    /// The default demo model: byte vocabulary (260), dim 192, 4 layers, 6 query heads sharing
-    /// 2 key/value heads, ffn 512, tied embeddings (about 1.6M parameters). Trains in minutes on 2 cores.
+    /// A slightly larger model with grouped-query attention: byte vocabulary (260), dim 192, 4 layers,
+    /// 6 query heads sharing 2 key/value heads, ffn 512, tied embeddings (about 1.6M parameters).
+    /// (`rft demo` uses `ref1m`: docs/TRAINING.md says why.)
     public static let demo = ModelConfig(vocabSize: 260, dim: 192, nLayers: 4, nHeads: 6, nKVHeads: 2,
                                          ffnDim: 512, maxSeqLen: 512, tiedEmbeddings: true)
 

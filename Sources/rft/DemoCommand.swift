@@ -24,6 +24,7 @@ struct DemoCommand: ParsableCommand {
           rft demo
           rft demo --run-dir /tmp/demo --steps 100 --seed 3
           rft demo --threads 1          # the model on one core (results depend on the seed and thread count)
+          rft demo --run-dir /tmp/pool --seed 1001 --validation-prompts 2000 --data-only   # just the prompts
         """
     )
 
@@ -33,6 +34,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Worked examples for the base model's SFT at most (one epoch; it stops earlier at --sft-target-loss).") var sftExamples = 12000
     @Option(help: "Stop the base model's SFT once its held-out loss is at or below this (measured every 20 steps on 200 held-out answers; 0 runs all examples).") var sftTargetLoss: Float = 0.55
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 2e-3
+    @Option(help: "The base model's shape, trained from scratch: a preset (\(ModelConfig.presets.map(\.name).joined(separator: ", "))) or a config.json file.") var modelConfig = "ref-1m"
     @Option(help: "Peak GRPO learning rate, reached after the warm-up.") var learningRate = 1e-4
     @Option(help: "GRPO learning-rate schedule after the warm-up: constant, linear or cosine (the last two decay to 0 at the last step).") var lrScheduler = "constant"
     @Option(help: "GRPO warm-up steps (linear).") var warmupSteps = 10
@@ -52,11 +54,13 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Prompts sampled per model call; graders score one chunk while the model samples the next.") var samplingChunk = 4
     @Option(help: "Seed for data, model and sampling.") var seed = 7
     @Flag(help: "Rebuild the base model even when RUN_DIR/base exists.") var rebuildBase = false
+    @Flag(help: "Write the train, validation, test and OOD splits to RUN_DIR/data and stop (no SFT, no GRPO).") var dataOnly = false
 
     @OptionGroup var degraded: DegradedModeOption
     @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
+        _ = try SFTCommand.config(named: modelConfig)
         guard LRScheduler(rawValue: lrScheduler) != nil else {
             throw ValidationError("--lr-scheduler must be one of \(LRScheduler.allCases.map(\.rawValue).joined(separator: ", ")), not '\(lrScheduler)'")
         }
@@ -71,7 +75,9 @@ struct DemoCommand: ParsableCommand {
         guard let math = Self.findTemplate("math", explicit: templates) else {
             printError("templates/math not found; run from the repository root or pass --templates DIR"); throw ExitCode(1)
         }
-        print("rft demo: arithmetic word problems, a 1.1M-parameter byte-level model, rewards from templates/math in the sandbox\n")
+        let shape = try SFTCommand.config(named: modelConfig)
+        let size = String(format: "%.1fM", Double(shape.parameterCount) / 1e6)
+        print("rft demo: arithmetic word problems, a \(size)-parameter byte-level model, rewards from templates/math in the sandbox\n")
 
         // 1. Data: five splits that share no question text.
         let splits = ArithmeticProblems.splits(seed: UInt64(seed), sft: sftExamples, train: trainPrompts,
@@ -89,18 +95,20 @@ struct DemoCommand: ParsableCommand {
         print("      names, objects and phrasings never appear in SFT or training")
         print("      e.g. \"\(trainProblems[0].question)\" (reference_answer \(trainProblems[0].answer))")
         print("      OOD: \"\(splits.ood[0].question)\"")
+        if dataOnly { return }
 
         // 2. Base model (cached).
         // The cached base is reused only when it was built from the same data and settings.
         let recipeURL = baseDir.appendingPathComponent("demo-base.json")
         let recipe: JSONValue = ["task": .string(ArithmeticProblems.version), "seed": .number(Double(seed)),
                                  "sft_examples": .number(Double(sftExamples)), "sft_learning_rate": .number(Double(sftLearningRate)),
-                                 "sft_target_loss": .number(Double(sftTargetLoss))]
+                                 "sft_target_loss": .number(Double(sftTargetLoss)),
+                                 "model_config": try JSONValue.parse(Data(JSONEncoder().encode(shape)))]
         let cached = FileManager.default.contents(atPath: recipeURL.path).flatMap { try? JSONValue.parse($0) }
         if cached == recipe && FileManager.default.fileExists(atPath: baseDir.appendingPathComponent("model.safetensors").path) && !rebuildBase {
             print("[2/5] base model: cached in \(baseDir.path) (--rebuild-base to train it again)")
         } else {
-            try buildBase(sftProblems, at: baseDir)
+            try buildBase(sftProblems, shape: shape, size: size, at: baseDir)
             try Data(recipe.jsonString(sortedKeys: true).utf8).write(to: recipeURL)
         }
 
@@ -162,10 +170,10 @@ struct DemoCommand: ParsableCommand {
         print("  next: rft runs show \(dir.path)   ·   tensorboard --logdir \(dir.path)")
     }
 
-    func buildBase(_ problems: [ArithmeticProblem], at dir: URL) throws {
+    func buildBase(_ problems: [ArithmeticProblem], shape: ModelConfig, size: String, at dir: URL) throws {
         let tokenizer = ByteTokenizer()
         let template = try ChatTemplate(tokenizer: tokenizer)
-        let model = Transformer(config: .ref1m, seed: UInt64(seed))
+        let model = Transformer(config: shape, seed: UInt64(seed))
         let examples = try ArithmeticProblems.conversations(problems).enumerated().map { i, messages -> SFTExample in
             let conv = try template.conversation(messages)
             var mask = conv.lossMask
@@ -178,7 +186,7 @@ struct DemoCommand: ParsableCommand {
         var options = SFTOptions()
         options.epochs = 1; options.batchSize = 16; options.learningRate = sftLearningRate; options.seed = UInt64(seed)
         options.evalEvery = sftTargetLoss > 0 ? 20 : 0
-        print("[2/5] base model: SFT of a fresh 1.1M-parameter model on correct worked answers (\(train.count) at most,")
+        print("[2/5] base model: SFT of a fresh \(size)-parameter model (\(modelConfig)) on correct worked answers (\(train.count) at most,")
         print("      until the held-out loss reaches \(sftTargetLoss)): \"\(problems[0].question)\" → \"\(problems[0].worked)\".")
         print("      It learns the answer format and some of the arithmetic, not all of it: a base with some but not")
         print("      full success, the case RFT is for.")
