@@ -19,6 +19,9 @@ public final class TransformerPolicy: GRPOPolicy {
     public var logProbTemperature: Float
     /// Free the forward activations after each update (lower peak memory between steps).
     public var releaseActivationsAfterUpdate = false
+    /// The decode matrices packed for sampling, made at the first `sample` after the parameters
+    /// last changed and dropped by `applyGradients` and `restore`.
+    private var decodeWeights: DecodeWeights?
 
     public init(model: Transformer, tokenizer: any Tokenizer, template: ChatTemplate? = nil,
                 hyperparameters h: Hyperparameters = Hyperparameters()) throws {
@@ -75,7 +78,10 @@ public final class TransformerPolicy: GRPOPolicy {
                                       eosTokenIDs: Set(template.stopTokenIDs))
         // The sampler's log-probs are the model's own (temperature 1, before top-k/top-p): they are
         // π_old exactly when the rollout temperature is 1 and the whole prompt was seen.
-        return try model.sample(prompts: fitted, completionsPerPrompt: count, options: options, rng: &rng).enumerated().map { p, row in
+        let weights = decodeWeights ?? DecodeWeights(model)
+        decodeWeights = weights
+        return try model.sample(prompts: fitted, completionsPerPrompt: count, options: options, rng: &rng,
+                                weights: weights).enumerated().map { p, row in
             let exact = settings.temperature == 1 && fitted[p].count == prompts[p].count
             return row.map { SampledCompletion(tokens: $0.tokens, truncated: $0.finishReason == .length, logProbs: exact ? $0.logProbs : nil) }
         }
@@ -104,6 +110,7 @@ public final class TransformerPolicy: GRPOPolicy {
     }
 
     public func applyGradients(learningRate: Double) throws -> Double {
+        decodeWeights = nil
         let norm = clipGradNorm(model.gradients, maxNorm: maxGradNorm)
         if norm.isFinite {
             optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: Float(learningRate))
@@ -127,6 +134,7 @@ public final class TransformerPolicy: GRPOPolicy {
     }
 
     public func restore(from directory: URL) throws {
+        decodeWeights = nil
         try ModelCheckpoint(directory: directory).loadParameters(into: model.parameters)
         if OptimizerCheckpoint.exists(in: directory) {
             try OptimizerCheckpoint.load(into: optimizer, layout: model.layout, from: directory)

@@ -49,6 +49,25 @@ final class PackedWeights {
     subscript(offset: Int) -> UnsafePointer<Float>? { panels[offset] }
 }
 
+/// A model's decode matrices packed once and reused by several `sample` calls in a row, while the
+/// parameters stay as they are: a GRPO step samples its prompts a chunk at a time (ten or so calls
+/// between two updates), and packing is otherwise repeated at each call. Whoever changes the
+/// parameters drops it (`TransformerPolicy` does at every update and restore); a copy passed to
+/// another model is ignored.
+public final class DecodeWeights {
+    private weak var model: Transformer?
+    private let packed: PackedWeights?
+
+    /// Packs `model`'s decode matrices as they are now (nothing when it decodes on OpenBLAS alone).
+    public init(_ model: Transformer) {
+        self.model = model
+        packed = PackedWeights(model)
+    }
+
+    /// The packed copy, when it was made from `model`.
+    func packed(for model: Transformer) -> PackedWeights? { self.model === model ? packed : nil }
+}
+
 extension Transformer {
     /// Which version of the decode step's C kernels runs here: "avx512", "avx2" or "generic"
     /// (chosen from the CPU; `RFT_KERNELS=avx2|generic` picks a lower one, `RFT_KERNELS=blas`

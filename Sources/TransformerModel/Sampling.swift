@@ -58,9 +58,13 @@ extension Transformer {
     ///                                options: SamplingOptions(maxNewTokens: 32, eosTokenIDs: [0]), rng: &rng)
     ///     out[0][3].tokens   // the 4th completion of prompt 0
     ///
+    /// `weights`, when given, is the packed copy of this model's decode matrices to use instead of
+    /// packing them again for this call (`DecodeWeights`): it must have been made since the
+    /// parameters last changed.
+    ///
     /// - Returns: `[prompt][completion]`.
     public func sample(prompts: [[Int]], completionsPerPrompt G: Int = 1, options: SamplingOptions,
-                       rng: inout RandomGenerator) throws -> [[Completion]] {
+                       rng: inout RandomGenerator, weights: DecodeWeights? = nil) throws -> [[Completion]] {
         let c = config, V = c.vocabSize
         guard G >= 1 else { throw ModelError.invalidSampling("completionsPerPrompt must be at least 1") }
         guard options.maxNewTokens >= 0 else { throw ModelError.invalidSampling("maxNewTokens must be ≥ 0") }
@@ -88,7 +92,7 @@ extension Transformer {
         // Prompt caches (one per prompt, shared by its G completions) and completion caches.
         let promptCache = KVCache(config: c, slots: P, capacity: longest)
         let cache = KVCache(config: c, slots: slots, capacity: newTokens)
-        let pool = DecodeScratchPool(config: c, capacity: longest + newTokens, packed: PackedWeights(self))
+        let pool = DecodeScratchPool(config: c, capacity: longest + newTokens, packed: weights?.packed(for: self) ?? PackedWeights(self))
         // One uniform per draw, taken in row order before each parallel step (none when greedy).
         let greedy = options.temperature == 0 || options.topK == 1
         func uniforms(_ n: Int) -> [Float] { greedy ? [Float](repeating: 0, count: n) : (0..<n).map { _ in rng.nextFloat() } }

@@ -72,6 +72,34 @@ final class TransformerLearningTests: XCTestCase {
         XCTAssertTrue(cut[0].allSatisfy { $0.logProbs == nil }, "a prompt cut to fit was not seen whole")
     }
 
+    /// The policy packs its decode matrices once and reuses them until the parameters change:
+    /// sampling twice draws the same as a policy that never sampled, and sampling after
+    /// `applyGradients` sees the updated parameters.
+    func testSamplingAfterAnUpdateSeesTheNewParameters() throws {
+        let tiny = ModelConfig(vocabSize: 260, dim: 32, nLayers: 2, nHeads: 2, ffnDim: 64, maxSeqLen: 64, tiedEmbeddings: false)
+        let policy = try TransformerPolicy.scratch(tiny, seed: 4, hyperparameters: Hyperparameters())
+        let prompts = [[72, 105], [65, 66, 67]]
+        let settings = SamplingSettings(temperature: 1, maxNewTokens: 8)
+        func draw(_ p: TransformerPolicy) throws -> [[SampledCompletion]] {
+            try p.sample(prompts: prompts, count: 4, settings: settings, seed: 11)
+        }
+        func fresh() throws -> [[SampledCompletion]] {
+            let copy = try TransformerPolicy(model: Transformer(config: tiny), tokenizer: ByteTokenizer())
+            copy.model.copyParameters(from: policy.model)
+            return try draw(copy)
+        }
+        let before = try draw(policy)
+        XCTAssertEqual(try draw(policy), before, "the kept copy draws what a fresh one does")
+        XCTAssertEqual(try fresh(), before)
+        // One large step that raises the log-probs of its own samples.
+        let seqs = before.enumerated().flatMap { p, row in row.map { PolicySequence(prompt: prompts[p], completion: $0.tokens) } }
+        _ = try policy.accumulateGradients(seqs) { logp in logp.map { $0.map { _ in -1 } } }
+        _ = try policy.applyGradients(learningRate: 0.05)
+        let after = try draw(policy)
+        XCTAssertEqual(after, try fresh(), "sampling after the update uses the updated parameters")
+        XCTAssertNotEqual(after.map { $0.map(\.logProbs) }, before.map { $0.map(\.logProbs) }, "the update changed the model")
+    }
+
     /// Stop after step 3, resume from the checkpoint: the same curve as an uninterrupted run
     /// (parameters, AdamW state, data order and sampling RNG all restored).
     func testResumeIsExactWithTheTransformer() throws {
