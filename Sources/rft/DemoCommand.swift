@@ -30,7 +30,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Run directory.") var runDir = "runs/demo"
     @Option(help: "Directory holding templates/ (default: found from the working directory or the binary).") var templates: String?
-    @Option(help: "GRPO steps.") var steps = 600
+    @Option(help: "GRPO steps.") var steps = 700
     @Option(help: "Worked examples for the base model's SFT at most (one epoch; it stops earlier at --sft-target-loss).") var sftExamples = 12000
     @Option(help: "Stop the base model's SFT once its held-out loss is at or below this (measured every 20 steps on 200 held-out answers; 0 runs all examples).") var sftTargetLoss: Float = 0.55
     @Option(help: "Peak SFT learning rate.") var sftLearningRate: Float = 2e-3
