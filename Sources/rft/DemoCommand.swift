@@ -72,7 +72,8 @@ struct DemoCommand: ParsableCommand {
         let dir = URL(fileURLWithPath: runDir).standardized
         let dataDir = dir.appendingPathComponent("data"), baseDir = dir.appendingPathComponent("base")
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-        guard let math = Self.findTemplate("math", explicit: templates) else {
+        let math = Self.findTemplate("math", explicit: templates)
+        if math == nil && !dataOnly {
             printError("templates/math not found; run from the repository root or pass --templates DIR"); throw ExitCode(1)
         }
         let shape = try SFTCommand.config(named: modelConfig)
@@ -95,7 +96,7 @@ struct DemoCommand: ParsableCommand {
         print("      names, objects and phrasings never appear in SFT or training")
         print("      e.g. \"\(trainProblems[0].question)\" (reference_answer \(trainProblems[0].answer))")
         print("      OOD: \"\(splits.ood[0].question)\"")
-        if dataOnly { return }
+        guard !dataOnly, let math else { print("      --data-only: stopping here; nothing was trained"); return }
 
         // 2. Base model (cached).
         // The cached base is reused only when it was built from the same data and settings.

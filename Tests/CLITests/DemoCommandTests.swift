@@ -4,22 +4,23 @@ import XCTest
 final class DemoCommandTests: XCTestCase {
     /// A bad schedule is refused before any data is drawn or any model trained.
     func testUnknownLearningRateScheduleIsRefusedUpFront() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-demo-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try RFTBinary.run(["demo", "--run-dir", dir.path, "--lr-scheduler", "wobbly"])
-        XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("--lr-scheduler must be one of constant, linear, cosine, not 'wobbly'"), r.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path), "nothing is written for a refused command")
+        try assertRefusedUpFront(["--lr-scheduler", "wobbly"], saying: "--lr-scheduler must be one of constant, linear, cosine, not 'wobbly'")
     }
 
     /// A model shape that is neither a preset nor a readable config file is refused the same way.
     func testUnknownModelConfigIsRefusedUpFront() throws {
+        try assertRefusedUpFront(["--model-config", "ref-2m"],
+                                 saying: "--model-config: 'ref-2m' is neither a preset (ref-1m, demo, dim512) nor a readable file")
+    }
+
+    /// `rft demo ARGS` exits non-zero with `message` on stderr and writes nothing.
+    private func assertRefusedUpFront(_ args: [String], saying message: String, line: UInt = #line) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rft-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try RFTBinary.run(["demo", "--run-dir", dir.path, "--model-config", "ref-2m"])
-        XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("--model-config: 'ref-2m' is neither a preset (ref-1m, demo, dim512) nor a readable file"), r.stderr)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path), "nothing is written for a refused command")
+        let r = try RFTBinary.run(["demo", "--run-dir", dir.path] + args)
+        XCTAssertNotEqual(r.status, 0, line: line)
+        XCTAssertTrue(r.stderr.contains(message), r.stderr, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path), "nothing is written for a refused command", line: line)
     }
 
     /// `--data-only` writes the four prompt files, in Bedrock format and disjoint, and trains nothing.
